@@ -1,0 +1,91 @@
+"""OCPP Hub: Home Assistant as the local OCPP central system for EV chargers."""
+
+from __future__ import annotations
+
+import logging
+import ssl
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
+from homeassistant.helpers import issue_registry as ir
+
+from .const import CONF_PORT, CONF_SSL_CERTFILE, CONF_SSL_KEYFILE, DOMAIN
+from .csms.tls import TlsError, server_context
+from .hub import OcppHub, OcppHubConfigEntry
+
+_LOGGER = logging.getLogger(__name__)
+
+PLATFORMS = [Platform.BINARY_SENSOR, Platform.SENSOR]
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: OcppHubConfigEntry) -> bool:
+    """Start one central system and the entities of its chargers."""
+    ssl_context: ssl.SSLContext | None = None
+    certfile = entry.data.get(CONF_SSL_CERTFILE)
+    certificate_issue = f"certificate_{entry.entry_id}"
+    if certfile:
+        try:
+            ssl_context = await hass.async_add_executor_job(
+                server_context, certfile, entry.data.get(CONF_SSL_KEYFILE)
+            )
+        except TlsError as err:
+            ir.async_create_issue(
+                hass,
+                DOMAIN,
+                certificate_issue,
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key=err.problem.value,
+                translation_placeholders={"certfile": certfile},
+            )
+            raise ConfigEntryError(
+                translation_domain=DOMAIN,
+                translation_key=err.problem.value,
+                translation_placeholders={"certfile": certfile},
+            ) from err
+    ir.async_delete_issue(hass, DOMAIN, certificate_issue)
+
+    hub = OcppHub(hass, entry, ssl_context)
+    port_issue = f"port_in_use_{entry.entry_id}"
+    try:
+        await hub.async_start()
+    except OSError as err:
+        port = str(entry.data[CONF_PORT])
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            port_issue,
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key="port_in_use",
+            translation_placeholders={"port": port, "error": err.strerror or str(err)},
+        )
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="port_in_use",
+            translation_placeholders={"port": port, "error": err.strerror or str(err)},
+        ) from err
+    ir.async_delete_issue(hass, DOMAIN, port_issue)
+
+    entry.runtime_data = hub
+    snapshot = (dict(entry.data), dict(entry.options))
+
+    async def _async_entry_updated(hass: HomeAssistant, entry: OcppHubConfigEntry) -> None:
+        # Chargers added or removed: no restart. Server settings changed: reload.
+        if (dict(entry.data), dict(entry.options)) != snapshot:
+            hass.config_entries.async_schedule_reload(entry.entry_id)
+            return
+        entry.runtime_data.async_sync_subentries()
+
+    entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: OcppHubConfigEntry) -> bool:
+    """Stop the central system: close every charger connection and the port."""
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if unloaded:
+        await entry.runtime_data.async_stop()
+    return unloaded

@@ -1,0 +1,348 @@
+"""Config flow: central systems (entries), chargers (subentries), discovery, options."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    ConfigSubentry,
+    ConfigSubentryFlow,
+    OptionsFlow,
+    SubentryFlowResult,
+)
+from homeassistant.core import callback
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+import voluptuous as vol
+
+from .const import (
+    CONF_AUTO_ACCEPT,
+    CONF_HEARTBEAT_INTERVAL,
+    CONF_HOST,
+    CONF_IDENTITY,
+    CONF_PASSWORD,
+    CONF_PASSWORD_HASH,
+    CONF_PATH_PREFIX,
+    CONF_PING_INTERVAL,
+    CONF_PORT,
+    CONF_SSL_CERTFILE,
+    CONF_SSL_KEYFILE,
+    DEFAULT_HEARTBEAT_INTERVAL,
+    DEFAULT_PING_INTERVAL,
+    DEFAULT_PORT,
+    DOMAIN,
+    SUBENTRY_CHARGER,
+)
+from .csms.auth import hash_password
+from .csms.server import check_port, valid_identity
+from .csms.tls import TlsError, server_context
+from .hub import discovery_unique_id
+
+_PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+_TEXT = TextSelector()
+CONF_NAME = "name"
+CONF_REMOVE_PASSWORD = "remove_password"
+
+
+def _server_schema(defaults: Mapping[str, Any]) -> vol.Schema:
+    return vol.Schema(
+        {
+            vol.Optional(CONF_HOST, default=defaults.get(CONF_HOST, "")): _TEXT,
+            vol.Required(CONF_PORT, default=defaults.get(CONF_PORT, DEFAULT_PORT)): NumberSelector(
+                NumberSelectorConfig(min=1, max=65535, step=1, mode=NumberSelectorMode.BOX)
+            ),
+            vol.Optional(CONF_PATH_PREFIX, default=defaults.get(CONF_PATH_PREFIX, "")): _TEXT,
+            vol.Optional(CONF_SSL_CERTFILE, default=defaults.get(CONF_SSL_CERTFILE, "")): _TEXT,
+            vol.Optional(CONF_SSL_KEYFILE, default=defaults.get(CONF_SSL_KEYFILE, "")): _TEXT,
+        }
+    )
+
+
+def _clean_server_input(user_input: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        CONF_HOST: str(user_input.get(CONF_HOST, "")).strip(),
+        CONF_PORT: int(user_input[CONF_PORT]),
+        CONF_PATH_PREFIX: str(user_input.get(CONF_PATH_PREFIX, "")).strip().strip("/"),
+        CONF_SSL_CERTFILE: str(user_input.get(CONF_SSL_CERTFILE, "")).strip(),
+        CONF_SSL_KEYFILE: str(user_input.get(CONF_SSL_KEYFILE, "")).strip(),
+    }
+
+
+class OcppHubConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Set up a central system; approve chargers that knock."""
+
+    VERSION = 1
+    MINOR_VERSION = 1
+
+    def __init__(self) -> None:
+        """Nothing discovered yet."""
+        self._discovery: dict[str, str] = {}
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> OcppHubOptionsFlow:
+        """Tunables of a central system."""
+        return OcppHubOptionsFlow()
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Chargers are subentries of a central system."""
+        return {SUBENTRY_CHARGER: ChargerSubentryFlow}
+
+    async def _validate_server(
+        self, data: dict[str, Any], current_port: int | None = None
+    ) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        if data[CONF_PORT] != current_port and await check_port(data[CONF_HOST], data[CONF_PORT]):
+            errors[CONF_PORT] = "port_in_use"
+        if data[CONF_SSL_CERTFILE]:
+            try:
+                await self.hass.async_add_executor_job(
+                    server_context, data[CONF_SSL_CERTFILE], data[CONF_SSL_KEYFILE] or None
+                )
+            except TlsError as err:
+                errors[CONF_SSL_CERTFILE] = err.problem.value
+        elif data[CONF_SSL_KEYFILE]:
+            errors[CONF_SSL_CERTFILE] = "cert_missing"
+        return errors
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Where the central system listens."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = _clean_server_input(user_input)
+            await self.async_set_unique_id(str(data[CONF_PORT]))
+            self._abort_if_unique_id_configured()
+            errors = await self._validate_server(data)
+            if not errors:
+                return self.async_create_entry(
+                    title=f"OCPP central system (port {data[CONF_PORT]})", data=data
+                )
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(_server_schema({}), user_input),
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change where the central system listens."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = _clean_server_input(user_input)
+            if data[CONF_PORT] != entry.data[CONF_PORT]:
+                await self.async_set_unique_id(str(data[CONF_PORT]))
+                self._abort_if_unique_id_configured()
+            errors = await self._validate_server(data, current_port=entry.data[CONF_PORT])
+            if not errors:
+                return self.async_update_reload_and_abort(
+                    entry,
+                    unique_id=str(data[CONF_PORT]),
+                    title=f"OCPP central system (port {data[CONF_PORT]})",
+                    data=data,
+                )
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                _server_schema({}), user_input or entry.data
+            ),
+            errors=errors,
+        )
+
+    async def async_step_integration_discovery(
+        self, discovery_info: dict[str, Any]
+    ) -> ConfigFlowResult:
+        """An unknown charger booted and waits (Pending) for the owner's approval."""
+        entry_id = discovery_info["entry_id"]
+        identity = discovery_info["identity"]
+        await self.async_set_unique_id(discovery_unique_id(entry_id, identity))
+        self._abort_if_unique_id_configured()
+        self._discovery = {k: str(v) for k, v in discovery_info.items()}
+        self.context["title_placeholders"] = {
+            "identity": identity,
+            "model": " ".join(
+                filter(None, (discovery_info.get("vendor"), discovery_info.get("model")))
+            )
+            or "OCPP",
+        }
+        return await self.async_step_approve()
+
+    async def async_step_approve(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show what knocked and add it in one click (optionally with a password)."""
+        info = self._discovery
+        entry = self.hass.config_entries.async_get_entry(info["entry_id"])
+        if entry is None:
+            return self.async_abort(reason="central_system_gone")
+        if any(sub.unique_id == info["identity"] for sub in entry.subentries.values()):
+            return self.async_abort(reason="already_configured")
+        if user_input is not None:
+            data: dict[str, Any] = {CONF_IDENTITY: info["identity"]}
+            if password := user_input.get(CONF_PASSWORD):
+                data[CONF_PASSWORD_HASH] = await self.hass.async_add_executor_job(
+                    hash_password, password
+                )
+            self.hass.config_entries.async_add_subentry(
+                entry,
+                ConfigSubentry(
+                    data=MappingProxyType(data),
+                    subentry_type=SUBENTRY_CHARGER,
+                    title=user_input.get(CONF_NAME) or info["identity"],
+                    unique_id=info["identity"],
+                ),
+            )
+            return self.async_abort(
+                reason="charger_added", description_placeholders={"identity": info["identity"]}
+            )
+        return self.async_show_form(
+            step_id="approve",
+            data_schema=vol.Schema(
+                {
+                    vol.Optional(CONF_NAME, default=info["identity"]): _TEXT,
+                    vol.Optional(CONF_PASSWORD): _PASSWORD,
+                }
+            ),
+            description_placeholders={
+                "identity": info["identity"],
+                "vendor": info.get("vendor") or "?",
+                "model": info.get("model") or "?",
+                "serial": info.get("serial") or "?",
+                "firmware": info.get("firmware") or "?",
+                "address": info.get("address") or "?",
+            },
+        )
+
+
+class OcppHubOptionsFlow(OptionsFlow):
+    """Tunables of a central system (a change restarts it)."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Keepalive, heartbeat and whether new chargers are accepted automatically."""
+        if user_input is not None:
+            return self.async_create_entry(
+                data={
+                    CONF_PING_INTERVAL: int(user_input[CONF_PING_INTERVAL]),
+                    CONF_HEARTBEAT_INTERVAL: int(user_input[CONF_HEARTBEAT_INTERVAL]),
+                    CONF_AUTO_ACCEPT: bool(user_input[CONF_AUTO_ACCEPT]),
+                }
+            )
+        options = self.config_entry.options
+        schema = vol.Schema(
+            {
+                vol.Required(
+                    CONF_PING_INTERVAL,
+                    default=options.get(CONF_PING_INTERVAL, DEFAULT_PING_INTERVAL),
+                ): NumberSelector(
+                    NumberSelectorConfig(
+                        min=0, max=300, step=1, unit_of_measurement="s", mode=NumberSelectorMode.BOX
+                    )
+                ),
+                vol.Required(
+                    CONF_HEARTBEAT_INTERVAL,
+                    default=options.get(CONF_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL),
+                ): NumberSelector(
+                    NumberSelectorConfig(
+                        min=10,
+                        max=86400,
+                        step=1,
+                        unit_of_measurement="s",
+                        mode=NumberSelectorMode.BOX,
+                    )
+                ),
+                vol.Required(
+                    CONF_AUTO_ACCEPT, default=options.get(CONF_AUTO_ACCEPT, False)
+                ): BooleanSelector(),
+            }
+        )
+        return self.async_show_form(step_id="init", data_schema=schema)
+
+
+class ChargerSubentryFlow(ConfigSubentryFlow):
+    """Register a charger by hand, or change its name and password."""
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Identity as configured on the charger, a name, an optional password."""
+        errors: dict[str, str] = {}
+        entry = self._get_entry()
+        if user_input is not None:
+            identity = str(user_input[CONF_IDENTITY]).strip()
+            if not valid_identity(identity):
+                errors[CONF_IDENTITY] = "invalid_identity"
+            elif any(sub.unique_id == identity for sub in entry.subentries.values()):
+                return self.async_abort(reason="already_configured")
+            else:
+                data: dict[str, Any] = {CONF_IDENTITY: identity}
+                if password := user_input.get(CONF_PASSWORD):
+                    data[CONF_PASSWORD_HASH] = await self.hass.async_add_executor_job(
+                        hash_password, password
+                    )
+                return self.async_create_entry(
+                    title=user_input.get(CONF_NAME) or identity, data=data, unique_id=identity
+                )
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_IDENTITY): _TEXT,
+                vol.Optional(CONF_NAME): _TEXT,
+                vol.Optional(CONF_PASSWORD): _PASSWORD,
+            }
+        )
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(
+                schema, {k: v for k, v in (user_input or {}).items() if k != CONF_PASSWORD}
+            ),
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Rename the charger, set a new password, or remove the password."""
+        entry = self._get_entry()
+        subentry = self._get_reconfigure_subentry()
+        if user_input is not None:
+            data = dict(subentry.data)
+            if user_input.get(CONF_REMOVE_PASSWORD):
+                data.pop(CONF_PASSWORD_HASH, None)
+            elif password := user_input.get(CONF_PASSWORD):
+                data[CONF_PASSWORD_HASH] = await self.hass.async_add_executor_job(
+                    hash_password, password
+                )
+            return self.async_update_and_abort(
+                entry,
+                subentry,
+                title=user_input.get(CONF_NAME) or subentry.title,
+                data=data,
+            )
+        schema = vol.Schema(
+            {
+                vol.Optional(CONF_NAME, default=subentry.title): _TEXT,
+                vol.Optional(CONF_PASSWORD): _PASSWORD,
+                vol.Optional(CONF_REMOVE_PASSWORD, default=False): BooleanSelector(),
+            }
+        )
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=schema,
+            description_placeholders={
+                "identity": subentry.data[CONF_IDENTITY],
+            },
+        )

@@ -1,0 +1,32 @@
+"""Constants of the OCPP Hub integration."""
+
+from __future__ import annotations
+
+from typing import Final
+
+DOMAIN: Final = "ocpp_hub"
+
+# Central system (config entry data).
+CONF_HOST: Final = "host"
+CONF_PORT: Final = "port"
+CONF_PATH_PREFIX: Final = "path_prefix"
+CONF_SSL_CERTFILE: Final = "ssl_certfile"
+CONF_SSL_KEYFILE: Final = "ssl_keyfile"
+
+# Central system (options).
+CONF_PING_INTERVAL: Final = "ping_interval"
+CONF_HEARTBEAT_INTERVAL: Final = "heartbeat_interval"
+CONF_AUTO_ACCEPT: Final = "auto_accept"
+
+# Charger (subentry data).
+SUBENTRY_CHARGER: Final = "charger"
+CONF_IDENTITY: Final = "identity"
+CONF_PASSWORD: Final = "password"
+CONF_PASSWORD_HASH: Final = "password_hash"
+
+DEFAULT_PORT: Final = 9000
+DEFAULT_PING_INTERVAL: Final = 20
+DEFAULT_HEARTBEAT_INTERVAL: Final = 300
+MAX_PENDING_APPROVALS: Final = 5
+
+STORAGE_VERSION: Final = 1

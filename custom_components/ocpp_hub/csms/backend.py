@@ -1,0 +1,54 @@
+"""What the central system asks of the application that hosts it.
+
+The server and the OCPP handlers decide nothing about policy: which identities
+are registered, which passwords are right, which cards may charge and what the
+next transaction id is are the application's answers through :class:`Backend`.
+In Home Assistant the hub implements it; tests and benchmarks may use another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from ..model.charger import Charger, ChargerInfo
+
+
+class AuthorizationStatus(StrEnum):
+    """OCPP 1.6 AuthorizationStatus."""
+
+    ACCEPTED = "Accepted"
+    BLOCKED = "Blocked"
+    EXPIRED = "Expired"
+    INVALID = "Invalid"
+    CONCURRENT_TX = "ConcurrentTx"
+
+
+@dataclass(slots=True)
+class Registration:
+    """A charger the owner registered."""
+
+    charger: Charger
+    password_required: bool
+
+
+class Backend(Protocol):
+    """The application's side of the central system."""
+
+    def registration(self, identity: str) -> Registration | None:
+        """The registration of ``identity``, or None if unknown."""
+
+    async def verify_password(self, identity: str, password: str) -> bool:
+        """Whether ``password`` is right for the registered ``identity``."""
+
+    def unknown_boot(
+        self, identity: str, info: ChargerInfo, remote_address: str | None
+    ) -> Charger | None:
+        """An unregistered charger booted: its model if accepted now, None to hold it Pending."""
+
+    def authorize(self, charger: Charger, id_tag: str) -> AuthorizationStatus:
+        """Decide whether ``id_tag`` may charge on ``charger``."""
+
+    def next_transaction_id(self) -> int:
+        """A transaction id never handed out before by this central system."""

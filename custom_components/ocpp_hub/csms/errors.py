@@ -1,0 +1,52 @@
+"""Errors of the protocol layer: CALLERRORs we send, and failures of our own calls."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class OcppErrorCode(StrEnum):
+    """CALLERROR codes of OCPP-J 1.6 (section 4.2.3), spelled as the spec spells them."""
+
+    NOT_IMPLEMENTED = "NotImplemented"
+    NOT_SUPPORTED = "NotSupported"
+    INTERNAL_ERROR = "InternalError"
+    PROTOCOL_ERROR = "ProtocolError"
+    SECURITY_ERROR = "SecurityError"
+    FORMATION_VIOLATION = "FormationViolation"
+    PROPERTY_CONSTRAINT_VIOLATION = "PropertyConstraintViolation"
+    OCCURRENCE_CONSTRAINT_VIOLATION = "OccurenceConstraintViolation"
+    TYPE_CONSTRAINT_VIOLATION = "TypeConstraintViolation"
+    GENERIC_ERROR = "GenericError"
+
+
+class OcppError(Exception):
+    """Raised while handling a CALL: becomes a CALLERROR with this code."""
+
+    def __init__(self, code: OcppErrorCode, description: str) -> None:
+        """Keep the code and a short description (sent to the charger)."""
+        super().__init__(f"{code}: {description}")
+        self.code = code
+        self.description = description
+
+
+class FailureReason(StrEnum):
+    """Why a call to a charger did not succeed (values are translation keys)."""
+
+    REJECTED = "rejected"
+    NOT_SUPPORTED = "not_supported"
+    TIMEOUT = "timeout"
+    OFFLINE = "offline"
+    CALL_ERROR = "call_error"
+    INVALID_RESPONSE = "invalid_response"
+
+
+class CallFailed(Exception):
+    """A call we sent to a charger failed; ``reason`` says how."""
+
+    def __init__(self, action: str, reason: FailureReason, detail: str = "") -> None:
+        """Keep the action, the reason and a detail (for example the CALLERROR code)."""
+        super().__init__(f"{action}: {reason}{f' ({detail})' if detail else ''}")
+        self.action = action
+        self.reason = reason
+        self.detail = detail

@@ -1,0 +1,40 @@
+"""TLS for the central system (OCPP security profile 2): server context from files."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+import ssl
+
+
+class TlsProblem(StrEnum):
+    """What is wrong with the certificate files (values are translation keys)."""
+
+    UNREADABLE = "cert_unreadable"
+    MISMATCH = "cert_key_mismatch"
+
+
+class TlsError(Exception):
+    """The certificate or key cannot be used."""
+
+    def __init__(self, problem: TlsProblem, detail: str) -> None:
+        """Keep the problem kind and a detail for the log."""
+        super().__init__(f"{problem}: {detail}")
+        self.problem = problem
+
+
+def server_context(
+    certfile: str, keyfile: str | None, minimum: ssl.TLSVersion = ssl.TLSVersion.TLSv1_2
+) -> ssl.SSLContext:
+    """A server SSL context for ``certfile``/``keyfile`` (blocking: reads files)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = minimum
+    try:
+        context.load_cert_chain(certfile, keyfile or None)
+    except OSError as err:
+        raise TlsError(TlsProblem.UNREADABLE, err.strerror or str(err)) from err
+    except ssl.SSLError as err:
+        problem = (
+            TlsProblem.MISMATCH if "KEY_VALUES_MISMATCH" in str(err) else TlsProblem.UNREADABLE
+        )
+        raise TlsError(problem, err.reason or str(err)) from err
+    return context

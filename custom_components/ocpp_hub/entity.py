@@ -1,0 +1,96 @@
+"""The base entity: device info, naming, and a push subscription to its charger."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.core import callback
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.entity import Entity, EntityDescription
+
+from .hub import RegisteredCharger
+from .model.charger import Charger, Connector
+
+
+@dataclass(frozen=True, kw_only=True)
+class OcppHubEntityDescription(EntityDescription):
+    """What every entity description of this integration has.
+
+    ``value_fn`` reads the entity's value from the model. For a charger-level
+    entity the connector is the charger's main connector; for a connector
+    entity (``per_connector``) it is that connector.
+    """
+
+    value_fn: Callable[[Charger, Connector], Any]
+    per_connector: bool = False
+
+
+class OcppHubEntity(Entity):
+    """An entity of one charger (or one of its connectors), updated by push."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+    entity_description: OcppHubEntityDescription
+
+    def __init__(
+        self,
+        registered: RegisteredCharger,
+        description: OcppHubEntityDescription,
+        connector_id: int | None = None,
+    ) -> None:
+        """Describe the entity; its value is read at once from the model."""
+        self.entity_description = description
+        self._charger = registered.charger
+        self._connector_id = connector_id
+        unique = f"{registered.entry_id}_{registered.identity}_{description.key}"
+        if connector_id is not None:
+            unique += f"_connector_{connector_id}"
+            self._attr_translation_placeholders = {"connector": str(connector_id)}
+        self._attr_unique_id = unique
+        info = registered.charger.info
+        self._attr_device_info = DeviceInfo(
+            identifiers={registered.device_identifier},
+            name=registered.name,
+            manufacturer=info.vendor,
+            model=info.model,
+            serial_number=info.serial,
+            sw_version=info.firmware,
+        )
+        self._value: Any = self._read()
+
+    def _read(self) -> Any:
+        charger = self._charger
+        connector = (
+            charger.main if self._connector_id is None else charger.connector(self._connector_id)
+        )
+        return self.entity_description.value_fn(charger, connector)
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the charger: write state when, and only when, the value changed."""
+        self.async_on_remove(self._charger.add_listener(self._charger_changed))
+
+    @callback
+    def _charger_changed(self) -> None:
+        value = self._read()
+        if value != self._value:
+            self._value = value
+            self.async_write_ha_state()
+
+
+def build_entities[E: OcppHubEntity](
+    registered: RegisteredCharger,
+    connector_ids: list[int] | tuple[int, ...],
+    descriptions: tuple[OcppHubEntityDescription, ...],
+    entity_class: Callable[[RegisteredCharger, Any, int | None], E],
+) -> list[E]:
+    """The entities of ``descriptions`` for a charger (no connector ids) or its connectors."""
+    if not connector_ids:
+        return [entity_class(registered, d, None) for d in descriptions if not d.per_connector]
+    return [
+        entity_class(registered, d, cid)
+        for cid in connector_ids
+        for d in descriptions
+        if d.per_connector
+    ]

@@ -1,0 +1,389 @@
+"""The runtime of one central system entry: server, registered chargers, storage.
+
+The hub is the application behind the protocol layer (it implements
+:class:`Backend`): it knows which chargers the owner registered (config
+subentries), holds their models, saves what must survive a restart, turns an
+unknown charger into a discovery card, and tells the platforms when a charger
+or a connector needs entities.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+import logging
+from types import MappingProxyType
+from typing import Any
+
+from homeassistant.config_entries import (
+    SOURCE_INTEGRATION_DISCOVERY,
+    ConfigEntry,
+    ConfigSubentry,
+)
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr, discovery_flow
+from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.storage import Store
+
+from .const import (
+    CONF_AUTO_ACCEPT,
+    CONF_HEARTBEAT_INTERVAL,
+    CONF_HOST,
+    CONF_IDENTITY,
+    CONF_PASSWORD_HASH,
+    CONF_PATH_PREFIX,
+    CONF_PING_INTERVAL,
+    CONF_PORT,
+    DEFAULT_HEARTBEAT_INTERVAL,
+    DEFAULT_PING_INTERVAL,
+    DEFAULT_PORT,
+    DOMAIN,
+    MAX_PENDING_APPROVALS,
+    STORAGE_VERSION,
+    SUBENTRY_CHARGER,
+)
+from .csms.auth import PasswordVerifier
+from .csms.backend import AuthorizationStatus, Registration
+from .csms.server import CentralSystem, ServerConfig
+from .csms.v16 import V16Settings
+from .model.charger import Charger, ChargerInfo
+
+_LOGGER = logging.getLogger(__name__)
+
+type OcppHubConfigEntry = ConfigEntry[OcppHub]
+
+# Creates the entities of one platform for a charger: connector_ids empty means
+# the charger-level entities, otherwise the entities of those connectors.
+type EntityFactory = Callable[[RegisteredCharger, Sequence[int]], Sequence[Entity]]
+
+_SAVE_DELAY = 10.0
+
+
+@dataclass(slots=True)
+class RegisteredCharger:
+    """A charger the owner registered (one config subentry) and its model."""
+
+    entry_id: str
+    subentry_id: str
+    name: str
+    password_hash: str | None
+    charger: Charger
+    connectors_with_entities: int = 0
+    unsubscribe: Callable[[], None] | None = None
+    device_info_of: ChargerInfo | None = None
+
+    @property
+    def identity(self) -> str:
+        """The charge point identity."""
+        return self.charger.identity
+
+    @property
+    def device_identifier(self) -> tuple[str, str]:
+        """The device registry identifier of this charger."""
+        return (DOMAIN, f"{self.entry_id}_{self.identity}")
+
+
+@dataclass(slots=True)
+class PendingCharger:
+    """An unknown charger waiting for the owner's approval."""
+
+    identity: str
+    info: ChargerInfo
+    remote_address: str | None
+    since: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+def server_config(entry: ConfigEntry, ssl_context: Any = None) -> ServerConfig:
+    """The server settings of an entry (data: where it listens; options: tunables)."""
+    ping = float(entry.options.get(CONF_PING_INTERVAL, DEFAULT_PING_INTERVAL))
+    return ServerConfig(
+        host=entry.data.get(CONF_HOST) or None,
+        port=int(entry.data.get(CONF_PORT, DEFAULT_PORT)),
+        path_prefix=entry.data.get(CONF_PATH_PREFIX, ""),
+        ssl_context=ssl_context,
+        ping_interval=ping or None,
+        ping_timeout=ping or None,
+        v16=V16Settings(
+            heartbeat_interval=int(
+                entry.options.get(CONF_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL)
+            )
+        ),
+    )
+
+
+class OcppHub:
+    """One central system: its server, its chargers and their storage."""
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, ssl_context: Any = None) -> None:
+        """Prepare; :meth:`async_start` loads storage and binds the port."""
+        self.hass = hass
+        self.entry = entry
+        self.store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}"
+        )
+        self.server = CentralSystem(server_config(entry, ssl_context), self)
+        self.chargers: dict[str, RegisteredCharger] = {}
+        self.pending: OrderedDict[str, PendingCharger] = OrderedDict()
+        self._verifier = PasswordVerifier()
+        self._next_transaction_id = 1
+        self._saved: dict[str, Any] = {}
+        self._factories: list[tuple[EntityFactory, AddConfigEntryEntitiesCallback]] = []
+
+    # ------------------------------------------------------------- lifecycle
+    async def async_start(self) -> None:
+        """Restore the chargers from storage, then listen (OSError if the port is taken)."""
+        data = await self.store.async_load() or {}
+        self._next_transaction_id = int(data.get("next_transaction_id", 1))
+        self._saved = dict(data.get("chargers") or {})
+        self.async_sync_subentries()
+        await self.server.start()
+
+    async def async_stop(self) -> None:
+        """Close every connection and the server, and save."""
+        await self.server.stop()
+        for registered in self.chargers.values():
+            if registered.unsubscribe:
+                registered.unsubscribe()
+        await self.store.async_save(self._data_to_save())
+
+    def _data_to_save(self) -> dict[str, Any]:
+        chargers = dict(self._saved)
+        chargers.update({i: r.charger.as_dict() for i, r in self.chargers.items()})
+        return {"next_transaction_id": self._next_transaction_id, "chargers": chargers}
+
+    @callback
+    def _schedule_save(self, delay: float = _SAVE_DELAY) -> None:
+        self.store.async_delay_save(self._data_to_save, delay)
+
+    # ------------------------------------------------------------- platforms
+    @callback
+    def async_register_platform(
+        self, factory: EntityFactory, add_entities: AddConfigEntryEntitiesCallback
+    ) -> None:
+        """A platform's entity factory: called now for every charger, later for new ones."""
+        self._factories.append((factory, add_entities))
+        for registered in self.chargers.values():
+            self._add_entities((factory, add_entities), registered, None)
+            self._add_entities(
+                (factory, add_entities), registered, self._connector_ids(registered, 0)
+            )
+
+    @staticmethod
+    def _connector_ids(registered: RegisteredCharger, after: int) -> list[int]:
+        count = registered.charger.connector_count
+        return list(range(max(after, 0) + 1, count + 1)) if count > 1 else []
+
+    @staticmethod
+    def _add_entities(
+        platform: tuple[EntityFactory, AddConfigEntryEntitiesCallback],
+        registered: RegisteredCharger,
+        connector_ids: Sequence[int] | None,
+    ) -> None:
+        """Add the charger-level entities (``connector_ids`` None) or those of connectors."""
+        if connector_ids is not None and not connector_ids:
+            return
+        factory, add_entities = platform
+        entities = factory(registered, connector_ids or [])
+        if entities:
+            add_entities(entities, config_subentry_id=registered.subentry_id)
+
+    # ------------------------------------------------------------- chargers
+    @callback
+    def async_sync_subentries(self) -> None:
+        """Bring the registered chargers in line with the entry's subentries."""
+        wanted = {
+            sub.data[CONF_IDENTITY]: sub
+            for sub in self.entry.subentries.values()
+            if sub.subentry_type == SUBENTRY_CHARGER
+        }
+        for identity in list(self.chargers):
+            if identity not in wanted:
+                self._remove_charger(identity)
+        for identity, subentry in wanted.items():
+            registered = self.chargers.get(identity)
+            if registered is None:
+                self._add_charger(subentry)
+                continue
+            registered.name = subentry.title
+            if registered.password_hash != subentry.data.get(CONF_PASSWORD_HASH):
+                registered.password_hash = subentry.data.get(CONF_PASSWORD_HASH)
+                # The charger must authenticate again with the new password.
+                self.hass.async_create_task(
+                    self.server.disconnect(identity, "password changed"), eager_start=True
+                )
+
+    def _add_charger(self, subentry: ConfigSubentry) -> RegisteredCharger:
+        identity = subentry.data[CONF_IDENTITY]
+        saved = self._saved.get(identity)
+        charger = Charger.from_dict(identity, saved) if saved else Charger(identity)
+        registered = RegisteredCharger(
+            entry_id=self.entry.entry_id,
+            subentry_id=subentry.subentry_id,
+            name=subentry.title,
+            password_hash=subentry.data.get(CONF_PASSWORD_HASH),
+            charger=charger,
+            device_info_of=charger.info,
+        )
+        registered.unsubscribe = charger.add_listener(lambda: self._charger_changed(registered))
+        self.chargers[identity] = registered
+        for platform in self._factories:
+            self._add_entities(platform, registered, None)
+        registered.connectors_with_entities = charger.connector_count
+        for platform in self._factories:
+            self._add_entities(platform, registered, self._connector_ids(registered, 0))
+        self._adopt_if_waiting(registered)
+        return registered
+
+    def _adopt_if_waiting(self, registered: RegisteredCharger) -> None:
+        pending = self.pending.pop(registered.identity, None)
+        handler = self.server.handler(registered.identity)
+        if pending is None or handler is None or handler.charger is not None:
+            return
+        # Its discovery card goes (later: the approving flow may be the one running now).
+        self.hass.loop.call_soon(self._abort_discovery, registered.identity)
+        if registered.password_hash:
+            # It connected without credentials: make it come back with them.
+            self.hass.async_create_task(
+                self.server.disconnect(registered.identity, "password required"),
+                eager_start=True,
+            )
+        else:
+            handler.adopt(registered.charger)
+
+    def _remove_charger(self, identity: str) -> None:
+        registered = self.chargers.pop(identity)
+        if registered.unsubscribe:
+            registered.unsubscribe()
+        self._saved.pop(identity, None)
+        self._schedule_save()
+        self.hass.async_create_task(
+            self.server.disconnect(identity, "charger removed"), eager_start=True
+        )
+
+    @callback
+    def _charger_changed(self, registered: RegisteredCharger) -> None:
+        charger = registered.charger
+        if charger.info is not registered.device_info_of:
+            registered.device_info_of = charger.info
+            self._update_device(registered)
+        if charger.connector_count > registered.connectors_with_entities:
+            first_new = registered.connectors_with_entities
+            registered.connectors_with_entities = charger.connector_count
+            # A second connector appears: connector 1 gets its own entities too.
+            new = self._connector_ids(registered, 0 if first_new <= 1 else first_new)
+            for platform in self._factories:
+                self._add_entities(platform, registered, new)
+        self._schedule_save()
+
+    def _update_device(self, registered: RegisteredCharger) -> None:
+        registry = dr.async_get(self.hass)
+        device = registry.async_get_device(identifiers={registered.device_identifier})
+        if device is None:
+            return
+        info = registered.charger.info
+        registry.async_update_device(
+            device.id,
+            manufacturer=info.vendor,
+            model=info.model,
+            serial_number=info.serial,
+            sw_version=info.firmware,
+        )
+
+    # ------------------------------------------------------------- Backend
+    def registration(self, identity: str) -> Registration | None:
+        """The registration of ``identity``, or None if it is unknown."""
+        registered = self.chargers.get(identity)
+        if registered is None:
+            return None
+        return Registration(registered.charger, registered.password_hash is not None)
+
+    async def verify_password(self, identity: str, password: str) -> bool:
+        """Check a charger's password against its stored hash."""
+        registered = self.chargers.get(identity)
+        if registered is None or registered.password_hash is None:
+            return False
+        return await self._verifier.verify(password, registered.password_hash)
+
+    def unknown_boot(
+        self, identity: str, info: ChargerInfo, remote_address: str | None
+    ) -> Charger | None:
+        """An unregistered charger booted: register it (auto-accept) or ask the owner."""
+        if self.entry.options.get(CONF_AUTO_ACCEPT, False):
+            _LOGGER.info("Accepting new charger %s automatically", identity)
+            self.hass.config_entries.async_add_subentry(
+                self.entry,
+                ConfigSubentry(
+                    data=MappingProxyType({CONF_IDENTITY: identity}),
+                    subentry_type=SUBENTRY_CHARGER,
+                    title=identity,
+                    unique_id=identity,
+                ),
+            )
+            # Register it now: the update listener runs later and finds it in place.
+            registered = self._add_charger(self.entry.subentries[self._subentry_id_of(identity)])
+            return registered.charger
+        self._hold_for_approval(PendingCharger(identity, info, remote_address))
+        return None
+
+    def _subentry_id_of(self, identity: str) -> str:
+        return next(sid for sid, sub in self.entry.subentries.items() if sub.unique_id == identity)
+
+    def _hold_for_approval(self, pending: PendingCharger) -> None:
+        new = pending.identity not in self.pending
+        self.pending[pending.identity] = pending
+        self.pending.move_to_end(pending.identity)
+        while len(self.pending) > MAX_PENDING_APPROVALS:
+            dropped, _ = self.pending.popitem(last=False)
+            self._abort_discovery(dropped)
+        if not new:
+            return
+        _LOGGER.info(
+            "Unknown charger %s (%s %s) from %s is waiting for approval",
+            pending.identity,
+            pending.info.vendor,
+            pending.info.model,
+            pending.remote_address,
+        )
+        discovery_flow.async_create_flow(
+            self.hass,
+            DOMAIN,
+            context={"source": SOURCE_INTEGRATION_DISCOVERY},
+            data={
+                "entry_id": self.entry.entry_id,
+                "identity": pending.identity,
+                "vendor": pending.info.vendor or "",
+                "model": pending.info.model or "",
+                "serial": pending.info.serial or "",
+                "firmware": pending.info.firmware or "",
+                "address": pending.remote_address or "",
+            },
+        )
+
+    def _abort_discovery(self, identity: str) -> None:
+        unique_id = discovery_unique_id(self.entry.entry_id, identity)
+        for flow in self.hass.config_entries.flow.async_progress_by_handler(DOMAIN):
+            if flow["context"].get("unique_id") == unique_id:
+                self.hass.config_entries.flow.async_abort(flow["flow_id"])
+
+    def authorize(self, charger: Charger, id_tag: str) -> AuthorizationStatus:
+        """Every idTag from a registered charger is accepted (and recorded by the model).
+
+        This is the one place where card lists and the lock will decide.
+        """
+        del charger, id_tag
+        return AuthorizationStatus.ACCEPTED
+
+    def next_transaction_id(self) -> int:
+        """A new transaction id, saved promptly so it is never handed out twice."""
+        value = self._next_transaction_id
+        self._next_transaction_id += 1
+        self._schedule_save(delay=1.0)
+        return value
+
+
+def discovery_unique_id(entry_id: str, identity: str) -> str:
+    """The unique id of the discovery flow of an unknown charger."""
+    return f"{entry_id}_{identity}"

@@ -1,0 +1,514 @@
+"""The charger model: identity, connectors, transactions and meter state.
+
+A :class:`Charger` lives as long as the charger is registered, across
+connections and Home Assistant restarts (it is saved with :meth:`as_dict`).
+The protocol layer applies what the charger reports through the ``apply_*``
+methods; every change ends with one call to the listeners, so an entity
+subscribed to its charger updates in the same event-loop turn as the message.
+Nothing here does I/O or knows about OCPP frames or Home Assistant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from .led import LedColour, LedInput
+from .meter import EnergyCounter, Sample, derive_power
+from .profiles import GENERIC, QuirkProfile, profile_by_key, select_profile
+from .status import PLUGGED_IN, ConnectorStatus
+
+# A charger clock further ahead than this, or before this year, is not believed.
+_MAX_CLOCK_AHEAD = timedelta(minutes=10)
+_EARLIEST_PLAUSIBLE = datetime(2015, 1, 1, tzinfo=UTC)
+
+
+def plausible_time(reported: datetime | None, received: datetime) -> datetime:
+    """The charger's timestamp if believable, else the time we received it."""
+    if reported is None or reported < _EARLIEST_PLAUSIBLE or reported > received + _MAX_CLOCK_AHEAD:
+        return received
+    return reported
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+@dataclass(slots=True)
+class ChargerInfo:
+    """What the charger says about itself in BootNotification."""
+
+    vendor: str | None = None
+    model: str | None = None
+    serial: str | None = None
+    firmware: str | None = None
+    meter_type: str | None = None
+    meter_serial: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Serialise for storage and diagnostics."""
+        return {
+            "vendor": self.vendor,
+            "model": self.model,
+            "serial": self.serial,
+            "firmware": self.firmware,
+            "meter_type": self.meter_type,
+            "meter_serial": self.meter_serial,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ChargerInfo:
+        """Restore from storage."""
+        return cls(**{k: data.get(k) for k in cls.__slots__})
+
+
+@dataclass(slots=True)
+class Transaction:
+    """One charging session, as the charger reported it."""
+
+    transaction_id: int
+    connector_id: int
+    id_tag: str
+    meter_start_wh: float
+    started_at: datetime
+    meter_last_wh: float | None = None
+    stopped_at: datetime | None = None
+    meter_stop_wh: float | None = None
+    stop_reason: str | None = None
+
+    @property
+    def energy_wh(self) -> float:
+        """Energy delivered in this session so far; never negative."""
+        last = self.meter_stop_wh if self.meter_stop_wh is not None else self.meter_last_wh
+        if last is None:
+            return 0.0
+        return max(0.0, last - self.meter_start_wh)
+
+    def duration(self, now: datetime) -> timedelta:
+        """How long the session has run (until it stopped); never negative."""
+        end = self.stopped_at or now
+        return max(timedelta(0), end - self.started_at)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Serialise for storage."""
+        return {
+            "transaction_id": self.transaction_id,
+            "connector_id": self.connector_id,
+            "id_tag": self.id_tag,
+            "meter_start_wh": self.meter_start_wh,
+            "started_at": _iso(self.started_at),
+            "meter_last_wh": self.meter_last_wh,
+            "stopped_at": _iso(self.stopped_at),
+            "meter_stop_wh": self.meter_stop_wh,
+            "stop_reason": self.stop_reason,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Transaction:
+        """Restore from storage."""
+        return cls(
+            transaction_id=int(data["transaction_id"]),
+            connector_id=int(data["connector_id"]),
+            id_tag=str(data["id_tag"]),
+            meter_start_wh=float(data["meter_start_wh"]),
+            started_at=_dt(data["started_at"]) or datetime.now(UTC),
+            meter_last_wh=data.get("meter_last_wh"),
+            stopped_at=_dt(data.get("stopped_at")),
+            meter_stop_wh=data.get("meter_stop_wh"),
+            stop_reason=data.get("stop_reason"),
+        )
+
+
+@dataclass(slots=True)
+class Connector:
+    """One connector (OCPP connectorId >= 1), or the charger as a whole (0)."""
+
+    connector_id: int
+    status: ConnectorStatus | None = None
+    error_code: str | None = None
+    vendor_error_code: str | None = None
+    status_info: str | None = None
+    authorized: bool = False
+    transaction: Transaction | None = None
+    last_transaction: Transaction | None = None
+    energy: EnergyCounter = field(default_factory=EnergyCounter)
+    power_w: float | None = None
+    power_derived: bool = False
+    currents_a: dict[str, float] = field(default_factory=dict)
+    voltages_v: dict[str, float] = field(default_factory=dict)
+    current_offered_a: float | None = None
+    power_offered_w: float | None = None
+    soc_percent: float | None = None
+    last_sample_at: datetime | None = None
+
+    @property
+    def plugged_in(self) -> bool | None:
+        """Whether a vehicle is connected, from the status."""
+        return None if self.status is None else self.status in PLUGGED_IN
+
+    @property
+    def charging(self) -> bool | None:
+        """Whether energy is flowing into the vehicle."""
+        return None if self.status is None else self.status is ConnectorStatus.CHARGING
+
+    @property
+    def session(self) -> Transaction | None:
+        """The running transaction, else the last one (its figures stay visible)."""
+        return self.transaction or self.last_transaction
+
+    def as_dict(self) -> dict[str, Any]:
+        """Serialise what must survive a restart."""
+        return {
+            "status": self.status.value if self.status else None,
+            "error_code": self.error_code,
+            "transaction": self.transaction.as_dict() if self.transaction else None,
+            "last_transaction": self.last_transaction.as_dict() if self.last_transaction else None,
+            "energy": self.energy.as_dict(),
+            "power_w": self.power_w,
+        }
+
+    @classmethod
+    def from_dict(cls, connector_id: int, data: dict[str, Any]) -> Connector:
+        """Restore from storage."""
+        status = data.get("status")
+        tx = data.get("transaction")
+        last = data.get("last_transaction")
+        return cls(
+            connector_id=connector_id,
+            status=ConnectorStatus(status)
+            if isinstance(status, str) and status in ConnectorStatus
+            else None,
+            error_code=data.get("error_code"),
+            transaction=Transaction.from_dict(tx) if tx else None,
+            last_transaction=Transaction.from_dict(last) if last else None,
+            energy=EnergyCounter.from_dict(data.get("energy") or {}),
+            power_w=data.get("power_w"),
+        )
+
+
+Listener = Callable[[], None]
+
+
+class Charger:
+    """A registered charger: what it reported, and what follows from it."""
+
+    def __init__(self, identity: str) -> None:
+        """Start with nothing known; :meth:`from_dict` restores saved state."""
+        self.identity = identity
+        self.info = ChargerInfo()
+        self.profile: QuirkProfile = GENERIC
+        self.connected = False
+        self.starting = False
+        self.firmware_status: str | None = None
+        self.diagnostics_status: str | None = None
+        self.remote_address: str | None = None
+        self.last_boot: datetime | None = None
+        self.last_heartbeat: datetime | None = None
+        self.last_seen: datetime | None = None
+        self.connectors: dict[int, Connector] = {}
+        self.configuration: dict[str, str] = {}
+        self.measurands: set[str] = set()
+        self.id_tags_seen: dict[str, datetime] = {}
+        self._listeners: list[Listener] = []
+
+    # ----------------------------------------------------------------- listeners
+    def add_listener(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener`` after every change; returns the function that removes it."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def notify(self) -> None:
+        """Tell every listener that something changed."""
+        for listener in tuple(self._listeners):
+            listener()
+
+    # ------------------------------------------------------------------- derived
+    @property
+    def connector_count(self) -> int:
+        """Number of physical connectors reported so far (at least one)."""
+        return max((cid for cid in self.connectors if cid > 0), default=1)
+
+    def connector(self, connector_id: int) -> Connector:
+        """The connector with this id, created on first use."""
+        found = self.connectors.get(connector_id)
+        if found is None:
+            found = self.connectors[connector_id] = Connector(connector_id)
+        return found
+
+    @property
+    def main(self) -> Connector:
+        """The connector that charger-level status follows.
+
+        A single-connector charger: connector 1 (what users care about). With
+        several connectors: connector 0 (the charger as a whole) once reported.
+        """
+        if self.connector_count > 1 and 0 in self.connectors:
+            return self.connectors[0]
+        return self.connector(1)
+
+    @property
+    def outlets(self) -> list[Connector]:
+        """Physical connectors, 1..n."""
+        return [self.connector(cid) for cid in range(1, self.connector_count + 1)]
+
+    @property
+    def plugged_in(self) -> bool | None:
+        """Whether a vehicle is connected to any connector."""
+        states = [c.plugged_in for c in self.outlets if c.plugged_in is not None]
+        return any(states) if states else None
+
+    @property
+    def charging(self) -> bool | None:
+        """Whether any connector is charging."""
+        states = [c.charging for c in self.outlets if c.charging is not None]
+        return any(states) if states else None
+
+    @property
+    def locked(self) -> bool | None:
+        """Whether authorization is required to charge, as read from the charger."""
+        return self.profile.lock_from_configuration(self.configuration)
+
+    @property
+    def power_w(self) -> float | None:
+        """Charging power of the whole charger."""
+        values = [c.power_w for c in self.outlets if c.power_w is not None]
+        return sum(values) if values else None
+
+    @property
+    def energy_wh(self) -> float | None:
+        """Lifetime energy: the charger's own meter (connector 0) or the sum of connectors."""
+        whole = self.connectors.get(0)
+        if whole is not None and whole.energy.last_register_wh is not None:
+            return whole.energy.total_wh
+        counters = [c.energy for c in self.outlets if c.energy.last_register_wh is not None]
+        return sum(c.total_wh for c in counters) if counters else None
+
+    def led(self, connector: Connector | None = None) -> LedColour | None:
+        """The LED colour for the charger (or one connector) per the vendor profile."""
+        target = connector or self.main
+        return self.profile.led(
+            LedInput(
+                connected=self.connected,
+                starting=self.starting,
+                status=target.status,
+                authorized=target.authorized or target.transaction is not None,
+                locked=self.locked,
+            )
+        )
+
+    def find_transaction(self, transaction_id: int) -> Connector | None:
+        """The connector running this transaction, if any."""
+        return next(
+            (
+                c
+                for c in self.connectors.values()
+                if c.transaction and c.transaction.transaction_id == transaction_id
+            ),
+            None,
+        )
+
+    # ------------------------------------------------------------------ events
+    def apply_connected(self, connected: bool, remote_address: str | None = None) -> None:
+        """The websocket opened or closed."""
+        self.connected = connected
+        self.starting = False
+        if connected:
+            self.remote_address = remote_address
+        self.notify()
+
+    def apply_boot(self, info: ChargerInfo, now: datetime) -> None:
+        """An accepted BootNotification: identity details and the profile."""
+        self.info = info
+        self.profile = select_profile(info.vendor, info.model, info.firmware)
+        self.starting = True
+        self.last_boot = now
+        self.last_seen = now
+        self.notify()
+
+    def apply_heartbeat(self, now: datetime) -> None:
+        """A Heartbeat arrived."""
+        self.last_heartbeat = now
+        self.last_seen = now
+        self.notify()
+
+    def apply_configuration(self, values: dict[str, str]) -> None:
+        """Configuration keys read back from the charger."""
+        self.configuration.update(values)
+        self.notify()
+
+    def apply_status(
+        self,
+        connector_id: int,
+        status: ConnectorStatus,
+        error_code: str | None,
+        *,
+        info: str | None = None,
+        vendor_error_code: str | None = None,
+    ) -> None:
+        """A StatusNotification."""
+        self.starting = False
+        connector = self.connector(connector_id)
+        connector.status = status
+        connector.error_code = error_code
+        connector.status_info = info
+        connector.vendor_error_code = vendor_error_code
+        if status is ConnectorStatus.AVAILABLE:
+            connector.authorized = False
+            connector.power_w = 0.0 if connector.power_w else connector.power_w
+        elif status is not ConnectorStatus.CHARGING and connector.power_w:
+            # The car stopped drawing; a last meter value may not follow.
+            connector.power_w = 0.0
+        self.notify()
+
+    def apply_firmware_status(self, status: str) -> None:
+        """A FirmwareStatusNotification."""
+        self.firmware_status = status
+        self.notify()
+
+    def apply_diagnostics_status(self, status: str) -> None:
+        """A DiagnosticsStatusNotification."""
+        self.diagnostics_status = status
+        self.notify()
+
+    def apply_authorize(self, id_tag: str, accepted: bool, now: datetime) -> None:
+        """An Authorize request and our answer to it."""
+        self.id_tags_seen[id_tag] = now
+        if accepted:
+            for connector in self.outlets:
+                if connector.status is ConnectorStatus.PREPARING or self.connector_count == 1:
+                    connector.authorized = True
+        self.notify()
+
+    def apply_start(self, transaction: Transaction) -> None:
+        """A StartTransaction we accepted. A transaction still open on the connector ends."""
+        connector = self.connector(transaction.connector_id)
+        if connector.transaction is not None:
+            connector.last_transaction = connector.transaction
+        connector.transaction = transaction
+        connector.authorized = True
+        transaction.meter_last_wh = transaction.meter_start_wh
+        self.id_tags_seen[transaction.id_tag] = transaction.started_at
+        self._fold_register(connector, transaction.meter_start_wh, transaction.started_at)
+        self.notify()
+
+    def apply_meter_values(
+        self, connector_id: int, transaction_id: int | None, samples: list[Sample]
+    ) -> None:
+        """A MeterValues request (or a StopTransaction's transactionData)."""
+        connector = self.connector(connector_id)
+        if transaction_id is not None and (
+            connector.transaction is None or connector.transaction.transaction_id != transaction_id
+        ):
+            # Values for a transaction on another connector (or a finished one):
+            # attach to whichever connector runs it.
+            connector = self.find_transaction(transaction_id) or connector
+        for sample in sorted(samples, key=lambda s: s.timestamp):
+            self._apply_sample(connector, transaction_id, sample)
+        self.notify()
+
+    def apply_stop(
+        self,
+        transaction_id: int,
+        meter_stop_wh: float,
+        stopped_at: datetime,
+        reason: str | None,
+        samples: list[Sample],
+    ) -> Transaction | None:
+        """A StopTransaction; returns the closed transaction, or None if it was unknown."""
+        connector = self.find_transaction(transaction_id)
+        if connector is None:
+            # Not running here (lost, or already stopped): keep the register reading.
+            for sample in sorted(samples, key=lambda s: s.timestamp):
+                if sample.energy_wh is not None:
+                    self._fold_register(self.connector(1), sample.energy_wh, sample.timestamp)
+            self._fold_register(self.connector(1), meter_stop_wh, stopped_at)
+            self.notify()
+            return None
+        for sample in sorted(samples, key=lambda s: s.timestamp):
+            self._apply_sample(connector, transaction_id, sample)
+        transaction = connector.transaction
+        assert transaction is not None
+        transaction.meter_stop_wh = meter_stop_wh
+        transaction.meter_last_wh = meter_stop_wh
+        transaction.stopped_at = max(stopped_at, transaction.started_at)
+        transaction.stop_reason = reason
+        self._fold_register(connector, meter_stop_wh, stopped_at)
+        connector.last_transaction = transaction
+        connector.transaction = None
+        connector.authorized = False
+        connector.power_w = 0.0
+        self.notify()
+        return transaction
+
+    # ----------------------------------------------------------------- helpers
+    def _apply_sample(
+        self, connector: Connector, transaction_id: int | None, sample: Sample
+    ) -> None:
+        self.measurands |= sample.measurands
+        newest = connector.last_sample_at is None or sample.timestamp >= connector.last_sample_at
+        if sample.energy_wh is not None:
+            self._fold_register(connector, sample.energy_wh, sample.timestamp)
+            tx = connector.transaction
+            if (
+                tx is not None
+                and (transaction_id is None or tx.transaction_id == transaction_id)
+                and sample.energy_wh >= (tx.meter_last_wh or 0.0)
+            ):
+                tx.meter_last_wh = sample.energy_wh
+        if not newest:
+            # A late sample (queued while offline): energy counts, live values do not.
+            return
+        connector.last_sample_at = sample.timestamp
+        power, derived = derive_power(sample)
+        if power is not None:
+            connector.power_w = power
+            connector.power_derived = derived
+        if sample.currents_a:
+            connector.currents_a = dict(sample.currents_a)
+        if sample.voltages_v:
+            connector.voltages_v = dict(sample.voltages_v)
+        if sample.current_offered_a is not None:
+            connector.current_offered_a = sample.current_offered_a
+        if sample.power_offered_w is not None:
+            connector.power_offered_w = sample.power_offered_w
+        if sample.soc_percent is not None:
+            connector.soc_percent = sample.soc_percent
+
+    @staticmethod
+    def _fold_register(connector: Connector, register_wh: float, when: datetime) -> None:
+        connector.energy.update(register_wh, when)
+
+    # ----------------------------------------------------------------- storage
+    def as_dict(self) -> dict[str, Any]:
+        """What must survive a Home Assistant restart."""
+        return {
+            "info": self.info.as_dict(),
+            "profile": self.profile.key,
+            "last_boot": _iso(self.last_boot),
+            "last_heartbeat": _iso(self.last_heartbeat),
+            "connectors": {str(cid): c.as_dict() for cid, c in self.connectors.items()},
+            "configuration": dict(self.configuration),
+            "measurands": sorted(self.measurands),
+        }
+
+    @classmethod
+    def from_dict(cls, identity: str, data: dict[str, Any]) -> Charger:
+        """Restore a charger saved by :meth:`as_dict` (disconnected until it reconnects)."""
+        charger = cls(identity)
+        charger.info = ChargerInfo.from_dict(data.get("info") or {})
+        charger.profile = profile_by_key(data.get("profile"))
+        charger.last_boot = _dt(data.get("last_boot"))
+        charger.last_heartbeat = _dt(data.get("last_heartbeat"))
+        charger.connectors = {
+            int(cid): Connector.from_dict(int(cid), cdata)
+            for cid, cdata in (data.get("connectors") or {}).items()
+        }
+        charger.configuration = dict(data.get("configuration") or {})
+        charger.measurands = set(data.get("measurands") or [])
+        return charger

@@ -1,0 +1,253 @@
+"""Sensors: status, status LED, power, energy, session, and diagnostics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+import re
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import (
+    EntityCategory,
+    UnitOfElectricCurrent,
+    UnitOfElectricPotential,
+    UnitOfEnergy,
+    UnitOfPower,
+    UnitOfTime,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import StateType
+
+from .entity import OcppHubEntity, OcppHubEntityDescription, build_entities
+from .hub import OcppHubConfigEntry, RegisteredCharger
+from .model.charger import Charger, Connector
+from .model.led import LedColour
+from .model.status import ConnectorStatus
+
+PARALLEL_UPDATES = 0
+
+# OCPP 1.6 ChargePointErrorCode values, as snake_case states.
+ERROR_CODES = [
+    "no_error",
+    "connector_lock_failure",
+    "ev_communication_error",
+    "ground_failure",
+    "high_temperature",
+    "internal_error",
+    "local_list_conflict",
+    "other_error",
+    "over_current_failure",
+    "over_voltage",
+    "power_meter_failure",
+    "power_switch_failure",
+    "reader_failure",
+    "reset_failure",
+    "under_voltage",
+    "weak_signal",
+]
+
+
+def _snake(value: str) -> str:
+    return re.sub(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", value).lower()
+
+
+def error_state(connector: Connector) -> str | None:
+    """The connector's error code as a state (None if the charger reported one we do not know)."""
+    if connector.status is None:
+        return None
+    if connector.error_code is None:
+        return "no_error"
+    state = _snake(connector.error_code)
+    return state if state in ERROR_CODES else "other_error"
+
+
+def _kwh(wh: float | None) -> float | None:
+    return None if wh is None else round(wh / 1000, 3)
+
+
+def _session_energy(connector: Connector) -> float | None:
+    session = connector.session
+    return None if session is None else _kwh(session.energy_wh)
+
+
+def _session_duration(connector: Connector) -> int | None:
+    session = connector.session
+    if session is None:
+        return None
+    return int(session.duration(datetime.now(UTC)).total_seconds())
+
+
+def _phase_current(phase: str) -> OcppSensorDescription:
+    return OcppSensorDescription(
+        key=f"current_{phase.lower()}",
+        translation_key=f"current_{phase.lower()}",
+        device_class=SensorDeviceClass.CURRENT,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda _, c: c.currents_a.get(phase),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class OcppSensorDescription(OcppHubEntityDescription, SensorEntityDescription):
+    """A sensor of a charger or connector."""
+
+
+def _status(_: Charger, connector: Connector) -> str | None:
+    return connector.status.value if connector.status else None
+
+
+def _led(charger: Charger, connector: Connector) -> str | None:
+    colour = charger.led(connector)
+    return colour.value if colour else None
+
+
+def _status_sensor(*, per_connector: bool) -> OcppSensorDescription:
+    return OcppSensorDescription(
+        key="status",
+        translation_key="connector_status" if per_connector else "status",
+        device_class=SensorDeviceClass.ENUM,
+        options=[s.value for s in ConnectorStatus],
+        value_fn=_status,
+        per_connector=per_connector,
+    )
+
+
+def _led_sensor(*, per_connector: bool) -> OcppSensorDescription:
+    return OcppSensorDescription(
+        key="status_led",
+        translation_key="connector_status_led" if per_connector else "status_led",
+        device_class=SensorDeviceClass.ENUM,
+        options=[c.value for c in LedColour],
+        value_fn=_led,
+        per_connector=per_connector,
+    )
+
+
+def _power_sensor(
+    value_fn: Callable[[Charger, Connector], float | None], *, per_connector: bool
+) -> OcppSensorDescription:
+    return OcppSensorDescription(
+        key="power",
+        translation_key="connector_power" if per_connector else "power",
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+        value_fn=value_fn,
+        per_connector=per_connector,
+    )
+
+
+def _energy_sensor(
+    key: str, value_fn: Callable[[Charger, Connector], float | None], *, per_connector: bool
+) -> OcppSensorDescription:
+    return OcppSensorDescription(
+        key=key,
+        translation_key=f"connector_{key}" if per_connector else key,
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        value_fn=value_fn,
+        per_connector=per_connector,
+    )
+
+
+def _connector_energy(connector: Connector) -> float | None:
+    counter = connector.energy
+    return _kwh(counter.total_wh if counter.last_register_wh is not None else None)
+
+
+SENSORS: tuple[OcppSensorDescription, ...] = (
+    _status_sensor(per_connector=False),
+    _led_sensor(per_connector=False),
+    _power_sensor(lambda ch, _: ch.power_w, per_connector=False),
+    _energy_sensor("energy", lambda ch, _: _kwh(ch.energy_wh), per_connector=False),
+    _energy_sensor("session_energy", lambda _, c: _session_energy(c), per_connector=False),
+    OcppSensorDescription(
+        key="session_duration",
+        translation_key="session_duration",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.SECONDS,
+        suggested_unit_of_measurement=UnitOfTime.MINUTES,
+        suggested_display_precision=0,
+        value_fn=lambda _, c: _session_duration(c),
+    ),
+    *(_phase_current(phase) for phase in ("L1", "L2", "L3")),
+    OcppSensorDescription(
+        key="voltage",
+        translation_key="voltage",
+        device_class=SensorDeviceClass.VOLTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfElectricPotential.VOLT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda _, c: next(iter(c.voltages_v.values()), None),
+    ),
+    OcppSensorDescription(
+        key="current_offered",
+        translation_key="current_offered",
+        device_class=SensorDeviceClass.CURRENT,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda _, c: c.current_offered_a,
+    ),
+    OcppSensorDescription(
+        key="last_heartbeat",
+        translation_key="last_heartbeat",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda ch, _: ch.last_heartbeat,
+    ),
+    OcppSensorDescription(
+        key="error_code",
+        translation_key="error_code",
+        device_class=SensorDeviceClass.ENUM,
+        options=ERROR_CODES,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda _, c: error_state(c),
+    ),
+    # Per connector, on chargers with more than one.
+    _status_sensor(per_connector=True),
+    _led_sensor(per_connector=True),
+    _power_sensor(lambda _, c: c.power_w, per_connector=True),
+    _energy_sensor("energy", lambda _, c: _connector_energy(c), per_connector=True),
+    _energy_sensor("session_energy", lambda _, c: _session_energy(c), per_connector=True),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: OcppHubConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the sensors of every charger, now and when chargers or connectors appear."""
+
+    def factory(registered: RegisteredCharger, connector_ids: Sequence[int]) -> list[OcppHubSensor]:
+        return build_entities(registered, list(connector_ids), SENSORS, OcppHubSensor)
+
+    entry.runtime_data.async_register_platform(factory, async_add_entities)
+
+
+class OcppHubSensor(OcppHubEntity, SensorEntity):
+    """A sensor that shows one value of the charger model."""
+
+    entity_description: OcppSensorDescription
+
+    @property
+    def native_value(self) -> StateType | datetime:
+        """The value read at the last change."""
+        value: StateType | datetime = self._value
+        return value

@@ -1,0 +1,136 @@
+"""Fixtures: a real central system in Home Assistant, reachable on 127.0.0.1."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+import socket
+from typing import Any
+
+from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.ocpp_hub.const import (
+    CONF_HOST,
+    CONF_IDENTITY,
+    CONF_PASSWORD_HASH,
+    CONF_PATH_PREFIX,
+    CONF_PING_INTERVAL,
+    CONF_PORT,
+    CONF_SSL_CERTFILE,
+    CONF_SSL_KEYFILE,
+    DOMAIN,
+    SUBENTRY_CHARGER,
+)
+from custom_components.ocpp_hub.csms.auth import hash_password
+
+PASSWORD = "correct horse battery staple"
+_PASSWORD_HASH = hash_password(PASSWORD)
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Let Home Assistant load the integration from custom_components."""
+
+
+@pytest.fixture(autouse=True)
+def real_sockets(socket_enabled: None) -> None:
+    """Tests run a real server and real chargers over 127.0.0.1."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def charger_subentry(
+    identity: str, title: str | None = None, *, password_hash: str | None = None
+) -> ConfigSubentryData:
+    """Subentry data of a registered charger."""
+    data: dict[str, Any] = {CONF_IDENTITY: identity}
+    if password_hash:
+        data[CONF_PASSWORD_HASH] = password_hash
+    return ConfigSubentryData(
+        data=data, subentry_type=SUBENTRY_CHARGER, title=title or identity, unique_id=identity
+    )
+
+
+@dataclass
+class CentralSystemUnderTest:
+    """A configured and running central system."""
+
+    hass: HomeAssistant
+    entry: MockConfigEntry
+    port: int
+
+    @property
+    def url(self) -> str:
+        """The URL a charger is configured with (identity appended by the charger)."""
+        return f"ws://127.0.0.1:{self.port}/"
+
+
+@pytest.fixture
+def port() -> int:
+    """The port of the central system under test."""
+    return free_port()
+
+
+@pytest.fixture
+def entry_options() -> dict[str, Any]:
+    """Options of the central system (override in a test module to change them)."""
+    return {CONF_PING_INTERVAL: 20}
+
+
+@pytest.fixture
+def subentries() -> list[ConfigSubentryData]:
+    """The registered chargers: wb1 without password, wb2 with one."""
+    return [
+        charger_subentry("wb1", "Garage"),
+        charger_subentry("wb2", "Driveway", password_hash=_PASSWORD_HASH),
+    ]
+
+
+@pytest.fixture
+def config_entry(
+    port: int, entry_options: dict[str, Any], subentries: list[ConfigSubentryData]
+) -> MockConfigEntry:
+    """The central system's config entry (not yet added to hass)."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=f"OCPP central system (port {port})",
+        unique_id=str(port),
+        data={
+            CONF_HOST: "127.0.0.1",
+            CONF_PORT: port,
+            CONF_PATH_PREFIX: "",
+            CONF_SSL_CERTFILE: "",
+            CONF_SSL_KEYFILE: "",
+        },
+        options=entry_options,
+        subentries_data=subentries,
+    )
+
+
+@pytest.fixture
+async def central_system(
+    hass: HomeAssistant, config_entry: MockConfigEntry, port: int
+) -> AsyncIterator[CentralSystemUnderTest]:
+    """A running central system inside Home Assistant."""
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    yield CentralSystemUnderTest(hass, config_entry, port)
+    if config_entry.state.recoverable:
+        await hass.config_entries.async_unload(config_entry.entry_id)
+        await hass.async_block_till_done()
+
+
+@pytest.fixture
+def anyio_backend() -> Iterator[str]:
+    """Not used; keeps plugins that look for it quiet."""
+    yield "asyncio"
