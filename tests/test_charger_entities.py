@@ -1,0 +1,244 @@
+"""A simulated charger talks to the central system in Home Assistant; entities follow."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from syrupy.assertion import SnapshotAssertion
+
+from chargersim import SimulatedCharger
+from custom_components.ocpp_hub.const import DOMAIN
+
+from .conftest import CentralSystemUnderTest
+from .helpers import state_of, wait_for, wait_for_state
+
+
+async def test_boot_creates_device_and_entities(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """The device carries what the charger said at boot; Connection turns on."""
+    assert state_of(hass, "binary_sensor.garage_connection") == STATE_OFF
+    async with SimulatedCharger(
+        central_system.url, "wb1", serial="WB-123456", firmware="6.7.11"
+    ) as charger:
+        answer = await charger.boot()
+        assert answer["status"] == "Accepted"
+        assert answer["interval"] == 300
+        await wait_for_state(hass, "binary_sensor.garage_connection", STATE_ON)
+        device = dr.async_get(hass).async_get_device(
+            identifiers={(DOMAIN, f"{central_system.entry.entry_id}_wb1")}
+        )
+        assert device is not None
+        assert device.name == "Garage"
+        assert device.manufacturer == "Wall Box Chargers"
+        assert device.model == "PLP1-0-2-4"
+        assert device.serial_number == "WB-123456"
+        assert device.sw_version == "6.7.11"
+        # The central system reads the configuration after boot (the lock lives there).
+        await charger.wait_for_call("GetConfiguration")
+    await wait_for_state(hass, "binary_sensor.garage_connection", STATE_OFF)
+
+
+async def test_status_and_led(hass: HomeAssistant, central_system: CentralSystemUnderTest) -> None:
+    """Status, LED, plugged in and charging follow StatusNotification and the lock."""
+    async with SimulatedCharger(central_system.url, "wb1") as charger:
+        await charger.boot()
+        await charger.wait_for_call("GetConfiguration")
+        # Booted, no status yet: the Wallbox halo rotates green.
+        await wait_for_state(hass, "sensor.garage_status_led", "green_rotating")
+        await charger.status(1, "Available")
+        # AuthEnabled=true was read back: locked, yellow.
+        await wait_for_state(hass, "sensor.garage_status_led", "yellow")
+        assert state_of(hass, "sensor.garage_status") == "available"
+        assert state_of(hass, "binary_sensor.garage_plugged_in") == STATE_OFF
+        await charger.status(1, "Preparing")
+        assert state_of(hass, "sensor.garage_status_led") == "yellow"
+        assert state_of(hass, "binary_sensor.garage_plugged_in") == STATE_ON
+        await charger.authorize("04A1B2C3")
+        assert state_of(hass, "sensor.garage_status_led") == "turquoise"
+        await charger.status(1, "Charging")
+        assert state_of(hass, "sensor.garage_status") == "charging"
+        assert state_of(hass, "sensor.garage_status_led") == "dark_blue_pulsing"
+        assert state_of(hass, "binary_sensor.garage_charging") == STATE_ON
+        await charger.status(1, "Unavailable")
+        # Never the literal "unavailable": the charger is there, out of service.
+        assert state_of(hass, "sensor.garage_status") == "inoperative"
+        await charger.status(1, "Faulted", "GroundFailure")
+        assert state_of(hass, "sensor.garage_status_led") == "red"
+        assert state_of(hass, "sensor.garage_error_code") == "ground_failure"
+
+
+async def test_meter_values_power_and_energy(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """A charging session: power, lifetime energy, session energy and duration."""
+    async with SimulatedCharger(central_system.url, "wb1") as charger:
+        await charger.boot()
+        await charger.status(1, "Charging")
+        start = datetime.now(UTC) - timedelta(minutes=30)
+        answer = await charger.start_transaction(1, "04A1B2C3", 1_000_000, timestamp=start)
+        assert answer["idTagInfo"]["status"] == "Accepted"
+        tx = answer["transactionId"]
+        await charger.meter_values(
+            1,
+            transaction_id=tx,
+            energy_wh=1_003_700,
+            power_w=7400,
+            currents=[32.1],
+            voltage=230.5,
+            current_offered=32,
+        )
+        assert state_of(hass, "sensor.garage_charging_power") == "7400.0"
+        assert state_of(hass, "sensor.garage_energy") == "1003.7"
+        assert state_of(hass, "sensor.garage_session_energy") == "3.7"
+        assert state_of(hass, "sensor.garage_offered_current") == "32.0"
+        assert 29 <= float(state_of(hass, "sensor.garage_session_duration")) <= 31
+        await charger.stop_transaction(tx, 1_005_000, reason="EVDisconnected")
+        assert state_of(hass, "sensor.garage_charging_power") == "0.0"
+        assert state_of(hass, "sensor.garage_session_energy") == "5.0"
+        assert state_of(hass, "sensor.garage_energy") == "1005.0"
+
+
+async def test_transaction_ids_are_unique(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """Every StartTransaction gets a new id, across chargers."""
+    async with SimulatedCharger(central_system.url, "wb1") as charger:
+        await charger.boot()
+        ids = set()
+        for _ in range(3):
+            tx = (await charger.start_transaction(1, "TAG", 0))["transactionId"]
+            await charger.stop_transaction(tx, 10)
+            ids.add(tx)
+        assert len(ids) == 3
+
+
+async def test_missing_power_is_derived(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """A charger that reports 0 W while 16 A flow (Copper SB) shows current x voltage."""
+    async with SimulatedCharger(central_system.url, "wb1", model="CPB1-S-2-4") as charger:
+        await charger.boot()
+        await charger.status(1, "Charging")
+        await charger.meter_values(1, power_w=0, currents=[16.0], voltage=230.0)
+        assert state_of(hass, "sensor.garage_charging_power") == "3680.0"
+        await charger.meter_values(1, currents=[10.0, 10.0, 10.0], voltage=230.0)
+        assert state_of(hass, "sensor.garage_charging_power") == "6900.0"
+
+
+async def test_energy_never_decreases(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """A register that goes backwards does not make the Energy dashboard count negative."""
+    async with SimulatedCharger(central_system.url, "wb1") as charger:
+        await charger.boot()
+        await charger.meter_values(1, energy_wh=50_000)
+        await charger.meter_values(1, energy_wh=40_000)
+        assert state_of(hass, "sensor.garage_energy") == "90.0"
+        await charger.meter_values(1, energy_wh=41_000)
+        assert state_of(hass, "sensor.garage_energy") == "91.0"
+
+
+async def test_state_written_only_when_changed(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """The same values again write no state (no recorder or frontend churn)."""
+    writes: list[str] = []
+
+    @callback
+    def _record(event: Event) -> None:
+        if event.data["entity_id"].startswith(("sensor.garage", "binary_sensor.garage")):
+            writes.append(event.data["entity_id"])
+
+    async with SimulatedCharger(central_system.url, "wb1") as charger:
+        await charger.boot()
+        await charger.status(1, "Charging")
+        await charger.meter_values(1, energy_wh=1000, power_w=7000)
+        await hass.async_block_till_done()
+        unsub = hass.bus.async_listen("state_changed", _record)
+        await charger.meter_values(1, energy_wh=1000, power_w=7000)
+        await charger.status(1, "Charging")
+        await hass.async_block_till_done()
+        assert writes == []
+        await charger.meter_values(1, energy_wh=1000, power_w=7100)
+        await hass.async_block_till_done()
+        assert writes == ["sensor.garage_charging_power"]
+        unsub()
+
+
+async def test_multi_connector_entities(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """A second connector brings per-connector entities; charger-level ones stay."""
+    async with SimulatedCharger(central_system.url, "wb1", connectors=2) as charger:
+        await charger.boot()
+        await charger.status(0, "Available")
+        await charger.status(1, "Charging")
+        await charger.status(2, "Preparing")
+        await wait_for(lambda: hass.states.get("sensor.garage_connector_2_status") is not None)
+        await hass.async_block_till_done()
+        assert state_of(hass, "sensor.garage_connector_1_status") == "charging"
+        assert state_of(hass, "sensor.garage_connector_2_status") == "preparing"
+        assert state_of(hass, "sensor.garage_status") == "available"
+        assert state_of(hass, "binary_sensor.garage_charging") == STATE_ON
+        assert state_of(hass, "binary_sensor.garage_connector_2_plugged_in") == STATE_ON
+        await charger.meter_values(2, energy_wh=2000, power_w=3000)
+        await charger.meter_values(1, energy_wh=5000, power_w=7000)
+        assert state_of(hass, "sensor.garage_connector_2_charging_power") == "3000.0"
+        assert state_of(hass, "sensor.garage_charging_power") == "10000.0"
+        assert state_of(hass, "sensor.garage_energy") == "7.0"
+
+
+async def test_entity_registry_snapshot(
+    hass: HomeAssistant,
+    central_system: CentralSystemUnderTest,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """The entity model of a charger, as reviewers see it."""
+    entries = sorted(
+        (
+            e
+            for e in er.async_entries_for_config_entry(
+                entity_registry, central_system.entry.entry_id
+            )
+            if "garage" in e.entity_id
+        ),
+        key=lambda e: e.entity_id,
+    )
+    assert [
+        {
+            "entity_id": e.entity_id,
+            "translation_key": e.translation_key,
+            "device_class": e.original_device_class,
+            "entity_category": e.entity_category,
+            "disabled_by": e.disabled_by,
+            "unit": e.unit_of_measurement,
+            "capabilities": e.capabilities,
+        }
+        for e in entries
+    ] == snapshot
+
+
+async def test_heartbeat(
+    hass: HomeAssistant,
+    central_system: CentralSystemUnderTest,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """Heartbeat answers the time and is shown (diagnostic, disabled by default)."""
+    entity_id = "sensor.garage_last_heartbeat"
+    entity = entity_registry.async_get(entity_id)
+    assert entity is not None
+    assert entity.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    entity_registry.async_update_entity(entity_id, disabled_by=None)
+    await hass.config_entries.async_reload(central_system.entry.entry_id)
+    await hass.async_block_till_done()
+    assert state_of(hass, entity_id) == STATE_UNKNOWN
+    async with SimulatedCharger(central_system.url, "wb1") as charger:
+        await charger.boot()
+        answer = await charger.heartbeat()
+        assert datetime.fromisoformat(answer["currentTime"]) <= datetime.now(UTC)
+        await wait_for(lambda: state_of(hass, entity_id) != STATE_UNKNOWN)
