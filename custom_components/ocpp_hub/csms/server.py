@@ -36,6 +36,7 @@ _LOGGER = logging.getLogger(__name__)
 
 SUBPROTOCOL = Subprotocol("ocpp1.6")
 MAX_IDENTITY_LENGTH = 48
+_AUTH_PROBLEMS = ("no password presented", "wrong username or password")
 
 
 @dataclass(slots=True)
@@ -150,6 +151,8 @@ class CentralSystem:
             ssl=self.config.ssl_context,
             ping_interval=self.config.ping_interval,
             ping_timeout=self.config.ping_timeout,
+            # A peer that misses a pong will not answer a close either: give up as fast.
+            close_timeout=min(self.config.ping_timeout or 10.0, 10.0),
             max_size=self.config.max_frame_bytes,
             open_timeout=self.config.open_timeout,
             compression=None,
@@ -200,16 +203,16 @@ class CentralSystem:
             return None
         credentials = basic_credentials(request.headers)
         if credentials is None:
-            problem = "no password presented"
+            problem = _AUTH_PROBLEMS[0]
         elif credentials[0] != identity or not await self.backend.verify_password(
             identity, credentials[1]
         ):
-            problem = "wrong username or password"
+            problem = _AUTH_PROBLEMS[1]
         else:
-            self._logged.discard(("auth", identity, address))
+            self._logged -= {("auth", identity, address, p) for p in _AUTH_PROBLEMS}
             return None
         self._log_once(
-            ("auth", identity, address),
+            ("auth", identity, address, problem),
             logging.WARNING,
             "Refused charger %s from %s: %s (HTTP 401)",
             identity,

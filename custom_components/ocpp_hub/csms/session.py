@@ -40,6 +40,8 @@ UNKNOWN_ID = "-1"
 class CallHandler(Protocol):
     """What a session needs from the OCPP version layer."""
 
+    actions: frozenset[str]
+
     def handle_call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Answer a validated CALL, or raise :class:`OcppError`."""
 
@@ -182,7 +184,7 @@ class Session:
             return
         assert self.handler is not None
         try:
-            if not self.schemas.has(action):
+            if action not in self.handler.actions:
                 code = (
                     OcppErrorCode.NOT_SUPPORTED
                     if action in self.schemas.known_actions

@@ -90,6 +90,8 @@ def _samples(meter_values: list[dict[str, Any]], received: datetime) -> list[Sam
 class V16Handler:
     """The OCPP 1.6J conversation with one connected charger."""
 
+    actions = HANDLED_ACTIONS
+
     def __init__(
         self,
         session: Session,

@@ -96,10 +96,6 @@ class SchemaSet:
                 )
         return cls(validators, known)
 
-    def has(self, action: str) -> bool:
-        """Whether a request schema was compiled for ``action``."""
-        return action in self._validators
-
     def validate_request(self, action: str, payload: Any) -> None:
         """Raise :class:`OcppError` with the code OCPP names if ``payload`` is invalid."""
         self._validate(action, payload)
