@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+import logging
 import socket
 from typing import Any
 
@@ -38,6 +39,22 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 @pytest.fixture(autouse=True)
 def real_sockets(socket_enabled: None) -> None:
     """Tests run a real server and real chargers over 127.0.0.1."""
+
+
+@pytest.fixture(autouse=True)
+def no_errors_logged(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Fail a test in which anything logged an error it did not expect.
+
+    Home Assistant logs (rather than raises) many mistakes of an integration,
+    such as duplicate unique ids. A test that expects an error checks it and
+    then calls ``caplog.clear()``.
+    """
+    yield
+    errors = [
+        r for r in caplog.get_records("call") + caplog.get_records("setup")
+        if r.levelno >= logging.ERROR
+    ]
+    assert not errors, "errors were logged: " + "; ".join(r.getMessage() for r in errors)
 
 
 def free_port() -> int:

@@ -69,6 +69,7 @@ class OcppHubEntity(Entity):
 
     async def async_added_to_hass(self) -> None:
         """Follow the charger: write state when, and only when, the value changed."""
+        self._value = self._read()  # the charger may have spoken since __init__
         self.async_on_remove(self._charger.add_listener(self._charger_changed))
 
     @callback

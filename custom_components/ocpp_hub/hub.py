@@ -322,8 +322,10 @@ class OcppHub:
                     unique_id=identity,
                 ),
             )
-            # Register it now: the update listener runs later and finds it in place.
-            registered = self._add_charger(self.entry.subentries[self._subentry_id_of(identity)])
+            # The update listener may already have registered it (it can run eagerly).
+            registered = self.chargers.get(identity) or self._add_charger(
+                self.entry.subentries[self._subentry_id_of(identity)]
+            )
             return registered.charger
         self._hold_for_approval(PendingCharger(identity, info, remote_address))
         return None

@@ -1,0 +1,186 @@
+"""Unknown chargers: held Pending, shown as a discovery card, added in one click."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr
+import pytest
+from websockets.exceptions import InvalidStatus
+
+from chargersim import SimulatedCharger
+from custom_components.ocpp_hub.const import (
+    CONF_AUTO_ACCEPT,
+    CONF_IDENTITY,
+    CONF_PASSWORD_HASH,
+    DOMAIN,
+    MAX_PENDING_APPROVALS,
+)
+
+from .conftest import CentralSystemUnderTest
+from .helpers import state_of, wait_for
+
+
+def discovery_flows(hass: HomeAssistant) -> list[dict[str, Any]]:
+    """Discovery cards of the integration in progress."""
+    return [
+        flow
+        for flow in hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+        if flow["context"]["source"] == SOURCE_INTEGRATION_DISCOVERY
+    ]
+
+
+async def test_unknown_charger_is_held_then_added(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """Pending at boot; the card names it; one click adds it and it is accepted at once."""
+    charger = SimulatedCharger(
+        central_system.url, "carport", serial="WB-999", firmware="5.15.7", model="CPB1-S-2-4"
+    )
+    await charger.connect()
+    answer = await charger.boot()
+    assert answer["status"] == "Pending"
+    assert answer["interval"] > 0
+    # Nothing but boot and heartbeat is served before the owner says yes.
+    reply = await charger.send_raw(
+        '[2, "s1", "StatusNotification", {"connectorId": 1, "status": "Available", "errorCode": "NoError"}]'
+    )
+    assert reply is not None
+    assert reply[:3] == [4, "s1", "SecurityError"]
+    await hass.async_block_till_done()
+
+    flows = discovery_flows(hass)
+    assert len(flows) == 1
+    flow = flows[0]
+    assert flow["step_id"] == "approve"
+    assert flow["context"]["title_placeholders"] == {
+        "identity": "carport",
+        "model": "Wall Box Chargers CPB1-S-2-4",
+    }
+    result = await hass.config_entries.flow.async_configure(flow["flow_id"])
+    assert result["type"] is FlowResultType.FORM  # still asking
+    placeholders = result["description_placeholders"]
+    assert placeholders["serial"] == "WB-999"
+    assert placeholders["firmware"] == "5.15.7"
+    assert placeholders["address"] == "127.0.0.1"
+
+    result = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {"name": "Carport"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "charger_added"
+    subentries = [s for s in central_system.entry.subentries.values() if s.unique_id == "carport"]
+    assert len(subentries) == 1
+    assert subentries[0].title == "Carport"
+    assert CONF_PASSWORD_HASH not in subentries[0].data
+
+    # The central system asks it to boot again right away: accepted now.
+    trigger = await charger.wait_for_call("TriggerMessage")
+    assert trigger == {"requestedMessage": "BootNotification"}
+    await wait_for(lambda: charger.last_boot is not None and charger.last_boot["status"] == "Accepted")
+    await charger.status(1, "Available")
+    await hass.async_block_till_done()
+    assert state_of(hass, "binary_sensor.carport_connection") == "on"
+    assert state_of(hass, "sensor.carport_status") == "available"
+    device = dr.async_get(hass).async_get_device(
+        identifiers={(DOMAIN, f"{central_system.entry.entry_id}_carport")}
+    )
+    assert device is not None
+    assert device.serial_number == "WB-999"
+    assert discovery_flows(hass) == []
+    await charger.close()
+
+
+async def test_approve_with_password_makes_it_reconnect(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """A password set on approval applies at once: the charger must come back with it."""
+    charger = SimulatedCharger(central_system.url, "carport")
+    await charger.connect()
+    assert (await charger.boot())["status"] == "Pending"
+    await hass.async_block_till_done()
+    flow = discovery_flows(hass)[0]
+    result = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {"name": "Carport", "password": "s3cret-pass"}
+    )
+    assert result["reason"] == "charger_added"
+    await charger.wait_closed(timeout=5)
+    with pytest.raises(InvalidStatus):
+        await SimulatedCharger(central_system.url, "carport").connect()
+    async with SimulatedCharger(central_system.url, "carport", password="s3cret-pass") as again:
+        assert (await again.boot())["status"] == "Accepted"
+    await charger.close()
+
+
+async def test_charger_that_reconnects_without_booting_is_asked_who_it_is(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """An unknown charger that skips BootNotification is asked for one, then shown."""
+    async with SimulatedCharger(central_system.url, "quiet") as charger:
+        reply = await charger.send_raw('[2, "h1", "MeterValues", {"connectorId": 1, "meterValue": [{"timestamp": "2026-11-01T10:00:00Z", "sampledValue": [{"value": "1"}]}]}]')
+        assert reply is not None
+        assert reply[2] == "SecurityError"
+        assert await charger.wait_for_call("TriggerMessage") == {"requestedMessage": "BootNotification"}
+        await wait_for(lambda: charger.boots == 1)
+        await hass.async_block_till_done()
+        assert len(discovery_flows(hass)) == 1
+
+
+@pytest.mark.parametrize("entry_options", [{CONF_AUTO_ACCEPT: True}])
+async def test_auto_accept(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """With the option on, a new charger is registered and accepted at its first boot."""
+    async with SimulatedCharger(central_system.url, "newcomer") as charger:
+        assert (await charger.boot())["status"] == "Accepted"
+        await charger.status(1, "Charging")
+        await hass.async_block_till_done()
+        assert state_of(hass, "sensor.newcomer_status") == "charging"
+    assert any(s.unique_id == "newcomer" for s in central_system.entry.subentries.values())
+    assert discovery_flows(hass) == []
+
+
+@pytest.mark.parametrize("entry_options", [{CONF_AUTO_ACCEPT: False}])
+async def test_pending_approvals_are_bounded(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """A flood of unknown identities leaves at most a few cards: the newest ones."""
+    chargers = [SimulatedCharger(central_system.url, f"stranger{i}") for i in range(8)]
+    for charger in chargers:
+        await charger.connect()
+        assert (await charger.boot())["status"] == "Pending"
+    await hass.async_block_till_done()
+    flows = discovery_flows(hass)
+    assert len(flows) == MAX_PENDING_APPROVALS
+    shown = {f["context"]["title_placeholders"]["identity"] for f in flows}
+    assert shown == {f"stranger{i}" for i in range(8 - MAX_PENDING_APPROVALS, 8)}
+    for charger in chargers:
+        await charger.close()
+
+
+async def test_removed_charger_is_disconnected_and_held_again(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """Removing a charger closes its connection and removes its device; it must be approved again."""
+    charger = SimulatedCharger(central_system.url, "wb1")
+    await charger.connect()
+    await charger.boot()
+    subentry_id = next(
+        sid for sid, s in central_system.entry.subentries.items() if s.data[CONF_IDENTITY] == "wb1"
+    )
+    assert hass.config_entries.async_remove_subentry(central_system.entry, subentry_id)
+    await charger.wait_closed(timeout=5)
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.garage_status") is None
+    assert (
+        dr.async_get(hass).async_get_device(
+            identifiers={(DOMAIN, f"{central_system.entry.entry_id}_wb1")}
+        )
+        is None
+    )
+    async with SimulatedCharger(central_system.url, "wb1") as again:
+        assert (await again.boot())["status"] == "Pending"
+    await charger.close()
