@@ -30,11 +30,9 @@ def server_context(
     context.minimum_version = minimum
     try:
         context.load_cert_chain(certfile, keyfile or None)
+    except ssl.SSLError as err:  # before OSError: SSLError is one
+        problem = TlsProblem.MISMATCH if err.reason == "KEY_VALUES_MISMATCH" else TlsProblem.UNREADABLE
+        raise TlsError(problem, err.reason or str(err)) from err
     except OSError as err:
         raise TlsError(TlsProblem.UNREADABLE, err.strerror or str(err)) from err
-    except ssl.SSLError as err:
-        problem = (
-            TlsProblem.MISMATCH if "KEY_VALUES_MISMATCH" in str(err) else TlsProblem.UNREADABLE
-        )
-        raise TlsError(problem, err.reason or str(err)) from err
     return context

@@ -1,0 +1,294 @@
+"""Config flow: every error and its recovery, reconfigure, options, charger subentries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+import datetime as dt
+from pathlib import Path
+import socket
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+import pytest
+
+from chargersim import SimulatedCharger
+from custom_components.ocpp_hub.const import (
+    CONF_AUTO_ACCEPT,
+    CONF_HEARTBEAT_INTERVAL,
+    CONF_HOST,
+    CONF_IDENTITY,
+    CONF_PASSWORD_HASH,
+    CONF_PATH_PREFIX,
+    CONF_PING_INTERVAL,
+    CONF_PORT,
+    CONF_SSL_CERTFILE,
+    CONF_SSL_KEYFILE,
+    DOMAIN,
+    SUBENTRY_CHARGER,
+)
+from custom_components.ocpp_hub.csms.auth import check_password
+
+from .conftest import CentralSystemUnderTest, free_port
+
+
+def make_certificate(directory: Path, name: str = "server") -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key, as PEM files."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(__import__("ipaddress").ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path = directory / f"{name}.pem"
+    key_path = directory / f"{name}.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    """A port something else listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield sock.getsockname()[1]
+
+
+def _server_input(port: int, **extra: str) -> dict[str, object]:
+    return {
+        CONF_HOST: "127.0.0.1",
+        CONF_PORT: port,
+        CONF_PATH_PREFIX: "",
+        CONF_SSL_CERTFILE: "",
+        CONF_SSL_KEYFILE: "",
+        **extra,
+    }
+
+
+async def test_user_flow_errors_then_success(
+    hass: HomeAssistant, busy_port: int, tmp_path: Path
+) -> None:
+    """Port in use, unreadable and mismatched certificates, key without cert; then it works."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    flow_id = result["flow_id"]
+
+    result = await hass.config_entries.flow.async_configure(flow_id, _server_input(busy_port))
+    assert result["errors"] == {CONF_PORT: "port_in_use"}
+
+    port = free_port()
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, _server_input(port, ssl_certfile=str(tmp_path / "missing.pem"))
+    )
+    assert result["errors"] == {CONF_SSL_CERTFILE: "cert_unreadable"}
+
+    cert, _ = make_certificate(tmp_path, "one")
+    _, other_key = make_certificate(tmp_path, "two")
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, _server_input(port, ssl_certfile=str(cert), ssl_keyfile=str(other_key))
+    )
+    assert result["errors"] == {CONF_SSL_CERTFILE: "cert_key_mismatch"}
+
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, _server_input(port, ssl_keyfile=str(other_key))
+    )
+    assert result["errors"] == {CONF_SSL_CERTFILE: "cert_missing"}
+
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, _server_input(port, path_prefix="/ocpp/")
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == f"OCPP central system (port {port})"
+    assert result["data"][CONF_PATH_PREFIX] == "ocpp"
+    assert result["result"].unique_id == str(port)
+    await hass.async_block_till_done()
+
+    # The path prefix is honoured.
+    async with SimulatedCharger(f"ws://127.0.0.1:{port}/ocpp/", "wb1") as charger:
+        assert (await charger.boot())["status"] == "Pending"
+
+
+async def test_same_port_twice_is_aborted(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """A second central system on the same port is refused before anything binds."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _server_input(central_system.port)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_tls_central_system(hass: HomeAssistant, tmp_path: Path) -> None:
+    """With a certificate, chargers connect over wss:// (security profile 2)."""
+    import ssl
+
+    cert, key = make_certificate(tmp_path)
+    port = free_port()
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _server_input(port, ssl_certfile=str(cert), ssl_keyfile=str(key))
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    context = ssl.create_default_context(cafile=str(cert))
+    async with SimulatedCharger(f"wss://127.0.0.1:{port}/", "wb1", ssl=context) as charger:
+        assert (await charger.boot())["status"] == "Pending"
+
+
+async def test_reconfigure(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, busy_port: int
+) -> None:
+    """Change the path on its own port, then move to another port (a busy one first)."""
+    entry = central_system.entry
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["step_id"] == "reconfigure"
+    # Its own port is in use by itself: that is not an error.
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _server_input(central_system.port, path_prefix="cs")
+    )
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert entry.data[CONF_PATH_PREFIX] == "cs"
+    async with SimulatedCharger(f"{central_system.url}cs/", "wb1") as charger:
+        assert (await charger.boot())["status"] == "Accepted"
+
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _server_input(busy_port)
+    )
+    assert result["errors"] == {CONF_PORT: "port_in_use"}
+    new_port = free_port()
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _server_input(new_port)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert entry.data[CONF_PORT] == new_port
+    assert entry.unique_id == str(new_port)
+    async with SimulatedCharger(f"ws://127.0.0.1:{new_port}/", "wb1") as charger:
+        assert (await charger.boot())["status"] == "Accepted"
+
+
+async def test_options_restart_the_server(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """Options apply after an automatic restart of the central system."""
+    entry = central_system.entry
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["step_id"] == "init"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {CONF_PING_INTERVAL: 10, CONF_HEARTBEAT_INTERVAL: 600, CONF_AUTO_ACCEPT: True},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert entry.options == {
+        CONF_PING_INTERVAL: 10,
+        CONF_HEARTBEAT_INTERVAL: 600,
+        CONF_AUTO_ACCEPT: True,
+    }
+    async with SimulatedCharger(central_system.url, "wb1") as charger:
+        assert (await charger.boot())["interval"] == 600
+    async with SimulatedCharger(central_system.url, "someone-new") as charger:
+        assert (await charger.boot())["status"] == "Accepted"
+
+
+async def test_add_charger_subentry(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """Register a charger by hand: invalid identity, duplicate, then success with a password."""
+    entry = central_system.entry
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_CHARGER), context={"source": SOURCE_USER}
+    )
+    assert result["step_id"] == "user"
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_IDENTITY: "bad/identity"}
+    )
+    assert result["errors"] == {CONF_IDENTITY: "invalid_identity"}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {CONF_IDENTITY: "carport", "name": "Carport", "password": "pw-123456"},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    subentry = next(s for s in entry.subentries.values() if s.unique_id == "carport")
+    assert subentry.title == "Carport"
+    stored = subentry.data[CONF_PASSWORD_HASH]
+    assert "pw-123456" not in stored
+    assert check_password("pw-123456", stored)
+    assert hass.states.get("sensor.carport_status") is not None
+    async with SimulatedCharger(central_system.url, "carport", password="pw-123456") as charger:
+        assert (await charger.boot())["status"] == "Accepted"
+
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_CHARGER), context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_IDENTITY: "carport"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_reconfigure_charger_subentry(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """Rename, set a password (the charger is disconnected until it sends it), remove it."""
+    entry = central_system.entry
+    subentry_id = next(sid for sid, s in entry.subentries.items() if s.unique_id == "wb1")
+    charger = SimulatedCharger(central_system.url, "wb1")
+    await charger.connect()
+    await charger.boot()
+
+    result = await entry.start_subentry_reconfigure_flow(hass, subentry_id)
+    assert result["step_id"] == "reconfigure"
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": "Garage charger", "password": "new-password"}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert entry.subentries[subentry_id].title == "Garage charger"
+    await charger.wait_closed(timeout=5)
+    async with SimulatedCharger(central_system.url, "wb1", password="new-password") as again:
+        assert (await again.boot())["status"] == "Accepted"
+
+    result = await entry.start_subentry_reconfigure_flow(hass, subentry_id)
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"remove_password": True}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert CONF_PASSWORD_HASH not in entry.subentries[subentry_id].data
+    async with SimulatedCharger(central_system.url, "wb1") as again:
+        assert (await again.boot())["status"] == "Accepted"
+    await charger.close()
