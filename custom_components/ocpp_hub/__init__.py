@@ -43,7 +43,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppHubConfigEntry) -> b
                 translation_domain=DOMAIN,
                 translation_key=err.problem.value,
                 translation_placeholders={"certfile": certfile},
-            ) from err
+            ) from None
     ir.async_delete_issue(hass, DOMAIN, certificate_issue)
 
     hub = OcppHub(hass, entry, ssl_context)
