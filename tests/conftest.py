@@ -51,7 +51,8 @@ def no_errors_logged(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     """
     yield
     errors = [
-        r for r in caplog.get_records("call") + caplog.get_records("setup")
+        r
+        for r in caplog.get_records("call") + caplog.get_records("setup")
         if r.levelno >= logging.ERROR
     ]
     assert not errors, "errors were logged: " + "; ".join(r.getMessage() for r in errors)
@@ -145,9 +146,3 @@ async def central_system(
     if config_entry.state.recoverable:
         await hass.config_entries.async_unload(config_entry.entry_id)
         await hass.async_block_till_done()
-
-
-@pytest.fixture
-def anyio_backend() -> Iterator[str]:
-    """Not used; keeps plugins that look for it quiet."""
-    yield "asyncio"

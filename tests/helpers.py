@@ -11,7 +11,7 @@ from homeassistant.core import HomeAssistant
 async def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
     """Let the event loop run until ``condition()`` holds (fail after ``timeout``)."""
     async with asyncio.timeout(timeout):
-        while not condition():
+        while not condition():  # noqa: ASYNC110 - polls state that several parties change
             await asyncio.sleep(0.01)
 
 

@@ -242,3 +242,35 @@ async def test_heartbeat(
         answer = await charger.heartbeat()
         assert datetime.fromisoformat(answer["currentTime"]) <= datetime.now(UTC)
         await wait_for(lambda: state_of(hass, entity_id) != STATE_UNKNOWN)
+
+
+async def test_other_charger_messages(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """DataTransfer, firmware and diagnostics notifications, StopTransaction with an idTag."""
+    async with SimulatedCharger(central_system.url, "wb1") as charger:
+        await charger.boot()
+        assert (await charger.data_transfer("com.example", "x"))["status"] == "UnknownVendorId"
+        # The Wallbox profile knows its own vendor id.
+        assert (await charger.data_transfer("com.wallbox", "hello", "{}"))["status"] == "Accepted"
+        assert await charger.firmware_status("Downloading") == {}
+        assert await charger.diagnostics_status("Uploaded") == {}
+        model = central_system.entry.runtime_data.chargers["wb1"].charger
+        assert model.firmware_status == "Downloading"
+        assert model.diagnostics_status == "Uploaded"
+        tx = (await charger.start_transaction(1, "TAG", 0))["transactionId"]
+        stop = await charger.stop_transaction(
+            tx,
+            500,
+            id_tag="TAG",
+            transaction_data=[
+                {
+                    "timestamp": datetime.now(UTC).isoformat(),
+                    "sampledValue": [
+                        {"value": "250", "measurand": "Energy.Active.Import.Register", "unit": "Wh"}
+                    ],
+                }
+            ],
+        )
+        assert stop["idTagInfo"]["status"] == "Accepted"
+        assert state_of(hass, "sensor.garage_session_energy") == "0.5"

@@ -67,9 +67,7 @@ async def test_unknown_charger_is_held_then_added(
     assert placeholders["firmware"] == "5.15.7"
     assert placeholders["address"] == "127.0.0.1"
 
-    result = await hass.config_entries.flow.async_configure(
-        flow["flow_id"], {"name": "Carport"}
-    )
+    result = await hass.config_entries.flow.async_configure(flow["flow_id"], {"name": "Carport"})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "charger_added"
     subentries = [s for s in central_system.entry.subentries.values() if s.unique_id == "carport"]
@@ -80,7 +78,9 @@ async def test_unknown_charger_is_held_then_added(
     # The central system asks it to boot again right away: accepted now.
     trigger = await charger.wait_for_call("TriggerMessage")
     assert trigger == {"requestedMessage": "BootNotification"}
-    await wait_for(lambda: charger.last_boot is not None and charger.last_boot["status"] == "Accepted")
+    await wait_for(
+        lambda: charger.last_boot is not None and charger.last_boot["status"] == "Accepted"
+    )
     await charger.status(1, "Available")
     await hass.async_block_till_done()
     assert state_of(hass, "binary_sensor.carport_connection") == "on"
@@ -120,19 +120,21 @@ async def test_charger_that_reconnects_without_booting_is_asked_who_it_is(
 ) -> None:
     """An unknown charger that skips BootNotification is asked for one, then shown."""
     async with SimulatedCharger(central_system.url, "quiet") as charger:
-        reply = await charger.send_raw('[2, "h1", "MeterValues", {"connectorId": 1, "meterValue": [{"timestamp": "2026-11-01T10:00:00Z", "sampledValue": [{"value": "1"}]}]}]')
+        reply = await charger.send_raw(
+            '[2, "h1", "MeterValues", {"connectorId": 1, "meterValue": [{"timestamp": "2026-11-01T10:00:00Z", "sampledValue": [{"value": "1"}]}]}]'
+        )
         assert reply is not None
         assert reply[2] == "SecurityError"
-        assert await charger.wait_for_call("TriggerMessage") == {"requestedMessage": "BootNotification"}
+        assert await charger.wait_for_call("TriggerMessage") == {
+            "requestedMessage": "BootNotification"
+        }
         await wait_for(lambda: charger.boots == 1)
         await hass.async_block_till_done()
         assert len(discovery_flows(hass)) == 1
 
 
 @pytest.mark.parametrize("entry_options", [{CONF_AUTO_ACCEPT: True}])
-async def test_auto_accept(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest
-) -> None:
+async def test_auto_accept(hass: HomeAssistant, central_system: CentralSystemUnderTest) -> None:
     """With the option on, a new charger is registered and accepted at its first boot."""
     async with SimulatedCharger(central_system.url, "newcomer") as charger:
         assert (await charger.boot())["status"] == "Accepted"

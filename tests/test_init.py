@@ -42,7 +42,9 @@ async def test_port_in_use_at_startup(
     await hass.config_entries.async_reload(config_entry.entry_id)
     await hass.async_block_till_done()
     assert config_entry.state is ConfigEntryState.LOADED
-    assert ir.async_get(hass).async_get_issue(DOMAIN, f"port_in_use_{config_entry.entry_id}") is None
+    assert (
+        ir.async_get(hass).async_get_issue(DOMAIN, f"port_in_use_{config_entry.entry_id}") is None
+    )
     await hass.config_entries.async_unload(config_entry.entry_id)
 
 

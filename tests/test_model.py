@@ -248,3 +248,51 @@ def test_multi_connector_totals() -> None:
     assert charger.energy_wh == 3000
     assert charger.plugged_in is True
     assert charger.charging is True
+
+
+def test_parse_other_measurands() -> None:
+    """Frequency, SoC, temperature, offered power and per-phase power are read."""
+    sample = parse_sampled_values(
+        T0,
+        [
+            sv("50.01", "Frequency", "Hertz"),
+            sv("64", "SoC", "Percent"),
+            sv("41.5", "Temperature", "Celsius"),
+            sv("11", "Power.Offered", "kW"),
+            sv("2300", "Power.Active.Import", "W", "L1"),
+            sv("2400", "Power.Active.Import", "W", "L2"),
+            sv("1000", "Energy.Active.Import.Register", "Wh", "L1"),  # per phase: not the total
+            {"measurand": "Voltage"},  # no value at all
+        ],
+    )
+    assert sample.frequency_hz == 50.01
+    assert sample.soc_percent == 64
+    assert sample.temperature_c == 41.5
+    assert sample.power_offered_w == 11000
+    assert sample.power_w == 4700
+    assert sample.energy_wh is None
+
+
+def test_password_hashes() -> None:
+    """Hashes are salted, verify, and a damaged stored hash never matches."""
+    from custom_components.ocpp_hub.csms.auth import check_password, hash_password
+
+    first, second = hash_password("secret"), hash_password("secret")
+    assert first != second
+    assert check_password("secret", first)
+    assert not check_password("Secret", first)
+    assert not check_password("secret", "plain-text")
+    assert not check_password("secret", "bcrypt$1$2$3$4$5")
+    assert not check_password("secret", "scrypt$x$8$1$AAAA$AAAA")
+
+
+async def test_password_verifier_remembers_success() -> None:
+    """A verified password is remembered (no second scrypt); a wrong one is not."""
+    from custom_components.ocpp_hub.csms.auth import PasswordVerifier, hash_password
+
+    stored = hash_password("secret")
+    verifier = PasswordVerifier()
+    assert not await verifier.verify("wrong", stored)
+    assert await verifier.verify("secret", stored)
+    assert await verifier.verify("secret", stored)
+    assert not await verifier.verify("wrong", stored)

@@ -20,7 +20,7 @@ from custom_components.ocpp_hub.csms.server import basic_credentials, identity_f
 from custom_components.ocpp_hub.hub import OcppHub
 
 from .conftest import PASSWORD, CentralSystemUnderTest
-from .helpers import state_of, wait_for, wait_for_state
+from .helpers import state_of, wait_for_state
 
 
 def hub_of(central_system: CentralSystemUnderTest) -> OcppHub:
@@ -131,7 +131,11 @@ async def test_no_subprotocol_is_ocpp16(
         ('[2, "m3", "Heartbeat", []]', "m3", "FormationViolation"),  # payload not an object
         ('[2, "m4", "FlyToTheMoon", {}]', "m4", "NotImplemented"),
         ('[2, "m5", "Reset", {"type": "Hard"}]', "m5", "NotSupported"),  # a CSMS->CP action
-        ('[2, "m6", "StatusNotification", {"connectorId": 1}]', "m6", "OccurenceConstraintViolation"),
+        (
+            '[2, "m6", "StatusNotification", {"connectorId": 1}]',
+            "m6",
+            "OccurenceConstraintViolation",
+        ),
         (
             '[2, "m7", "StatusNotification", {"connectorId": "one", "status": "Available", "errorCode": "NoError"}]',
             "m7",
@@ -180,7 +184,10 @@ async def test_binary_frame_and_unexpected_result(
         assert reply is not None
         assert reply[:3] == [4, "-1", "FormationViolation"]
         assert await charger.send_raw('[3, "never-sent", {}]', expect_reply=False) is None
-        assert await charger.send_raw('[4, "never-sent", "GenericError", "", {}]', expect_reply=False) is None
+        assert (
+            await charger.send_raw('[4, "never-sent", "GenericError", "", {}]', expect_reply=False)
+            is None
+        )
         assert "currentTime" in await charger.heartbeat()
 
 
@@ -189,7 +196,17 @@ async def test_repeated_call_is_answered_once_and_applied_once(
 ) -> None:
     """A retried StartTransaction (same message id) gets the same answer, one transaction."""
     frame = json.dumps(
-        [2, "retry-1", "StartTransaction", {"connectorId": 1, "idTag": "TAG", "meterStart": 0, "timestamp": "2026-11-01T10:00:00Z"}]
+        [
+            2,
+            "retry-1",
+            "StartTransaction",
+            {
+                "connectorId": 1,
+                "idTag": "TAG",
+                "meterStart": 0,
+                "timestamp": "2026-11-01T10:00:00Z",
+            },
+        ]
     )
     async with SimulatedCharger(central_system.url, "wb1") as charger:
         await charger.boot()
@@ -234,7 +251,7 @@ async def test_unload_closes_every_connection(
     await charger.boot()
     assert await hass.config_entries.async_unload(central_system.entry.entry_id)
     await charger.wait_closed(timeout=5)
-    with pytest.raises(OSError):
+    with pytest.raises(ConnectionRefusedError):
         await connect(central_system.url + "wb1", subprotocols=["ocpp1.6"], open_timeout=2)
     assert await hass.config_entries.async_setup(central_system.entry.entry_id)
     async with SimulatedCharger(central_system.url, "wb1") as again:
@@ -272,7 +289,11 @@ async def test_calls_go_one_at_a_time_and_report_their_outcome(
 ) -> None:
     """One request in flight; later ones wait in order; each outcome reaches the caller."""
     behaviour = ChargerBehaviour(
-        responses={"ClearCache": "timeout", "TriggerMessage": "Rejected", "GetDiagnostics": "NotImplemented"}
+        responses={
+            "ClearCache": "timeout",
+            "TriggerMessage": "Rejected",
+            "GetDiagnostics": "NotImplemented",
+        }
     )
     async with SimulatedCharger(central_system.url, "wb1", behaviour=behaviour) as charger:
         await charger.boot()
@@ -298,7 +319,11 @@ async def test_calls_go_one_at_a_time_and_report_their_outcome(
         with pytest.raises(CallFailed) as err:
             await third
         assert err.value.reason is FailureReason.NOT_SUPPORTED
-        assert [a for a, _ in charger.received][-3:] == ["ClearCache", "TriggerMessage", "GetDiagnostics"]
+        assert [a for a, _ in charger.received][-3:] == [
+            "ClearCache",
+            "TriggerMessage",
+            "GetDiagnostics",
+        ]
         pending = asyncio.ensure_future(session.call("ClearCache", {}, timeout=30))
         await charger.wait_for_call("ClearCache")
     with pytest.raises(CallFailed) as err:

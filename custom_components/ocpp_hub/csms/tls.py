@@ -31,7 +31,9 @@ def server_context(
     try:
         context.load_cert_chain(certfile, keyfile or None)
     except ssl.SSLError as err:  # before OSError: SSLError is one
-        problem = TlsProblem.MISMATCH if err.reason == "KEY_VALUES_MISMATCH" else TlsProblem.UNREADABLE
+        problem = (
+            TlsProblem.MISMATCH if err.reason == "KEY_VALUES_MISMATCH" else TlsProblem.UNREADABLE
+        )
         raise TlsError(problem, err.reason or str(err)) from err
     except OSError as err:
         raise TlsError(TlsProblem.UNREADABLE, err.strerror or str(err)) from err
