@@ -1,0 +1,94 @@
+"""Diagnostics download: the central system and each charger, secrets redacted."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.device_registry import DeviceEntry
+
+from .const import CONF_PASSWORD_HASH
+from .hub import OcppHub, OcppHubConfigEntry, RegisteredCharger
+
+REDACTED = "**REDACTED**"
+TO_REDACT = {
+    CONF_PASSWORD_HASH,
+    "serial",
+    "meter_serial",
+    "id_tag",
+    "id_tags_seen",
+    "remote_address",
+}
+# OCPP fields that carry card numbers or serial numbers inside logged frames.
+_FRAME_SECRETS = re.compile(
+    r'"(idTag|parentIdTag|chargePointSerialNumber|chargeBoxSerialNumber|meterSerialNumber|iccid|imsi)"\s*:\s*"[^"]*"'
+)
+
+
+def redact_frame(text: str) -> str:
+    """A logged OCPP frame with card numbers and serial numbers replaced."""
+    return _FRAME_SECRETS.sub(lambda m: f'"{m.group(1)}":"{REDACTED}"', text)
+
+
+def _charger_diagnostics(hub: OcppHub, registered: RegisteredCharger) -> dict[str, Any]:
+    charger = registered.charger
+    handler = hub.server.handler(registered.identity)
+    state = charger.as_dict()
+    state["id_tags_seen"] = len(charger.id_tags_seen)
+    return {
+        "name": registered.name,
+        "identity": registered.identity,
+        "password_required": registered.password_hash is not None,
+        "connected": charger.connected,
+        "remote_address": charger.remote_address,
+        "profile": charger.profile.key,
+        "firmware_status": charger.firmware_status,
+        "diagnostics_status": charger.diagnostics_status,
+        "state": async_redact_data(state, TO_REDACT),
+        "last_frames": [
+            {"direction": direction, "frame": redact_frame(frame)}
+            for direction, frame in (handler.session.frames if handler else ())
+        ],
+    }
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: OcppHubConfigEntry
+) -> dict[str, Any]:
+    """Everything about one central system."""
+    hub = entry.runtime_data
+    return {
+        "entry": {
+            "data": dict(entry.data),
+            "options": dict(entry.options),
+        },
+        "pending_approvals": [
+            {
+                "identity": p.identity,
+                "vendor": p.info.vendor,
+                "model": p.info.model,
+                "firmware": p.info.firmware,
+                "since": p.since.isoformat(),
+            }
+            for p in hub.pending.values()
+        ],
+        "chargers": [
+            async_redact_data(_charger_diagnostics(hub, r), TO_REDACT)
+            for r in hub.chargers.values()
+        ],
+    }
+
+
+async def async_get_device_diagnostics(
+    hass: HomeAssistant, entry: OcppHubConfigEntry, device: DeviceEntry
+) -> dict[str, Any]:
+    """Everything about one charger."""
+    hub = entry.runtime_data
+    registered = next(
+        (r for r in hub.chargers.values() if r.device_identifier in device.identifiers), None
+    )
+    if registered is None:
+        return {"error": "this device has no registered charger"}
+    return async_redact_data(_charger_diagnostics(hub, registered), TO_REDACT)

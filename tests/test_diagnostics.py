@@ -1,0 +1,52 @@
+"""Diagnostics download: useful, and without passwords, card numbers or serials."""
+
+from __future__ import annotations
+
+import json
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+    get_diagnostics_for_device,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from chargersim import SimulatedCharger
+from custom_components.ocpp_hub.const import DOMAIN
+
+from .conftest import CentralSystemUnderTest
+
+
+async def test_diagnostics_are_redacted(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    central_system: CentralSystemUnderTest,
+) -> None:
+    """The entry and device downloads show state and frames, never secrets."""
+    async with SimulatedCharger(central_system.url, "wb1", serial="SERIAL-4711") as charger:
+        await charger.boot()
+        await charger.authorize("04A1B2C3D4")
+        tx = (await charger.start_transaction(1, "04A1B2C3D4", 100))["transactionId"]
+        await charger.meter_values(1, transaction_id=tx, energy_wh=500, power_w=3000)
+        async with SimulatedCharger(central_system.url, "unknown-one") as stranger:
+            await stranger.boot()
+            result = await get_diagnostics_for_config_entry(hass, hass_client, central_system.entry)
+            device = dr.async_get(hass).async_get_device(
+                identifiers={(DOMAIN, f"{central_system.entry.entry_id}_wb1")}
+            )
+            assert device is not None
+            device_result = await get_diagnostics_for_device(
+                hass, hass_client, central_system.entry, device
+            )
+    text = json.dumps(result) + json.dumps(device_result)
+    for secret in ("04A1B2C3D4", "SERIAL-4711", "scrypt$"):
+        assert secret not in text
+    garage = next(c for c in result["chargers"] if c["identity"] == "wb1")
+    assert garage["profile"] == "wallbox"
+    assert garage["remote_address"] == "**REDACTED**"
+    assert any("MeterValues" in f["frame"] for f in garage["last_frames"])
+    assert next(c for c in result["chargers"] if c["identity"] == "wb2")["password_required"]
+    assert [p["identity"] for p in result["pending_approvals"]] == ["unknown-one"]
+    assert device_result["identity"] == "wb1"
+    assert device_result["state"]["connectors"]["1"]["transaction"]["id_tag"] == "**REDACTED**"
