@@ -14,6 +14,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ocpp_hub.const import (
+    CONF_CARDS,
     CONF_HOST,
     CONF_IDENTITY,
     CONF_PASSWORD_HASH,
@@ -66,11 +67,18 @@ def free_port() -> int:
         return port
 
 
+CARD_ALICE = "04A1B2C3"  # Alice's card as printed (hex); the Wallbox sends C3B2A104
+
+
 def charger_subentry(
-    identity: str, title: str | None = None, *, password_hash: str | None = None
+    identity: str,
+    title: str | None = None,
+    *,
+    password_hash: str | None = None,
+    cards: list[dict[str, Any]] | None = None,
 ) -> ConfigSubentryData:
     """Subentry data of a registered charger."""
-    data: dict[str, Any] = {CONF_IDENTITY: identity}
+    data: dict[str, Any] = {CONF_IDENTITY: identity, CONF_CARDS: cards or []}
     if password_hash:
         data[CONF_PASSWORD_HASH] = password_hash
     return ConfigSubentryData(
@@ -106,9 +114,11 @@ def entry_options() -> dict[str, Any]:
 
 @pytest.fixture
 def subentries() -> list[ConfigSubentryData]:
-    """The registered chargers: wb1 without password, wb2 with one."""
+    """The registered chargers: wb1 without password (Alice's card), wb2 with one."""
     return [
-        charger_subentry("wb1", "Garage"),
+        charger_subentry(
+            "wb1", "Garage", cards=[{"uid": CARD_ALICE, "name": "Alice", "enabled": True}]
+        ),
         charger_subentry("wb2", "Driveway", password_hash=_PASSWORD_HASH),
     ]
 

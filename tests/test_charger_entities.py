@@ -12,7 +12,7 @@ from syrupy.assertion import SnapshotAssertion
 from chargersim import SimulatedCharger
 from custom_components.ocpp_hub.const import DOMAIN
 
-from .conftest import CentralSystemUnderTest
+from .conftest import CARD_ALICE, CentralSystemUnderTest
 from .helpers import state_of, wait_for, wait_for_state
 
 
@@ -157,6 +157,8 @@ async def test_state_written_only_when_changed(
         await charger.boot()
         await charger.status(1, "Charging")
         await charger.meter_values(1, energy_wh=1000, power_w=7000)
+        # Let the set-up after boot finish (lock, offline protection, card list).
+        await wait_for_state(hass, "sensor.garage_offline_protection", "active")
         await hass.async_block_till_done()
         unsub = hass.bus.async_listen("state_changed", _record)
         await charger.meter_values(1, energy_wh=1000, power_w=7000)
@@ -258,11 +260,11 @@ async def test_other_charger_messages(
         model = central_system.entry.runtime_data.chargers["wb1"].charger
         assert model.firmware_status == "Downloading"
         assert model.diagnostics_status == "Uploaded"
-        tx = (await charger.start_transaction(1, "TAG", 0))["transactionId"]
+        tx = (await charger.start_transaction(1, CARD_ALICE, 0))["transactionId"]
         stop = await charger.stop_transaction(
             tx,
             500,
-            id_tag="TAG",
+            id_tag=CARD_ALICE,
             transaction_data=[
                 {
                     "timestamp": datetime.now(UTC).isoformat(),

@@ -23,6 +23,9 @@ SUBENTRY_CHARGER: Final = "charger"
 CONF_IDENTITY: Final = "identity"
 CONF_PASSWORD: Final = "password"
 CONF_PASSWORD_HASH: Final = "password_hash"
+CONF_REMOTE_ID_TAG: Final = "remote_id_tag"
+CONF_CARDS: Final = "cards"
+DEFAULT_REMOTE_ID_TAG: Final = "HOMEASSISTANT"
 
 DEFAULT_PORT: Final = 9000
 DEFAULT_PING_INTERVAL: Final = 20

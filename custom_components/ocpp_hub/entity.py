@@ -10,6 +10,7 @@ from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 
+from .controller import ChargerController
 from .hub import RegisteredCharger
 from .model.charger import Charger, Connector
 
@@ -24,6 +25,7 @@ class OcppHubEntityDescription(EntityDescription):
     """
 
     value_fn: Callable[[Charger, Connector], Any]
+    attrs_fn: Callable[[Charger, Connector], dict[str, Any]] | None = None
     per_connector: bool = False
 
 
@@ -42,6 +44,7 @@ class OcppHubEntity(Entity):
     ) -> None:
         """Describe the entity; its value is read at once from the model."""
         self.entity_description = description
+        self._registered = registered
         self._charger = registered.charger
         self._connector_id = connector_id
         unique = f"{registered.entry_id}_{registered.identity}_{description.key}"
@@ -58,25 +61,44 @@ class OcppHubEntity(Entity):
             serial_number=info.serial,
             sw_version=info.firmware,
         )
-        self._value: Any = self._read()
+        self._value: Any = None
+        self._attrs: dict[str, Any] | None = None
+        self._value, self._attrs = self._read()
 
-    def _read(self) -> Any:
+    @property
+    def controller(self) -> ChargerController:
+        """Commands for this entity's charger."""
+        return self._registered.controller
+
+    @property
+    def connector_id(self) -> int:
+        """The connector commands address (1 for charger-level entities)."""
+        return self._connector_id or 1
+
+    def _read(self) -> tuple[Any, dict[str, Any] | None]:
         charger = self._charger
         connector = (
             charger.main if self._connector_id is None else charger.connector(self._connector_id)
         )
-        return self.entity_description.value_fn(charger, connector)
+        description = self.entity_description
+        attrs = description.attrs_fn(charger, connector) if description.attrs_fn else None
+        return description.value_fn(charger, connector), attrs
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Attributes read at the last change, where the description has any."""
+        return self._attrs
 
     async def async_added_to_hass(self) -> None:
         """Follow the charger: write state when, and only when, the value changed."""
-        self._value = self._read()  # the charger may have spoken since __init__
+        self._value, self._attrs = self._read()  # the charger may have spoken since __init__
         self.async_on_remove(self._charger.add_listener(self._charger_changed))
 
     @callback
     def _charger_changed(self) -> None:
-        value = self._read()
-        if value != self._value:
-            self._value = value
+        value, attrs = self._read()
+        if value != self._value or attrs != self._attrs:
+            self._value, self._attrs = value, attrs
             self.async_write_ha_state()
 
 

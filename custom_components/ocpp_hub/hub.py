@@ -23,13 +23,16 @@ from homeassistant.config_entries import (
     ConfigSubentry,
 )
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr, discovery_flow
+from homeassistant.helpers import device_registry as dr, discovery_flow, issue_registry as ir
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.storage import Store
 
 from .const import (
     CONF_AUTO_ACCEPT,
+    CONF_CARDS,
+    CONF_REMOTE_ID_TAG,
+    DEFAULT_REMOTE_ID_TAG,
     CONF_HEARTBEAT_INTERVAL,
     CONF_HOST,
     CONF_IDENTITY,
@@ -48,8 +51,11 @@ from .const import (
 from .csms.auth import PasswordVerifier
 from .csms.backend import AuthorizationStatus, Registration
 from .csms.server import CentralSystem, ServerConfig
-from .csms.v16 import V16Settings
+from .csms.v16 import V16Handler, V16Settings
+from .controller import ChargerController
 from .model.charger import Charger, ChargerInfo
+from .model.control import ProtectionStatus, RebootResult
+from .model.rfid import Card, normalise
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -74,6 +80,10 @@ class RegisteredCharger:
     connectors_with_entities: int = 0
     unsubscribe: Callable[[], None] | None = None
     device_info_of: ChargerInfo | None = None
+    controller: ChargerController = field(init=False)
+    # What the hub last reported for this charger (so each change is reported once).
+    reported_reboot: tuple[datetime, RebootResult] | None = None
+    reported_protection: tuple[ProtectionStatus, tuple[str, ...]] | None = None
 
     @property
     def identity(self) -> str:
@@ -147,6 +157,7 @@ class OcppHub:
         for registered in self.chargers.values():
             if registered.unsubscribe:
                 registered.unsubscribe()
+            registered.controller.shutdown()
         await self.store.async_save(self._data_to_save())
 
     def _data_to_save(self) -> dict[str, Any]:
@@ -155,7 +166,7 @@ class OcppHub:
         return {"next_transaction_id": self._next_transaction_id, "chargers": chargers}
 
     @callback
-    def _schedule_save(self, delay: float = _SAVE_DELAY) -> None:
+    def schedule_save(self, delay: float = _SAVE_DELAY) -> None:
         self.store.async_delay_save(self._data_to_save, delay)
 
     # ------------------------------------------------------------- platforms
@@ -227,6 +238,8 @@ class OcppHub:
             charger=charger,
             device_info_of=charger.info,
         )
+        registered.controller = ChargerController(self.hass, self, registered)
+        registered.reported_reboot = _reboot_state(charger)
         registered.unsubscribe = charger.add_listener(lambda: self._charger_changed(registered))
         self.chargers[identity] = registered
         for platform in self._factories:
@@ -257,8 +270,11 @@ class OcppHub:
         registered = self.chargers.pop(identity)
         if registered.unsubscribe:
             registered.unsubscribe()
+        registered.controller.shutdown()
+        for issue in ("reboot_failed", "limit_not_applied", "offline_protection"):
+            ir.async_delete_issue(self.hass, DOMAIN, self._issue_id(issue, registered))
         self._saved.pop(identity, None)
-        self._schedule_save()
+        self.schedule_save()
         self.hass.async_create_task(
             self.server.disconnect(identity, "charger removed"), eager_start=True
         )
@@ -276,7 +292,17 @@ class OcppHub:
             new = self._connector_ids(registered, 0 if first_new <= 1 else first_new)
             for platform in self._factories:
                 self._add_entities(platform, registered, new)
-        self._schedule_save()
+        if (reboot := _reboot_state(charger)) != registered.reported_reboot:
+            registered.reported_reboot = reboot
+            self._report_reboot(registered)
+        if (
+            charger.protection is not None
+            and (protection := (charger.protection, tuple(charger.protection_keys)))
+            != registered.reported_protection
+        ):
+            registered.reported_protection = protection
+            self._report_protection(registered)
+        self.schedule_save()
 
     def _update_device(self, registered: RegisteredCharger) -> None:
         registry = dr.async_get(self.hass)
@@ -371,19 +397,135 @@ class OcppHub:
                 self.hass.config_entries.flow.async_abort(flow["flow_id"])
 
     def authorize(self, charger: Charger, id_tag: str) -> AuthorizationStatus:
-        """Every idTag from a registered charger is accepted (and recorded by the model).
+        """The charger's controller decides (lock, cards, learn mode)."""
+        return self.chargers[charger.identity].controller.authorize(id_tag)
 
-        This is the one place where card lists and the lock will decide.
-        """
-        del charger, id_tag
-        return AuthorizationStatus.ACCEPTED
+    async def charger_ready(self, handler: V16Handler) -> None:
+        """A registered charger booted or reconnected: apply lock and offline protection."""
+        registered = self.chargers.get(handler.session.identity)
+        if registered is not None:
+            await registered.controller.async_configure(handler)
+
+    # ------------------------------------------------------------- settings
+    def remote_id_tag(self, registered: RegisteredCharger) -> str:
+        """The idTag Home Assistant uses for remote starts on this charger."""
+        subentry = self.entry.subentries[registered.subentry_id]
+        return str(subentry.data.get(CONF_REMOTE_ID_TAG) or DEFAULT_REMOTE_ID_TAG)
+
+    def cards(self, registered: RegisteredCharger) -> list[Card]:
+        """The charger's card list (from its subentry)."""
+        subentry = self.entry.subentries[registered.subentry_id]
+        return [Card.from_dict(c) for c in subentry.data.get(CONF_CARDS, [])]
+
+    def add_card(self, registered: RegisteredCharger, uid: str, name: str | None) -> Card:
+        """Add a card to the charger's list (no restart of anything)."""
+        cards = self.cards(registered)
+        card = Card(uid=normalise(uid), name=name or f"Card {len(cards) + 1}")
+        self._write_cards(registered, [*cards, card])
+        return card
+
+    def remove_card(self, registered: RegisteredCharger, uid: str) -> bool:
+        """Remove a card (matched as entered or as presented); False if not found."""
+        cards = self.cards(registered)
+        kept = [c for c in cards if not (c.uid == normalise(uid) or c.matches(uid))]
+        if len(kept) == len(cards):
+            return False
+        self._write_cards(registered, kept)
+        return True
+
+    def _write_cards(self, registered: RegisteredCharger, cards: list[Card]) -> None:
+        subentry = self.entry.subentries[registered.subentry_id]
+        self.hass.config_entries.async_update_subentry(
+            self.entry,
+            subentry,
+            data={**subentry.data, CONF_CARDS: [c.as_dict() for c in cards]},
+        )
+
+    # ------------------------------------------------------------- reports
+    def _issue_id(self, kind: str, registered: RegisteredCharger) -> str:
+        return f"{kind}_{self.entry.entry_id}_{registered.identity}"
+
+    def _report_reboot(self, registered: RegisteredCharger) -> None:
+        reboot = registered.charger.reboot
+        if reboot is None or reboot.result is RebootResult.PENDING:
+            return
+        self.hass.bus.async_fire(
+            f"{DOMAIN}_reboot_finished",
+            {
+                "identity": registered.identity,
+                "name": registered.name,
+                "result": reboot.result.value,
+                "hard": reboot.hard,
+                "duration_s": reboot.duration_s,
+                "detail": reboot.detail,
+            },
+        )
+        issue_id = self._issue_id("reboot_failed", registered)
+        if reboot.result is RebootResult.FAILED:
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key="reboot_failed",
+                translation_placeholders={"charger": registered.name},
+            )
+        else:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+
+    def _report_protection(self, registered: RegisteredCharger) -> None:
+        charger = registered.charger
+        issue_id = self._issue_id("offline_protection", registered)
+        if charger.protection is ProtectionStatus.ACTIVE:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=f"offline_protection_{charger.protection}",
+            translation_placeholders={
+                "charger": registered.name,
+                "keys": ", ".join(charger.protection_keys),
+            },
+        )
+
+    def limit_repair(self, registered: RegisteredCharger, active: bool) -> None:
+        """Raise (or clear) the repair for a current limit the charger keeps ignoring."""
+        issue_id = self._issue_id("limit_not_applied", registered)
+        if not active:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="limit_not_applied",
+            translation_placeholders={
+                "charger": registered.name,
+                "requested": f"{registered.charger.limit.requested_a or 0:.0f}",
+                "reported": "-"
+                if registered.charger.limit.reported_a is None
+                else f"{registered.charger.limit.reported_a:.1f}",
+            },
+        )
 
     def next_transaction_id(self) -> int:
         """A new transaction id, saved promptly so it is never handed out twice."""
         value = self._next_transaction_id
         self._next_transaction_id += 1
-        self._schedule_save(delay=1.0)
+        self.schedule_save(delay=1.0)
         return value
+
+
+def _reboot_state(charger: Charger) -> tuple[datetime, RebootResult] | None:
+    reboot = charger.reboot
+    return (reboot.requested_at, reboot.result) if reboot else None
 
 
 def discovery_unique_id(entry_id: str, identity: str) -> str:

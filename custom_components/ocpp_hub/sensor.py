@@ -28,6 +28,7 @@ from homeassistant.helpers.typing import StateType
 from .entity import OcppHubEntity, OcppHubEntityDescription, build_entities
 from .hub import OcppHubConfigEntry, RegisteredCharger
 from .model.charger import Charger, Connector
+from .model.control import LimitStatus, ProtectionStatus, RebootResult
 from .model.led import LedColour
 from .model.status import ConnectorStatus
 
@@ -82,6 +83,19 @@ def _session_duration(connector: Connector) -> int | None:
     if session is None:
         return None
     return int(session.duration(datetime.now(UTC)).total_seconds())
+
+
+def _reboot_attributes(charger: Charger) -> dict[str, object]:
+    reboot = charger.reboot
+    if reboot is None:
+        return {}
+    return {
+        "requested_at": reboot.requested_at.isoformat(),
+        "finished_at": reboot.finished_at.isoformat() if reboot.finished_at else None,
+        "duration_s": reboot.duration_s,
+        "hard": reboot.hard,
+        "detail": reboot.detail,
+    }
 
 
 def _phase_current(phase: str) -> OcppSensorDescription:
@@ -218,6 +232,36 @@ SENSORS: tuple[OcppSensorDescription, ...] = (
         options=ERROR_CODES,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda _, c: error_state(c),
+    ),
+    OcppSensorDescription(
+        key="reboot_result",
+        translation_key="reboot_result",
+        device_class=SensorDeviceClass.ENUM,
+        options=[r.value for r in RebootResult],
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda ch, _: ch.reboot.result.value if ch.reboot else None,
+        attrs_fn=lambda ch, _: _reboot_attributes(ch),
+    ),
+    OcppSensorDescription(
+        key="offline_protection",
+        translation_key="offline_protection",
+        device_class=SensorDeviceClass.ENUM,
+        options=[p.value for p in ProtectionStatus],
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda ch, _: ch.protection.value if ch.protection else None,
+        attrs_fn=lambda ch, _: {"keys": list(ch.protection_keys)},
+    ),
+    OcppSensorDescription(
+        key="limit_status",
+        translation_key="limit_status",
+        device_class=SensorDeviceClass.ENUM,
+        options=[s.value for s in LimitStatus],
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda ch, _: ch.limit.status.value if ch.limit.status else None,
+        attrs_fn=lambda ch, _: {
+            "requested_limit": ch.limit.requested_a,
+            "reported_limit": ch.limit.reported_a,
+        },
     ),
     # Per connector, on chargers with more than one.
     _status_sensor(per_connector=True),

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..model.charger import Charger, ChargerInfo
+
+if TYPE_CHECKING:
+    from .v16 import V16Handler
 
 
 class AuthorizationStatus(StrEnum):
@@ -52,3 +55,6 @@ class Backend(Protocol):
 
     def next_transaction_id(self) -> int:
         """A transaction id never handed out before by this central system."""
+
+    async def charger_ready(self, handler: V16Handler) -> None:
+        """A registered charger booted or reconnected and its configuration was read."""

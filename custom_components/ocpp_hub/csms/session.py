@@ -267,6 +267,8 @@ class Session:
                 raise CallFailed(action, FailureReason.OFFLINE) from None
             finally:
                 self._pending = None
+                if not future.done():
+                    future.cancel()
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
         """Run ``coro`` alongside the connection; it is cancelled when the connection ends."""
@@ -295,12 +297,13 @@ class Session:
         if self._closed:
             return
         self._closed = True
-        if self._pending is not None and not self._pending[2].done():
-            self._pending[2].set_exception(CallFailed(self._pending[1], FailureReason.OFFLINE))
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
             await asyncio.wait(list(self._tasks))
+        # A caller outside the connection's own tasks still waits: tell it.
+        if self._pending is not None and not self._pending[2].done():
+            self._pending[2].set_exception(CallFailed(self._pending[1], FailureReason.OFFLINE))
         if self.handler is not None:
             self.handler.connection_closed()
         self._finished.set()

@@ -7,7 +7,9 @@ and offers the calls we make to the charger as typed coroutines.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 import logging
@@ -69,6 +71,8 @@ class V16Settings:
 
     heartbeat_interval: int = 300
     pending_retry_interval: int = 60
+    # A registered charger that reconnects without booting is configured after this.
+    boot_grace: float = 5.0
 
 
 def _now() -> datetime:
@@ -106,6 +110,7 @@ class V16Handler:
         self.charger = charger
         self.settings = settings
         self.info: ChargerInfo | None = None
+        self._booted = asyncio.Event()
         self._boot_requested = False
         self._on_closed = on_closed
         self._routes: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
@@ -120,8 +125,10 @@ class V16Handler:
             "StatusNotification": self._status_notification,
             "StopTransaction": self._stop_transaction,
         }
+        self._setup_task_started = charger is not None
         if charger is not None:
             charger.apply_connected(True, session.remote_address)
+            session.spawn(self._set_up(wait_for_boot=True), "set up")
 
     # --------------------------------------------------------- session protocol
     def handle_call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -150,6 +157,19 @@ class V16Handler:
         charger.apply_connected(True, self.session.remote_address)
         self.session.spawn(self.trigger_message("BootNotification"), "trigger boot")
 
+    async def _set_up(self, *, wait_for_boot: bool) -> None:
+        """Read the configuration, then let the application apply its settings.
+
+        Runs once per connection: after the boot, or after a short grace period
+        for a registered charger that reconnected without booting.
+        """
+        if wait_for_boot:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.settings.boot_grace):
+                    await self._booted.wait()
+        await self.read_configuration()
+        await self.backend.charger_ready(self)
+
     # ------------------------------------------------------------- the charger's CALLs
     def _boot_notification(self, payload: dict[str, Any]) -> dict[str, Any]:
         now = _now()
@@ -173,7 +193,10 @@ class V16Handler:
                 }
             self.charger.apply_connected(True, self.session.remote_address)
         self.charger.apply_boot(self.info, now)
-        self.session.spawn(self.read_configuration(), "read configuration")
+        self._booted.set()
+        if not self._setup_task_started:
+            self._setup_task_started = True
+            self.session.spawn(self._set_up(wait_for_boot=False), "set up")
         return {
             "status": "Accepted",
             "currentTime": now.isoformat(),
@@ -284,7 +307,10 @@ class V16Handler:
         _expect_status(answer, "TriggerMessage", ("Accepted",))
 
     async def read_configuration(self, keys: list[str] | None = None) -> dict[str, str]:
-        """Read configuration keys (all when ``keys`` is None) into the model."""
+        """Read configuration keys (all when ``keys`` is None) into the model.
+
+        Returns the values read; keys the charger does not know are left out.
+        """
         payload: dict[str, Any] = {"key": keys} if keys else {}
         answer = await self.session.call("GetConfiguration", payload)
         values = {
@@ -296,11 +322,129 @@ class V16Handler:
             self.charger.apply_configuration(values)
         return values
 
+    async def change_configuration(self, key: str, value: str) -> str:
+        """Set one configuration key; returns Accepted or RebootRequired.
 
-def _expect_status(answer: dict[str, Any], action: str, accepted: tuple[str, ...]) -> str:
+        Rejected raises REJECTED, NotSupported (unknown key) raises NOT_SUPPORTED.
+        The model learns the new value when the charger accepted it.
+        """
+        answer = await self.session.call("ChangeConfiguration", {"key": key, "value": value})
+        status = _expect_status(
+            answer, "ChangeConfiguration", ("Accepted", "RebootRequired"), detail=key
+        )
+        if self.charger is not None:
+            self.charger.apply_configuration({key: value})
+        return status
+
+    async def reset(self, hard: bool = False) -> None:
+        """Reboot the charger (Reset Soft or Hard); raises unless Accepted."""
+        answer = await self.session.call("Reset", {"type": "Hard" if hard else "Soft"})
+        _expect_status(answer, "Reset", ("Accepted",))
+
+    async def remote_start(self, id_tag: str, connector_id: int | None = None) -> None:
+        """Ask the charger to start a transaction (RemoteStartTransaction)."""
+        payload: dict[str, Any] = {"idTag": id_tag}
+        if connector_id is not None:
+            payload["connectorId"] = connector_id
+        answer = await self.session.call("RemoteStartTransaction", payload)
+        _expect_status(answer, "RemoteStartTransaction", ("Accepted",))
+
+    async def remote_stop(self, transaction_id: int) -> None:
+        """Ask the charger to stop a transaction (RemoteStopTransaction)."""
+        answer = await self.session.call("RemoteStopTransaction", {"transactionId": transaction_id})
+        _expect_status(answer, "RemoteStopTransaction", ("Accepted",))
+
+    async def change_availability(self, connector_id: int, operative: bool) -> str:
+        """Operative or Inoperative; returns Accepted or Scheduled (after the session)."""
+        answer = await self.session.call(
+            "ChangeAvailability",
+            {"connectorId": connector_id, "type": "Operative" if operative else "Inoperative"},
+        )
+        return _expect_status(answer, "ChangeAvailability", ("Accepted", "Scheduled"))
+
+    async def unlock_connector(self, connector_id: int) -> None:
+        """Release the cable lock; NotSupported (tethered cable) and UnlockFailed raise."""
+        answer = await self.session.call("UnlockConnector", {"connectorId": connector_id})
+        _expect_status(answer, "UnlockConnector", ("Unlocked",))
+
+    async def set_charging_profile(self, connector_id: int, profile: dict[str, Any]) -> None:
+        """Install a charging profile; raises unless Accepted."""
+        answer = await self.session.call(
+            "SetChargingProfile", {"connectorId": connector_id, "csChargingProfiles": profile}
+        )
+        _expect_status(answer, "SetChargingProfile", ("Accepted",))
+
+    async def clear_charging_profile(self, **criteria: Any) -> bool:
+        """Remove matching profiles; False when the charger had none (Unknown)."""
+        answer = await self.session.call("ClearChargingProfile", criteria)
+        return _expect_status(answer, "ClearChargingProfile", ("Accepted", "Unknown")) == (
+            "Accepted"
+        )
+
+    async def composite_limit(self, connector_id: int, duration: int = 60) -> float | None:
+        """The current limit in force now (A), from GetCompositeSchedule; None if no limit."""
+        answer = await self.session.call(
+            "GetCompositeSchedule",
+            {"connectorId": connector_id, "duration": duration, "chargingRateUnit": "A"},
+        )
+        _expect_status(answer, "GetCompositeSchedule", ("Accepted",))
+        schedule = answer.get("chargingSchedule") or {}
+        periods = schedule.get("chargingSchedulePeriod") or []
+        if not periods:
+            return None
+        first = min(periods, key=lambda p: p.get("startPeriod", 0))
+        return float(first["limit"])
+
+    async def send_local_list(
+        self, version: int, entries: list[dict[str, Any]], full: bool = True
+    ) -> None:
+        """Replace (or update) the charger's local authorization list."""
+        answer = await self.session.call(
+            "SendLocalList",
+            {
+                "listVersion": version,
+                "localAuthorizationList": entries,
+                "updateType": "Full" if full else "Differential",
+            },
+        )
+        _expect_status(answer, "SendLocalList", ("Accepted",))
+
+    async def data_transfer(
+        self, vendor_id: str, message_id: str | None = None, data: str | None = None
+    ) -> dict[str, Any]:
+        """A vendor-specific request; returns the charger's answer (status and data)."""
+        payload: dict[str, Any] = {"vendorId": vendor_id}
+        if message_id is not None:
+            payload["messageId"] = message_id
+        if data is not None:
+            payload["data"] = data
+        answer = await self.session.call("DataTransfer", payload)
+        _expect_status(answer, "DataTransfer", ("Accepted",))
+        return answer
+
+    async def update_firmware(self, location: str, retrieve_date: str) -> None:
+        """Ask the charger to download and install firmware from ``location``."""
+        await self.session.call(
+            "UpdateFirmware", {"location": location, "retrieveDate": retrieve_date}
+        )
+
+    async def get_diagnostics(self, location: str) -> str | None:
+        """Ask the charger to upload a diagnostics file; returns its file name if any."""
+        answer = await self.session.call("GetDiagnostics", {"location": location})
+        file_name: str | None = answer.get("fileName")
+        return file_name
+
+
+def _expect_status(
+    answer: dict[str, Any], action: str, accepted: tuple[str, ...], detail: str = ""
+) -> str:
     """Return the status of an answer, raising :class:`CallFailed` unless accepted."""
     status = str(answer.get("status", ""))
     if status in accepted:
         return status
-    reason = FailureReason.NOT_SUPPORTED if status == "NotImplemented" else FailureReason.REJECTED
-    raise CallFailed(action, reason, status)
+    reason = (
+        FailureReason.NOT_SUPPORTED
+        if status in ("NotSupported", "NotImplemented")
+        else FailureReason.REJECTED
+    )
+    raise CallFailed(action, reason, f"{detail}: {status}" if detail else status)

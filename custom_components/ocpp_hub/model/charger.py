@@ -10,11 +10,13 @@ Nothing here does I/O or knows about OCPP frames or Home Assistant.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from .control import LimitState, LimitStatus, ProtectionStatus, RebootRecord, RebootResult
 from .led import LedColour, LedInput
 from .meter import EnergyCounter, Sample, derive_power
 from .profiles import GENERIC, QuirkProfile, profile_by_key, select_profile
@@ -192,6 +194,18 @@ class Connector:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class CardDecision:
+    """A card (idTag) presented at the charger and what the central system answered."""
+
+    id_tag: str
+    card_name: str | None
+    accepted: bool
+    status: str  # the OCPP AuthorizationStatus sent
+    at: datetime
+    learned: bool = False
+
+
 Listener = Callable[[], None]
 
 
@@ -215,6 +229,14 @@ class Charger:
         self.configuration: dict[str, str] = {}
         self.measurands: set[str] = set()
         self.id_tags_seen: dict[str, datetime] = {}
+        # What the owner wants, and what became of our commands.
+        self.lock_wanted = True
+        self.reboot: RebootRecord | None = None
+        self.limit = LimitState()
+        self.protection: ProtectionStatus | None = None
+        self.protection_keys: list[str] = []
+        self.decisions: deque[CardDecision] = deque(maxlen=20)
+        self.decision_count = 0
         self._listeners: list[Listener] = []
 
     # ----------------------------------------------------------------- listeners
@@ -271,7 +293,14 @@ class Charger:
 
     @property
     def locked(self) -> bool | None:
-        """Whether authorization is required to charge, as read from the charger."""
+        """Whether authorization is required to charge.
+
+        Read back from the charger where its vendor has a key for it (Wallbox:
+        AuthEnabled); otherwise the central system enforces the owner's setting
+        itself through its answers, so that setting is the truth.
+        """
+        if self.profile.lock_key is None:
+            return self.lock_wanted
         return self.profile.lock_from_configuration(self.configuration)
 
     @property
@@ -329,6 +358,51 @@ class Charger:
         self.starting = True
         self.last_boot = now
         self.last_seen = now
+        if self.reboot is not None and self.reboot.result is RebootResult.PENDING:
+            self.reboot.finish(RebootResult.SUCCEEDED, now)
+        self.notify()
+
+    def apply_reboot_requested(self, hard: bool, now: datetime) -> None:
+        """The charger accepted our Reset: its return is now awaited."""
+        self.reboot = RebootRecord(requested_at=now, hard=hard)
+        self.notify()
+
+    def apply_reboot_outcome(self, result: RebootResult, now: datetime, detail: str = "") -> None:
+        """A reboot was refused, or did not come back by the deadline."""
+        if self.reboot is None or self.reboot.result is not RebootResult.PENDING:
+            self.reboot = RebootRecord(requested_at=now, hard=False)
+        self.reboot.finish(result, now, detail or None)
+        self.notify()
+
+    def apply_limit(
+        self,
+        *,
+        requested_a: float | None = None,
+        status: LimitStatus | None = None,
+        reported_a: float | None = None,
+    ) -> None:
+        """What we asked for as current limit, and what the charger does with it."""
+        if requested_a is not None:
+            self.limit.requested_a = requested_a
+        if status is not None:
+            self.limit.status = status
+            if status is LimitStatus.APPLIED:
+                self.limit.failures = 0
+            elif status is not LimitStatus.PENDING:
+                self.limit.failures += 1
+        if reported_a is not None:
+            self.limit.reported_a = reported_a
+        self.notify()
+
+    def apply_protection(self, status: ProtectionStatus, keys: list[str]) -> None:
+        """The result of applying offline protection at boot."""
+        self.protection = status
+        self.protection_keys = list(keys)
+        self.notify()
+
+    def apply_lock_wanted(self, locked: bool) -> None:
+        """The owner locked or unlocked the charger."""
+        self.lock_wanted = locked
         self.notify()
 
     def apply_heartbeat(self, now: datetime) -> None:
@@ -374,6 +448,12 @@ class Charger:
     def apply_diagnostics_status(self, status: str) -> None:
         """A DiagnosticsStatusNotification."""
         self.diagnostics_status = status
+        self.notify()
+
+    def apply_card_decision(self, decision: CardDecision) -> None:
+        """Record an authorization decision (shown by the Card presented event)."""
+        self.decisions.append(decision)
+        self.decision_count += 1
         self.notify()
 
     def apply_authorize(self, id_tag: str, accepted: bool, now: datetime) -> None:
@@ -475,10 +555,22 @@ class Charger:
             connector.voltages_v = dict(sample.voltages_v)
         if sample.current_offered_a is not None:
             connector.current_offered_a = sample.current_offered_a
+            self._check_limit_followed(sample.current_offered_a)
         if sample.power_offered_w is not None:
             connector.power_offered_w = sample.power_offered_w
         if sample.soc_percent is not None:
             connector.soc_percent = sample.soc_percent
+
+    def _check_limit_followed(self, offered_a: float) -> None:
+        """A charger that offers more than our applied limit is ignoring it (fw 6.4.x)."""
+        limit = self.limit
+        if (
+            limit.status is LimitStatus.APPLIED
+            and limit.requested_a is not None
+            and offered_a > limit.requested_a + 1.0
+        ):
+            limit.status = LimitStatus.NOT_APPLIED
+            limit.failures += 1
 
     @staticmethod
     def _fold_register(connector: Connector, register_wh: float, when: datetime) -> None:
@@ -495,6 +587,9 @@ class Charger:
             "connectors": {str(cid): c.as_dict() for cid, c in self.connectors.items()},
             "configuration": dict(self.configuration),
             "measurands": sorted(self.measurands),
+            "lock_wanted": self.lock_wanted,
+            "reboot": self.reboot.as_dict() if self.reboot else None,
+            "limit": self.limit.as_dict(),
         }
 
     @classmethod
@@ -511,4 +606,8 @@ class Charger:
         }
         charger.configuration = dict(data.get("configuration") or {})
         charger.measurands = set(data.get("measurands") or [])
+        charger.lock_wanted = bool(data.get("lock_wanted", True))
+        reboot = data.get("reboot")
+        charger.reboot = RebootRecord.from_dict(reboot) if reboot else None
+        charger.limit = LimitState.from_dict(data.get("limit") or {})
         return charger

@@ -14,20 +14,6 @@ from dataclasses import dataclass
 from .led import LedColour, LedInput, generic_led, wallbox_led
 
 
-def _lock_from_standard_keys(configuration: dict[str, str]) -> bool | None:
-    """Generic chargers: no standard key says "free vend"; unknown until we enforce it."""
-    del configuration
-    return None
-
-
-def _lock_from_wallbox_keys(configuration: dict[str, str]) -> bool | None:
-    """Wallbox: AuthEnabled=true means authorization required (inferred, see domain.md)."""
-    value = configuration.get("AuthEnabled")
-    if value is None:
-        return None
-    return value.strip().lower() == "true"
-
-
 @dataclass(frozen=True, slots=True)
 class QuirkProfile:
     """What we know about one family of chargers."""
@@ -35,23 +21,38 @@ class QuirkProfile:
     key: str
     name: str
     led: Callable[[LedInput], LedColour | None]
-    lock_from_configuration: Callable[[dict[str, str]], bool | None]
+    # The vendor key that switches free vend off (True = authorization required).
+    lock_key: str | None = None
     data_transfer_vendor_ids: frozenset[str] = frozenset()
+    # Byte order of RFID UIDs in idTags (Wallbox: little-endian hex).
+    little_endian_uids: bool = False
+    # Smart charging: stack level and profile id for our TxDefaultProfile.
+    limit_stack_level: int = 0
+    limit_profile_id: int = 1
+    min_current_a: int = 6
+
+    def lock_from_configuration(self, configuration: dict[str, str]) -> bool | None:
+        """Whether the charger's configuration says authorization is required."""
+        if self.lock_key is None:
+            return None
+        value = configuration.get(self.lock_key)
+        return None if value is None else value.strip().lower() == "true"
 
 
 GENERIC = QuirkProfile(
     key="generic",
     name="Generic OCPP 1.6J charger",
     led=generic_led,
-    lock_from_configuration=_lock_from_standard_keys,
 )
 
 WALLBOX = QuirkProfile(
     key="wallbox",
     name="Wallbox (Pulsar, Commander, Copper)",
     led=wallbox_led,
-    lock_from_configuration=_lock_from_wallbox_keys,
+    # AuthEnabled=true means authorization required (inferred, see docs/domain.md).
+    lock_key="AuthEnabled",
     data_transfer_vendor_ids=frozenset({"com.wallbox"}),
+    little_endian_uids=True,
 )
 
 PROFILES = (WALLBOX, GENERIC)

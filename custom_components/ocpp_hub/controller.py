@@ -1,0 +1,381 @@
+"""Control of one charger: commands with truthful outcomes, lock, cards, limits.
+
+Entities and actions call a charger's :class:`ChargerController`; it sends the
+OCPP calls (one at a time, through the session), turns every failure into a
+translated Home Assistant error that names the charger and the reason, and
+follows up on what the charger really did: a reboot that never came back, a
+current limit accepted but not applied, an offline-protection key refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+import logging
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers.event import async_call_later
+
+from .const import DOMAIN
+from .csms.backend import AuthorizationStatus
+from .csms.errors import CallFailed, FailureReason
+from .csms.v16 import V16Handler
+from .model.charger import CardDecision
+from .model.control import LimitStatus, ProtectionStatus, RebootResult
+from .model.rfid import Card, find_card, local_list_id_tag, normalise
+
+if TYPE_CHECKING:
+    from .hub import OcppHub, RegisteredCharger
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_REBOOT_DEADLINE = 300.0  # seconds for a charger to come back after Reset
+LIMIT_INTERVAL = 5.0  # at most one SetChargingProfile per this many seconds
+LEARN_WINDOW = 60.0  # seconds the "learn card" mode stays open
+LIMIT_FAILURES_FOR_REPAIR = 3
+DEFAULT_MAX_CURRENT = 32
+
+# Offline protection: key -> wanted value (see docs/domain.md).
+OFFLINE_PROTECTION = {
+    "AllowOfflineTxForUnknownId": "false",
+    "LocalAuthorizeOffline": "true",
+}
+
+
+class ChargerController:
+    """Commands and follow-up for one registered charger."""
+
+    def __init__(self, hass: HomeAssistant, hub: OcppHub, registered: RegisteredCharger) -> None:
+        """Control ``registered`` through ``hub``'s server."""
+        self.hass = hass
+        self.hub = hub
+        self.registered = registered
+        self.charger = registered.charger
+        self.reboot_deadline = DEFAULT_REBOOT_DEADLINE
+        self.limit_interval = LIMIT_INTERVAL
+        self._cancel_reboot_timer: CALLBACK_TYPE | None = None
+        self._limit_task: asyncio.Task[None] | None = None
+        self._limit_sent_at: float | None = None
+        self._learn_until: float | None = None
+        self._local_list_version = 0
+
+    # ----------------------------------------------------------------- plumbing
+    def _placeholders(self, **extra: str) -> dict[str, str]:
+        return {"charger": self.registered.name, **extra}
+
+    def handler(self) -> V16Handler:
+        """The live connection, or a translated error saying the charger is offline."""
+        handler = self.hub.server.handler(self.registered.identity)
+        if handler is None or handler.charger is None:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="charger_offline",
+                translation_placeholders=self._placeholders(),
+            )
+        return handler
+
+    async def run[T](self, command: Callable[[V16Handler], Awaitable[T]]) -> T:
+        """Run a command; a failure becomes a translated error naming charger and reason."""
+        handler = self.handler()
+        try:
+            return await command(handler)
+        except CallFailed as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key=f"command_{err.reason.value}",
+                translation_placeholders=self._placeholders(
+                    action=err.action, detail=err.detail or "-"
+                ),
+            ) from err
+
+    def shutdown(self) -> None:
+        """Stop timers and tasks (the entry unloads or the charger was removed)."""
+        if self._cancel_reboot_timer:
+            self._cancel_reboot_timer()
+            self._cancel_reboot_timer = None
+        if self._limit_task and not self._limit_task.done():
+            self._limit_task.cancel()
+
+    # ------------------------------------------------------------------ reboot
+    async def async_reboot(
+        self, *, hard: bool = False, confirm_while_charging: bool = False
+    ) -> None:
+        """Reset the charger and track whether it comes back."""
+        if self.charger.charging and not confirm_while_charging:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="reboot_while_charging",
+                translation_placeholders=self._placeholders(),
+            )
+        now = datetime.now(UTC)
+        try:
+            await self.run(lambda h: h.reset(hard))
+        except HomeAssistantError as err:
+            cause = err.__cause__
+            if isinstance(cause, CallFailed) and cause.reason is FailureReason.REJECTED:
+                self.charger.apply_reboot_outcome(RebootResult.REJECTED, now, cause.detail)
+            raise
+        self.charger.apply_reboot_requested(hard, now)
+        if self._cancel_reboot_timer:
+            self._cancel_reboot_timer()
+        self._cancel_reboot_timer = async_call_later(
+            self.hass, self.reboot_deadline, self._reboot_deadline_passed
+        )
+
+    @callback
+    def _reboot_deadline_passed(self, _now: datetime) -> None:
+        self._cancel_reboot_timer = None
+        reboot = self.charger.reboot
+        if reboot is not None and reboot.result is RebootResult.PENDING:
+            _LOGGER.warning(
+                "Charger %s did not come back within %.0f s of a reboot",
+                self.registered.identity,
+                self.reboot_deadline,
+            )
+            self.charger.apply_reboot_outcome(
+                RebootResult.FAILED, datetime.now(UTC), "no BootNotification"
+            )
+
+    # ------------------------------------------------------- start/stop, availability
+    async def async_start_charging(self, connector_id: int = 1) -> None:
+        """RemoteStartTransaction with this charger's stable idTag."""
+        id_tag = self.hub.remote_id_tag(self.registered)
+        await self.run(lambda h: h.remote_start(id_tag, connector_id))
+
+    async def async_stop_charging(self, connector_id: int | None = None) -> None:
+        """RemoteStopTransaction of the running transaction."""
+        connectors = (
+            [self.charger.connector(connector_id)] if connector_id else self.charger.outlets
+        )
+        running = next((c.transaction for c in connectors if c.transaction), None)
+        if running is None:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="no_transaction",
+                translation_placeholders=self._placeholders(),
+            )
+        await self.run(lambda h: h.remote_stop(running.transaction_id))
+
+    async def async_set_available(self, available: bool, connector_id: int = 0) -> str:
+        """ChangeAvailability; returns Accepted or Scheduled (applies after the session)."""
+        return await self.run(lambda h: h.change_availability(connector_id, available))
+
+    async def async_unlock(self, connector_id: int = 1) -> None:
+        """UnlockConnector (not a lock: it releases the cable)."""
+        await self.run(lambda h: h.unlock_connector(connector_id))
+
+    # ------------------------------------------------------------ current limit
+    @property
+    def max_current(self) -> int:
+        """The highest limit: the charger's hardware ceiling where it reports one."""
+        value = self.charger.configuration.get("chargingALimitConn1")
+        try:
+            return int(float(value)) if value else DEFAULT_MAX_CURRENT
+        except ValueError:
+            return DEFAULT_MAX_CURRENT
+
+    def validate_limit(self, amps: float) -> float:
+        """0 (pause) or between the profile's minimum and the maximum."""
+        minimum = self.charger.profile.min_current_a
+        if amps != 0 and not minimum <= amps <= self.max_current:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="limit_out_of_range",
+                translation_placeholders=self._placeholders(
+                    minimum=str(minimum), maximum=str(self.max_current)
+                ),
+            )
+        return float(int(amps))
+
+    async def async_set_limit(self, amps: float) -> None:
+        """Ask for a current limit; rapid changes coalesce, the last value wins."""
+        amps = self.validate_limit(amps)
+        self.handler()  # offline: fail now, not later
+        self.charger.apply_limit(requested_a=amps, status=LimitStatus.PENDING)
+        if self._limit_task is not None and not self._limit_task.done():
+            return  # the pending send picks up the newest value
+        loop = asyncio.get_running_loop()
+        wait = 0.0
+        if self._limit_sent_at is not None:
+            wait = max(0.0, self._limit_sent_at + self.limit_interval - loop.time())
+        self._limit_task = self.hub.entry.async_create_background_task(
+            self.hass, self._send_limit(wait), f"ocpp_hub limit {self.registered.identity}"
+        )
+
+    async def _send_limit(self, wait: float) -> None:
+        if wait:
+            await asyncio.sleep(wait)
+        amps = self.charger.limit.requested_a
+        if amps is None:
+            return
+        self._limit_sent_at = asyncio.get_running_loop().time()
+        try:
+            await self.apply_limit(amps)
+        except HomeAssistantError as err:
+            _LOGGER.warning(
+                "Charger %s: current limit %.0f A not set: %s", self.registered.identity, amps, err
+            )
+        # A newer value arrived while this one was on its way: send it next.
+        if self.charger.limit.requested_a != amps:
+            self._limit_task = None
+            await self.async_set_limit(self.charger.limit.requested_a or 0)
+
+    async def apply_limit(self, amps: float) -> None:
+        """Send the limit as a TxDefaultProfile and verify it with GetCompositeSchedule."""
+        profile = self.charger.profile
+        charging_profile = {
+            "chargingProfileId": profile.limit_profile_id,
+            "stackLevel": profile.limit_stack_level,
+            "chargingProfilePurpose": "TxDefaultProfile",
+            "chargingProfileKind": "Relative",
+            "chargingSchedule": {
+                "chargingRateUnit": "A",
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": amps}],
+            },
+        }
+        try:
+            await self.run(lambda h: h.set_charging_profile(0, charging_profile))
+        except HomeAssistantError:
+            self.charger.apply_limit(status=LimitStatus.REJECTED)
+            self._limit_repair()
+            raise
+        try:
+            reported = await self.run(lambda h: h.composite_limit(1))
+        except HomeAssistantError:
+            reported = None
+        applied = reported is not None and abs(reported - amps) < 0.5
+        self.charger.apply_limit(
+            status=LimitStatus.APPLIED if applied else LimitStatus.NOT_APPLIED,
+            reported_a=reported,
+        )
+        self._limit_repair()
+
+    def _limit_repair(self) -> None:
+        self.hub.limit_repair(
+            self.registered, self.charger.limit.failures >= LIMIT_FAILURES_FOR_REPAIR
+        )
+
+    async def async_clear_limit(self) -> None:
+        """Remove our TxDefaultProfile: the charger's own maximum applies again."""
+        profile_id = self.charger.profile.limit_profile_id
+        await self.run(lambda h: h.clear_charging_profile(id=profile_id))
+        self.charger.limit.requested_a = None
+        self.charger.apply_limit(status=LimitStatus.APPLIED)
+
+    # --------------------------------------------------------- lock and cards
+    def cards(self) -> list[Card]:
+        """The charger's card list."""
+        return self.hub.cards(self.registered)
+
+    def start_learning(self) -> None:
+        """The next card presented within the window is added to the list."""
+        self._learn_until = asyncio.get_running_loop().time() + LEARN_WINDOW
+
+    @property
+    def learning(self) -> bool:
+        """Whether the learn-card window is open."""
+        return (
+            self._learn_until is not None and asyncio.get_running_loop().time() < self._learn_until
+        )
+
+    def authorize(self, id_tag: str) -> AuthorizationStatus:
+        """The one place that decides whether a card may charge here."""
+        now = datetime.now(UTC)
+        card = find_card(self.cards(), id_tag)
+        learned = False
+        if normalise(id_tag) == normalise(self.hub.remote_id_tag(self.registered)):
+            status = AuthorizationStatus.ACCEPTED
+        elif card is not None:
+            status = AuthorizationStatus.ACCEPTED if card.enabled else AuthorizationStatus.BLOCKED
+        elif self.learning:
+            card = self.hub.add_card(self.registered, id_tag, None)
+            self._learn_until = None
+            learned = True
+            status = AuthorizationStatus.ACCEPTED
+        elif not self.charger.lock_wanted:
+            status = AuthorizationStatus.ACCEPTED
+        else:
+            status = AuthorizationStatus.INVALID
+        self.charger.apply_card_decision(
+            CardDecision(
+                id_tag=normalise(id_tag),
+                card_name=card.name if card else None,
+                accepted=status is AuthorizationStatus.ACCEPTED,
+                status=status.value,
+                at=now,
+                learned=learned,
+            )
+        )
+        return status
+
+    async def async_set_locked(self, locked: bool) -> None:
+        """Lock (authorization required) or unlock (free vend), and apply it now if online."""
+        self.charger.apply_lock_wanted(locked)
+        self.hub.schedule_save()
+        handler = self.hub.server.handler(self.registered.identity)
+        if handler is not None and handler.charger is not None:
+            await self._apply_lock(handler, raise_errors=True)
+
+    async def _apply_lock(self, handler: V16Handler, *, raise_errors: bool) -> None:
+        key = self.charger.profile.lock_key
+        if key is None:
+            return  # enforced by our own answers to Authorize and StartTransaction
+        wanted = "true" if self.charger.lock_wanted else "false"
+        if self.charger.configuration.get(key, "").lower() == wanted:
+            return
+        try:
+            await self.run(lambda h: h.change_configuration(key, wanted))
+        except HomeAssistantError:
+            if raise_errors:
+                raise
+            _LOGGER.warning("Charger %s refused %s=%s", self.registered.identity, key, wanted)
+
+    async def async_configure(self, handler: V16Handler) -> None:
+        """At every boot or reconnect: lock, offline protection, local card list."""
+        await self._apply_lock(handler, raise_errors=False)
+        problems: list[str] = []
+        reboot_needed: list[str] = []
+        for key, wanted in OFFLINE_PROTECTION.items():
+            if self.charger.configuration.get(key, "").lower() == wanted:
+                continue
+            try:
+                status = await handler.change_configuration(key, wanted)
+            except CallFailed:
+                problems.append(key)
+                continue
+            if status == "RebootRequired":
+                reboot_needed.append(key)
+        try:
+            await self._send_local_list(handler)
+        except CallFailed:
+            problems.append("SendLocalList")
+        # Read back: what the charger reports is the truth.
+        try:
+            values = await handler.read_configuration(list(OFFLINE_PROTECTION))
+        except CallFailed:
+            values = {}
+        problems += [
+            k
+            for k, wanted in OFFLINE_PROTECTION.items()
+            if k not in problems and values.get(k, "").lower() != wanted and k not in reboot_needed
+        ]
+        if problems:
+            status = ProtectionStatus.NOT_SUPPORTED
+        elif reboot_needed:
+            status = ProtectionStatus.NEEDS_REBOOT
+        else:
+            status = ProtectionStatus.ACTIVE
+        self.charger.apply_protection(status, problems or reboot_needed)
+
+    async def _send_local_list(self, handler: V16Handler) -> None:
+        little_endian = self.charger.profile.little_endian_uids
+        self._local_list_version += 1
+        entries: list[dict[str, Any]] = [
+            {"idTag": local_list_id_tag(card, little_endian), "idTagInfo": {"status": "Accepted"}}
+            for card in self.cards()
+            if card.enabled
+        ]
+        await handler.send_local_list(self._local_list_version, entries)

@@ -1,0 +1,78 @@
+"""Number: the current limit, for solar surplus charging (0 A pauses)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from homeassistant.components.number import (
+    NumberDeviceClass,
+    NumberEntity,
+    NumberEntityDescription,
+    NumberMode,
+)
+from homeassistant.const import UnitOfElectricCurrent
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .entity import OcppHubEntity, OcppHubEntityDescription, build_entities
+from .hub import OcppHubConfigEntry, RegisteredCharger
+
+PARALLEL_UPDATES = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class OcppNumberDescription(OcppHubEntityDescription, NumberEntityDescription):
+    """A number of a charger."""
+
+
+NUMBERS: tuple[OcppNumberDescription, ...] = (
+    OcppNumberDescription(
+        key="current_limit",
+        translation_key="current_limit",
+        device_class=NumberDeviceClass.CURRENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        native_min_value=0,
+        native_step=1,
+        mode=NumberMode.SLIDER,
+        value_fn=lambda ch, _: ch.limit.requested_a,
+        attrs_fn=lambda ch, _: {
+            "limit_status": ch.limit.status.value if ch.limit.status else None,
+            "reported_limit": ch.limit.reported_a,
+        },
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: OcppHubConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the numbers of every charger, now and when chargers appear."""
+
+    def factory(registered: RegisteredCharger, connector_ids: Sequence[int]) -> list[OcppHubNumber]:
+        return build_entities(registered, list(connector_ids), NUMBERS, OcppHubNumber)
+
+    entry.runtime_data.async_register_platform(factory, async_add_entities)
+
+
+class OcppHubNumber(OcppHubEntity, NumberEntity):
+    """The current limit: what the user asked for; its attributes say what the charger did."""
+
+    entity_description: OcppNumberDescription
+
+    @property
+    def native_value(self) -> float | None:
+        """The limit asked for last."""
+        value: float | None = self._value
+        return value
+
+    @property
+    def native_max_value(self) -> float:
+        """The charger's hardware ceiling where it reports one (else 32 A)."""
+        return float(self.controller.max_current)
+
+    async def async_set_native_value(self, value: float) -> None:
+        """Coalesced and verified; 1-5 A is refused (6 A is the least a car charges with)."""
+        await self.controller.async_set_limit(value)

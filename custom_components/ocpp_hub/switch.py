@@ -1,0 +1,109 @@
+"""Switches: lock (authorization required), charging (start/stop), available."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .controller import ChargerController
+from .entity import OcppHubEntity, OcppHubEntityDescription, build_entities
+from .hub import OcppHubConfigEntry, RegisteredCharger
+from .model.charger import Charger, Connector
+from .model.status import ConnectorStatus
+
+PARALLEL_UPDATES = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class OcppSwitchDescription(OcppHubEntityDescription, SwitchEntityDescription):
+    """A switch: its state comes from what the charger reports, not from the last command."""
+
+    turn_fn: Callable[[ChargerController, bool, int], Awaitable[Any]]
+
+
+def _charging(charger: Charger, connector: Connector) -> bool | None:
+    del connector
+    if not charger.connectors:
+        return None
+    return any(c.transaction is not None for c in charger.outlets)
+
+
+def _available(_: Charger, connector: Connector) -> bool | None:
+    if connector.status is None:
+        return None
+    return connector.status is not ConnectorStatus.INOPERATIVE
+
+
+async def _turn_charging(controller: ChargerController, on: bool, connector_id: int) -> None:
+    if on:
+        await controller.async_start_charging(connector_id)
+    else:
+        await controller.async_stop_charging()
+
+
+async def _turn_available(controller: ChargerController, on: bool, connector_id: int) -> None:
+    del connector_id
+    await controller.async_set_available(on)
+
+
+SWITCHES: tuple[OcppSwitchDescription, ...] = (
+    OcppSwitchDescription(
+        key="lock",
+        translation_key="lock",
+        value_fn=lambda ch, _: ch.locked,
+        attrs_fn=lambda ch, _: {"wanted": "locked" if ch.lock_wanted else "unlocked"},
+        turn_fn=lambda ctl, on, _: ctl.async_set_locked(on),
+    ),
+    OcppSwitchDescription(
+        key="charging",
+        translation_key="charging",
+        value_fn=_charging,
+        turn_fn=_turn_charging,
+    ),
+    OcppSwitchDescription(
+        key="available",
+        translation_key="available",
+        entity_category=EntityCategory.CONFIG,
+        value_fn=_available,
+        turn_fn=_turn_available,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: OcppHubConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the switches of every charger, now and when chargers appear."""
+
+    def factory(registered: RegisteredCharger, connector_ids: Sequence[int]) -> list[OcppHubSwitch]:
+        return build_entities(registered, list(connector_ids), SWITCHES, OcppHubSwitch)
+
+    entry.runtime_data.async_register_platform(factory, async_add_entities)
+
+
+class OcppHubSwitch(OcppHubEntity, SwitchEntity):
+    """A switch whose state is the charger's reported truth."""
+
+    entity_description: OcppSwitchDescription
+
+    @property
+    def is_on(self) -> bool | None:
+        """The value read at the last change."""
+        value: bool | None = self._value
+        return value
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """Send the command; the state follows when the charger reports it."""
+        await self.entity_description.turn_fn(self.controller, True, self.connector_id)
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """Send the command; the state follows when the charger reports it."""
+        await self.entity_description.turn_fn(self.controller, False, self.connector_id)
