@@ -1,0 +1,433 @@
+"""Controls end to end: reboot, start/stop, availability, unlock, current limit, lock, cards."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import issue_registry as ir
+import pytest
+
+from chargersim import ChargerBehaviour, SimulatedCharger
+from custom_components.ocpp_hub.const import CONF_CARDS, DOMAIN
+from custom_components.ocpp_hub.hub import OcppHub, RegisteredCharger
+
+from .conftest import CARD_ALICE, CentralSystemUnderTest
+from .helpers import state_of, wait_for, wait_for_state
+
+ALICE_ON_THE_WIRE = "C3B2A104"  # a Wallbox reads UIDs little-endian
+
+
+def registered(central_system: CentralSystemUnderTest, identity: str = "wb1") -> RegisteredCharger:
+    """The hub's record of a registered charger."""
+    hub: OcppHub = central_system.entry.runtime_data
+    return hub.chargers[identity]
+
+
+async def connected_charger(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, **kwargs: Any
+) -> SimulatedCharger:
+    """A booted wb1 whose set-up after boot has finished."""
+    charger = SimulatedCharger(central_system.url, "wb1", **kwargs)
+    await charger.connect()
+    await charger.boot()
+    await charger.status(1, "Available")
+    await wait_for(lambda: state_of(hass, "sensor.garage_offline_protection") != "unknown")
+    return charger
+
+
+@pytest.fixture
+async def wallbox(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> AsyncIterator[SimulatedCharger]:
+    """A connected simulated Wallbox with default behaviour."""
+    charger = await connected_charger(hass, central_system)
+    yield charger
+    await charger.close()
+
+
+async def press(hass: HomeAssistant, entity_id: str) -> None:
+    """Press a button the way the frontend does."""
+    await hass.services.async_call("button", "press", {ATTR_ENTITY_ID: entity_id}, blocking=True)
+
+
+async def switch(hass: HomeAssistant, entity_id: str, on: bool) -> None:
+    """Turn a switch on or off the way the frontend does."""
+    await hass.services.async_call(
+        "switch", "turn_on" if on else "turn_off", {ATTR_ENTITY_ID: entity_id}, blocking=True
+    )
+
+
+async def set_limit(hass: HomeAssistant, value: float, *, blocking: bool = True) -> None:
+    """Move the current limit slider."""
+    await hass.services.async_call(
+        "number",
+        "set_value",
+        {ATTR_ENTITY_ID: "number.garage_current_limit", "value": value},
+        blocking=blocking,
+    )
+
+
+# ------------------------------------------------------------------ reboot
+
+
+def reboot_events(hass: HomeAssistant) -> list[Event]:
+    """Collect the integration's reboot-finished events."""
+    events: list[Event] = []
+
+    @callback
+    def _record(event: Event) -> None:
+        events.append(event)
+
+    hass.bus.async_listen(f"{DOMAIN}_reboot_finished", _record)
+    return events
+
+
+async def test_reboot_succeeds(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: SimulatedCharger
+) -> None:
+    """Reset accepted, socket closed, boot again: the result says so, with the time it took."""
+    events = reboot_events(hass)
+    boots = wallbox.boots
+    await press(hass, "button.garage_reboot")
+    assert await wallbox.wait_for_call("Reset") == {"type": "Soft"}
+    assert state_of(hass, "sensor.garage_last_reboot") == "pending"
+    await wait_for(lambda: wallbox.boots > boots)
+    await wait_for_state(hass, "sensor.garage_last_reboot", "succeeded")
+    attributes = hass.states.get("sensor.garage_last_reboot").attributes  # type: ignore[union-attr]
+    assert attributes["duration_s"] is not None
+    assert attributes["duration_s"] >= 0
+    assert [e.data["result"] for e in events] == ["succeeded"]
+
+
+async def test_reboot_rejected(hass: HomeAssistant, central_system: CentralSystemUnderTest) -> None:
+    """A charger that refuses to reboot: a translated error, and the result shows it."""
+    charger = await connected_charger(
+        hass, central_system, behaviour=ChargerBehaviour(responses={"Reset": "Rejected"})
+    )
+    with pytest.raises(HomeAssistantError, match="Garage refused Reset"):
+        await press(hass, "button.garage_reboot")
+    assert state_of(hass, "sensor.garage_last_reboot") == "rejected"
+    await charger.close()
+
+
+async def test_reboot_that_never_comes_back(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """Accepted but no BootNotification by the deadline: failed, event, repair issue."""
+    charger = await connected_charger(
+        hass, central_system, behaviour=ChargerBehaviour(reboot_delay=None)
+    )
+    registered(central_system).controller.reboot_deadline = 0.5
+    events = reboot_events(hass)
+    await press(hass, "button.garage_reboot")
+    await wait_for_state(hass, "sensor.garage_last_reboot", "failed")
+    assert [e.data["result"] for e in events] == ["failed"]
+    issue_id = f"reboot_failed_{central_system.entry.entry_id}_wb1"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
+    await charger.close()
+    # It comes back later after all: the next reboot that works clears the repair.
+    again = await connected_charger(hass, central_system)
+    registered(central_system).controller.reboot_deadline = 30
+    await press(hass, "button.garage_reboot")
+    await wait_for_state(hass, "sensor.garage_last_reboot", "succeeded")
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+    await again.close()
+
+
+async def test_reboot_while_charging_needs_confirmation(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: SimulatedCharger
+) -> None:
+    """The button refuses while charging; the action with confirmation goes ahead."""
+    await wallbox.status(1, "Charging")
+    with pytest.raises(ServiceValidationError, match="is charging"):
+        await press(hass, "button.garage_reboot")
+    assert not any(action == "Reset" for action, _ in wallbox.received)
+    await registered(central_system).controller.async_reboot(confirm_while_charging=True)
+    assert await wallbox.wait_for_call("Reset") == {"type": "Soft"}
+
+
+# ------------------------------------------------------- start/stop, availability
+
+
+async def test_start_and_stop_charging(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: SimulatedCharger
+) -> None:
+    """The Charging switch follows the real transaction, started with a stable idTag."""
+    await wallbox.status(1, "Preparing")
+    assert state_of(hass, "switch.garage_charging") == STATE_OFF
+    await switch(hass, "switch.garage_charging", True)
+    assert await wallbox.wait_for_call("RemoteStartTransaction") == {
+        "idTag": "HOMEASSISTANT",
+        "connectorId": 1,
+    }
+    await wait_for_state(hass, "switch.garage_charging", STATE_ON)
+    await switch(hass, "switch.garage_charging", False)
+    await wallbox.wait_for_call("RemoteStopTransaction")
+    await wait_for_state(hass, "switch.garage_charging", STATE_OFF)
+    with pytest.raises(ServiceValidationError, match="no charging session"):
+        await switch(hass, "switch.garage_charging", False)
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        ("Rejected", "refused RemoteStartTransaction"),
+        ("error", "answered RemoteStartTransaction with an error"),
+        ("timeout", "did not answer RemoteStartTransaction in time"),
+    ],
+)
+async def test_start_charging_failures(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, answer: str, message: str
+) -> None:
+    """Every failure is a translated error naming the charger; the switch stays truthful."""
+    hub: OcppHub = central_system.entry.runtime_data
+    hub.server.config.call_timeout = 0.5
+    charger = await connected_charger(
+        hass,
+        central_system,
+        behaviour=ChargerBehaviour(responses={"RemoteStartTransaction": answer}),
+    )
+    with pytest.raises(HomeAssistantError, match=f"Garage {message}"):
+        await switch(hass, "switch.garage_charging", True)
+    assert state_of(hass, "switch.garage_charging") == STATE_OFF
+    await charger.close()
+
+
+async def test_commands_to_an_offline_charger(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """Nothing is sent into the void: a clear error says the charger is not connected."""
+    with pytest.raises(HomeAssistantError, match="Garage is not connected"):
+        await press(hass, "button.garage_reboot")
+    with pytest.raises(HomeAssistantError, match="Garage is not connected"):
+        await set_limit(hass, 10)
+
+
+async def test_availability(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: SimulatedCharger
+) -> None:
+    """Available off: ChangeAvailability Inoperative; the switch follows the status."""
+    assert state_of(hass, "switch.garage_available") == STATE_ON
+    await switch(hass, "switch.garage_available", False)
+    assert await wallbox.wait_for_call("ChangeAvailability") == {
+        "connectorId": 0,
+        "type": "Inoperative",
+    }
+    await wait_for_state(hass, "switch.garage_available", STATE_OFF)
+    await switch(hass, "switch.garage_available", True)
+    await wait_for_state(hass, "switch.garage_available", STATE_ON)
+
+
+async def test_unlock_not_supported(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """A tethered cable cannot be unlocked: a clear error, not a crash."""
+    charger = await connected_charger(
+        hass,
+        central_system,
+        behaviour=ChargerBehaviour(responses={"UnlockConnector": "NotSupported"}),
+    )
+    with pytest.raises(HomeAssistantError, match="does not support UnlockConnector"):
+        await press(hass, "button.garage_unlock_connector")
+    await charger.close()
+
+
+# ------------------------------------------------------------ current limit
+
+
+def profiles_sent(charger: SimulatedCharger) -> list[dict[str, Any]]:
+    """The SetChargingProfile payloads the charger received."""
+    return [p for a, p in charger.received if a == "SetChargingProfile"]
+
+
+async def test_current_limit_applied_and_verified(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: SimulatedCharger
+) -> None:
+    """A TxDefaultProfile in amps, checked with GetCompositeSchedule."""
+    await set_limit(hass, 16)
+    await wait_for_state(hass, "sensor.garage_current_limit_status", "applied")
+    (payload,) = profiles_sent(wallbox)
+    profile = payload["csChargingProfiles"]
+    assert payload["connectorId"] == 0
+    assert profile["chargingProfilePurpose"] == "TxDefaultProfile"
+    assert profile["stackLevel"] == 0
+    assert profile["chargingSchedule"]["chargingRateUnit"] == "A"
+    assert profile["chargingSchedule"]["chargingSchedulePeriod"][0]["limit"] == 16
+    assert state_of(hass, "number.garage_current_limit") == "16.0"
+    assert wallbox.current_limit(1) == 16
+
+
+async def test_rapid_changes_coalesce(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: SimulatedCharger
+) -> None:
+    """Twenty slider moves become at most two profiles; the last value wins."""
+    registered(central_system).controller.limit_interval = 0.5
+    for amps in range(6, 26):
+        await set_limit(hass, amps)
+    await wait_for(lambda: wallbox.current_limit(1) == 25, timeout=5)
+    await wait_for_state(hass, "sensor.garage_current_limit_status", "applied")
+    sent = profiles_sent(wallbox)
+    assert len(sent) <= 2
+    assert (
+        sent[-1]["csChargingProfiles"]["chargingSchedule"]["chargingSchedulePeriod"][0]["limit"]
+        == 25
+    )
+
+
+async def test_limit_accepted_but_ignored(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """Accepted and not applied (firmware 6.4.x): shown, and a repair after repeated failures."""
+    charger = await connected_charger(
+        hass, central_system, behaviour=ChargerBehaviour(ignore_charging_limits=True)
+    )
+    controller = registered(central_system).controller
+    controller.limit_interval = 0
+    issue_id = f"limit_not_applied_{central_system.entry.entry_id}_wb1"
+    for amps in (10, 12, 14):
+        await set_limit(hass, amps)
+        await wait_for_state(hass, "sensor.garage_current_limit_status", "not_applied")
+        await wait_for(lambda: controller._limit_task is None or controller._limit_task.done())
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
+    await charger.close()
+
+
+async def test_limit_validation(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: SimulatedCharger
+) -> None:
+    """1-5 A cannot charge a car: refused with a clear message; 0 pauses."""
+    with pytest.raises(ServiceValidationError, match="between 6 A and 32 A"):
+        await set_limit(hass, 3)
+    await set_limit(hass, 0)
+    await wait_for_state(hass, "sensor.garage_current_limit_status", "applied")
+    assert wallbox.current_limit(1) == 0
+
+
+# ------------------------------------------------------------ lock and cards
+
+
+async def test_locked_charger_accepts_only_known_cards(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: SimulatedCharger
+) -> None:
+    """Locked: Alice's card (either byte order) charges, a stranger's does not; events say so."""
+    events: list[tuple[str, dict[str, Any]]] = []
+
+    @callback
+    def _event(event: Event) -> None:
+        if event.data["entity_id"] == "event.garage_card_presented":
+            state = event.data["new_state"]
+            events.append((state.attributes["event_type"], dict(state.attributes)))
+
+    hass.bus.async_listen("state_changed", _event)
+    assert state_of(hass, "switch.garage_lock") == STATE_ON
+    assert (await wallbox.authorize(ALICE_ON_THE_WIRE))["idTagInfo"]["status"] == "Accepted"
+    assert (await wallbox.authorize(CARD_ALICE.lower()))["idTagInfo"]["status"] == "Accepted"
+    assert (await wallbox.authorize("DEADBEEF"))["idTagInfo"]["status"] == "Invalid"
+    started = await wallbox.start_transaction(1, "DEADBEEF", 0)
+    assert started["idTagInfo"]["status"] == "Invalid"
+    await hass.async_block_till_done()
+    assert [e[0] for e in events] == ["accepted", "accepted", "rejected", "rejected"]
+    assert events[0][1]["card_name"] == "Alice"
+    assert events[2][1]["id_tag"] == "DEADBEEF"
+
+
+async def test_unlock_gives_free_vend(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: SimulatedCharger
+) -> None:
+    """Unlocking sets AuthEnabled=false on a Wallbox (read back); anyone may charge."""
+    await switch(hass, "switch.garage_lock", False)
+    assert await wallbox.wait_for_call("ChangeConfiguration") is not None
+    assert wallbox.configuration_value("AuthEnabled") == "false"
+    await wait_for_state(hass, "switch.garage_lock", STATE_OFF)
+    assert state_of(hass, "sensor.garage_status_led") == "green"
+    assert (await wallbox.authorize("DEADBEEF"))["idTagInfo"]["status"] == "Accepted"
+    await switch(hass, "switch.garage_lock", True)
+    await wait_for_state(hass, "switch.garage_lock", STATE_ON)
+    assert state_of(hass, "sensor.garage_status_led") == "yellow"
+
+
+async def test_lock_reapplied_at_boot(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """A charger that forgot the lock (AuthEnabled=false) is locked again when it boots."""
+    behaviour = ChargerBehaviour()
+    behaviour.configuration["AuthEnabled"] = ("false", False)
+    charger = await connected_charger(hass, central_system, behaviour=behaviour)
+    await wait_for(lambda: charger.configuration_value("AuthEnabled") == "true")
+    await wait_for_state(hass, "switch.garage_lock", STATE_ON)
+    await charger.close()
+
+
+async def test_learn_card(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: SimulatedCharger
+) -> None:
+    """Learn: the next card presented is added to the list and accepted from then on."""
+    await press(hass, "button.garage_learn_card")
+    assert (await wallbox.authorize("11223344"))["idTagInfo"]["status"] == "Accepted"
+    subentry = central_system.entry.subentries[registered(central_system).subentry_id]
+    uids = [c["uid"] for c in subentry.data[CONF_CARDS]]
+    assert "11223344" in uids
+    # The window closed with that card: a further stranger is refused.
+    assert (await wallbox.authorize("55667788"))["idTagInfo"]["status"] == "Invalid"
+    assert (await wallbox.authorize("11223344"))["idTagInfo"]["status"] == "Accepted"
+
+
+# ------------------------------------------------------------ offline protection
+
+
+async def test_offline_protection_applied_at_boot(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: SimulatedCharger
+) -> None:
+    """Unknown cards cannot charge offline; the user's cards are in the local list."""
+    await wait_for_state(hass, "sensor.garage_offline_protection", "active")
+    assert wallbox.configuration_value("AllowOfflineTxForUnknownId") == "false"
+    assert wallbox.configuration_value("LocalAuthorizeOffline") == "true"
+    changes = [p for a, p in wallbox.received if a == "ChangeConfiguration"]
+    assert changes[0] == {"key": "AllowOfflineTxForUnknownId", "value": "false"}
+    (local_list,) = [p for a, p in wallbox.received if a == "SendLocalList"]
+    assert local_list["updateType"] == "Full"
+    assert [e["idTag"] for e in local_list["localAuthorizationList"]] == [ALICE_ON_THE_WIRE]
+
+
+async def test_offline_protection_needs_reboot(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """RebootRequired becomes a visible state and a repair issue naming the key."""
+    charger = await connected_charger(
+        hass,
+        central_system,
+        behaviour=ChargerBehaviour(reboot_required_keys={"AllowOfflineTxForUnknownId"}),
+    )
+    await wait_for_state(hass, "sensor.garage_offline_protection", "needs_reboot")
+    issue = ir.async_get(hass).async_get_issue(
+        DOMAIN, f"offline_protection_{central_system.entry.entry_id}_wb1"
+    )
+    assert issue is not None
+    assert issue.translation_key == "offline_protection_needs_reboot"
+    assert issue.translation_placeholders == {
+        "charger": "Garage",
+        "keys": "AllowOfflineTxForUnknownId",
+    }
+    await charger.close()
+
+
+async def test_offline_protection_refused(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """A charger that rejects the keys is shown as not protected, with the exact keys."""
+    charger = await connected_charger(
+        hass,
+        central_system,
+        behaviour=ChargerBehaviour(responses={"ChangeConfiguration": "Rejected"}),
+    )
+    await wait_for_state(hass, "sensor.garage_offline_protection", "not_supported")
+    state = hass.states.get("sensor.garage_offline_protection")
+    assert state is not None
+    assert state.attributes["keys"] == ["AllowOfflineTxForUnknownId"]
+    await charger.close()
+    await asyncio.sleep(0)
