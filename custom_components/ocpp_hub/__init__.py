@@ -8,11 +8,13 @@ import ssl
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import config_validation as cv, issue_registry as ir
+from homeassistant.helpers.typing import ConfigType
 
 from .const import CONF_PORT, CONF_SSL_CERTFILE, CONF_SSL_KEYFILE, DOMAIN
 from .csms.tls import TlsError, server_context
 from .hub import OcppHub, OcppHubConfigEntry
+from .services import async_setup_services
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -24,6 +26,15 @@ PLATFORMS = [
     Platform.SENSOR,
     Platform.SWITCH,
 ]
+
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the integration's actions (once, whatever the number of entries)."""
+    async_setup_services(hass)
+    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: OcppHubConfigEntry) -> bool:

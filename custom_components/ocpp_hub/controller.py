@@ -349,7 +349,7 @@ class ChargerController:
             if status == "RebootRequired":
                 reboot_needed.append(key)
         try:
-            await self._send_local_list(handler)
+            await self.send_local_list(handler)
         except CallFailed:
             problems.append("SendLocalList")
         # Read back: what the charger reports is the truth.
@@ -370,9 +370,13 @@ class ChargerController:
             status = ProtectionStatus.ACTIVE
         self.charger.apply_protection(status, problems or reboot_needed)
 
-    async def _send_local_list(self, handler: V16Handler) -> None:
+    async def send_local_list(self, handler: V16Handler) -> None:
+        """Give the charger the enabled cards, for authorization while offline."""
         little_endian = self.charger.profile.little_endian_uids
-        self._local_list_version += 1
+        # Increasing across restarts too: the version is the time of the list.
+        self._local_list_version = max(
+            self._local_list_version + 1, int(datetime.now(UTC).timestamp())
+        )
         entries: list[dict[str, Any]] = [
             {"idTag": local_list_id_tag(card, little_endian), "idTagInfo": {"status": "Accepted"}}
             for card in self.cards()

@@ -31,8 +31,6 @@ from homeassistant.helpers.storage import Store
 from .const import (
     CONF_AUTO_ACCEPT,
     CONF_CARDS,
-    CONF_REMOTE_ID_TAG,
-    DEFAULT_REMOTE_ID_TAG,
     CONF_HEARTBEAT_INTERVAL,
     CONF_HOST,
     CONF_IDENTITY,
@@ -40,19 +38,21 @@ from .const import (
     CONF_PATH_PREFIX,
     CONF_PING_INTERVAL,
     CONF_PORT,
+    CONF_REMOTE_ID_TAG,
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_PING_INTERVAL,
     DEFAULT_PORT,
+    DEFAULT_REMOTE_ID_TAG,
     DOMAIN,
     MAX_PENDING_APPROVALS,
     STORAGE_VERSION,
     SUBENTRY_CHARGER,
 )
+from .controller import ChargerController
 from .csms.auth import PasswordVerifier
 from .csms.backend import AuthorizationStatus, Registration
 from .csms.server import CentralSystem, ServerConfig
 from .csms.v16 import V16Handler, V16Settings
-from .controller import ChargerController
 from .model.charger import Charger, ChargerInfo
 from .model.control import ProtectionStatus, RebootResult
 from .model.rfid import Card, normalise

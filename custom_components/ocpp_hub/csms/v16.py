@@ -307,10 +307,14 @@ class V16Handler:
         _expect_status(answer, "TriggerMessage", ("Accepted",))
 
     async def read_configuration(self, keys: list[str] | None = None) -> dict[str, str]:
-        """Read configuration keys (all when ``keys`` is None) into the model.
+        """Read configuration keys (all when ``keys`` is None) into the model."""
+        values, _ = await self.get_configuration(keys)
+        return values
 
-        Returns the values read; keys the charger does not know are left out.
-        """
+    async def get_configuration(
+        self, keys: list[str] | None = None
+    ) -> tuple[dict[str, str], list[str]]:
+        """(values, unknown keys) from GetConfiguration; the model learns the values."""
         payload: dict[str, Any] = {"key": keys} if keys else {}
         answer = await self.session.call("GetConfiguration", payload)
         values = {
@@ -320,7 +324,7 @@ class V16Handler:
         }
         if self.charger is not None:
             self.charger.apply_configuration(values)
-        return values
+        return values, list(answer.get("unknownKey") or [])
 
     async def change_configuration(self, key: str, value: str) -> str:
         """Set one configuration key; returns Accepted or RebootRequired.

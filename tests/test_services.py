@@ -1,0 +1,153 @@
+"""Actions: targeted at charger devices, with responses and translated errors."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import device_registry as dr
+import pytest
+
+from chargersim import ChargerBehaviour, SimulatedCharger
+from custom_components.ocpp_hub.const import CONF_CARDS, DOMAIN
+
+from .conftest import CentralSystemUnderTest
+from .helpers import state_of, wait_for
+
+
+@pytest.fixture
+async def wallbox(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> AsyncIterator[SimulatedCharger]:
+    """wb1 connected and set up, answering RebootRequired for HeartbeatInterval."""
+    charger = SimulatedCharger(
+        central_system.url,
+        "wb1",
+        behaviour=ChargerBehaviour(reboot_required_keys={"HeartbeatInterval"}),
+    )
+    await charger.connect()
+    await charger.boot()
+    await charger.status(1, "Available")
+    await wait_for(lambda: state_of(hass, "sensor.garage_offline_protection") != "unknown")
+    yield charger
+    await charger.close()
+
+
+def device_id(hass: HomeAssistant, central_system: CentralSystemUnderTest) -> str:
+    """wb1's device id."""
+    device = dr.async_get(hass).async_get_device(
+        identifiers={(DOMAIN, f"{central_system.entry.entry_id}_wb1")}
+    )
+    assert device is not None
+    return device.id
+
+
+async def action(
+    hass: HomeAssistant,
+    central_system: CentralSystemUnderTest,
+    service: str,
+    response: bool = False,
+    **data: Any,
+) -> Any:
+    """Call an action of the integration on wb1."""
+    return await hass.services.async_call(
+        DOMAIN,
+        service,
+        {"device_id": device_id(hass, central_system), **data},
+        blocking=True,
+        return_response=response,
+    )
+
+
+async def test_get_and_change_configuration(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: SimulatedCharger
+) -> None:
+    """Configuration comes back as response data; RebootRequired is reported."""
+    result = await action(
+        hass, central_system, "get_configuration", True, keys=["AuthEnabled", "NoSuchKey"]
+    )
+    assert result == {"configuration": {"AuthEnabled": "true"}, "unknown_keys": ["NoSuchKey"]}
+    everything = await action(hass, central_system, "get_configuration", True)
+    assert everything["configuration"]["chargingALimitConn1"] == "32"
+    result = await action(
+        hass, central_system, "change_configuration", True, key="HeartbeatInterval", value="600"
+    )
+    assert result == {"status": "RebootRequired", "reboot_required": True}
+    assert wallbox.configuration_value("HeartbeatInterval") == "600"
+
+
+async def test_limit_in_watts(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: SimulatedCharger
+) -> None:
+    """A limit in W becomes amps with the phases and voltage the charger reports."""
+    await wallbox.meter_values(1, currents=[10.0, 10.0, 10.0], voltage=230.0)
+    await action(hass, central_system, "set_current_limit", power=11040)
+    await wait_for(lambda: wallbox.current_limit(1) == 16)
+    await action(hass, central_system, "clear_current_limit")
+    assert any(a == "ClearChargingProfile" for a, _ in wallbox.received)
+    with pytest.raises(ServiceValidationError, match="as a current"):
+        await action(hass, central_system, "set_current_limit")
+
+
+async def test_cards_by_action(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: SimulatedCharger
+) -> None:
+    """Cards added or removed by action are used at once, online and in the local list."""
+    result = await action(hass, central_system, "add_card", True, uid="aa:bb:cc:dd", name="Bob")
+    assert result == {"uid": "AABBCCDD", "name": "Bob"}
+    assert (await wallbox.authorize("DDCCBBAA"))["idTagInfo"]["status"] == "Accepted"
+    lists = [p for a, p in wallbox.received if a == "SendLocalList"]
+    assert "DDCCBBAA" in [e["idTag"] for e in lists[-1]["localAuthorizationList"]]
+    await action(hass, central_system, "remove_card", uid="DDCCBBAA")
+    assert (await wallbox.authorize("DDCCBBAA"))["idTagInfo"]["status"] == "Invalid"
+    subentry = next(iter(central_system.entry.subentries.values()))
+    assert "AABBCCDD" not in [c["uid"] for c in subentry.data[CONF_CARDS]]
+    with pytest.raises(ServiceValidationError, match="No card"):
+        await action(hass, central_system, "remove_card", uid="DDCCBBAA")
+    with pytest.raises(ServiceValidationError, match="not a card number"):
+        await action(hass, central_system, "add_card", uid="xyz!")
+
+
+async def test_other_actions(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: SimulatedCharger
+) -> None:
+    """Start, stop, unlock, trigger, data transfer, firmware, diagnostics reach the charger."""
+    await wallbox.status(1, "Preparing")
+    await action(hass, central_system, "start_charging")
+    await wait_for(lambda: state_of(hass, "switch.garage_charging") == "on")
+    await action(hass, central_system, "stop_charging")
+    await wait_for(lambda: state_of(hass, "switch.garage_charging") == "off")
+    await action(hass, central_system, "unlock_connector", connector_id=1)
+    await action(hass, central_system, "trigger_message", message="Heartbeat")
+    answer = await action(
+        hass, central_system, "data_transfer", True, vendor_id="com.wallbox", data="x"
+    )
+    assert "status" in answer
+    await action(hass, central_system, "update_firmware", location="https://example.com/fw.bin")
+    result = await action(
+        hass, central_system, "get_diagnostics", True, location="ftp://127.0.0.1/diag/"
+    )
+    assert "file_name" in result
+    await action(hass, central_system, "reboot", hard=True)
+    assert await wallbox.wait_for_call("Reset") == {"type": "Hard"}
+    sent = [a for a, _ in wallbox.received]
+    for expected in (
+        "UnlockConnector",
+        "TriggerMessage",
+        "DataTransfer",
+        "UpdateFirmware",
+        "GetDiagnostics",
+    ):
+        assert expected in sent
+
+
+async def test_action_on_a_device_that_is_not_a_charger(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """A device of another integration (or none) is a clear validation error."""
+    with pytest.raises(ServiceValidationError, match="not a charger"):
+        await hass.services.async_call(
+            DOMAIN, "reboot", {"device_id": "no-such-device"}, blocking=True
+        )
