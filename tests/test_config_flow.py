@@ -6,6 +6,7 @@ from collections.abc import Iterator
 import datetime as dt
 from pathlib import Path
 import socket
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -260,7 +261,18 @@ async def test_add_charger_subentry(
     assert result["reason"] == "already_configured"
 
 
-async def test_reconfigure_charger_subentry(
+async def _charger_menu(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, subentry_id: str, step: str
+) -> dict[str, Any]:
+    result = await central_system.entry.start_subentry_reconfigure_flow(hass, subentry_id)
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["settings", "add_card", "cards"]
+    return await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"next_step_id": step}
+    )
+
+
+async def test_reconfigure_charger_settings(
     hass: HomeAssistant, central_system: CentralSystemUnderTest
 ) -> None:
     """Rename, set a password (the charger is disconnected until it sends it), remove it."""
@@ -270,21 +282,27 @@ async def test_reconfigure_charger_subentry(
     await charger.connect()
     await charger.boot()
 
-    result = await entry.start_subentry_reconfigure_flow(hass, subentry_id)
-    assert result["step_id"] == "reconfigure"
+    result = await _charger_menu(hass, central_system, subentry_id, "settings")
+    assert result["step_id"] == "settings"
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {"name": "Garage charger", "password": "new-password"}
+        result["flow_id"], {"name": "Garage", "remote_id_tag": "x" * 21}
+    )
+    assert result["errors"] == {"remote_id_tag": "invalid_id_tag"}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {"name": "Garage charger", "password": "new-password", "remote_id_tag": "MYTAG"},
     )
     assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()
     assert entry.subentries[subentry_id].title == "Garage charger"
+    assert entry.subentries[subentry_id].data["remote_id_tag"] == "MYTAG"
     await charger.wait_closed(timeout=5)
     async with SimulatedCharger(central_system.url, "wb1", password="new-password") as again:
         assert (await again.boot())["status"] == "Accepted"
 
-    result = await entry.start_subentry_reconfigure_flow(hass, subentry_id)
+    result = await _charger_menu(hass, central_system, subentry_id, "settings")
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {"remove_password": True}
+        result["flow_id"], {"remove_password": True, "remote_id_tag": "MYTAG"}
     )
     assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()
@@ -292,3 +310,48 @@ async def test_reconfigure_charger_subentry(
     async with SimulatedCharger(central_system.url, "wb1") as again:
         assert (await again.boot())["status"] == "Accepted"
     await charger.close()
+
+
+async def test_manage_cards_in_the_ui(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """Add a card as printed, refuse nonsense and duplicates, disable and remove cards."""
+    entry = central_system.entry
+    subentry_id = next(sid for sid, s in entry.subentries.items() if s.unique_id == "wb1")
+    result = await _charger_menu(hass, central_system, subentry_id, "add_card")
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"uid": "not a card!"}
+    )
+    assert result["errors"] == {"uid": "invalid_card"}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"uid": "04-a1-b2-c3"}
+    )
+    assert result["errors"] == {"uid": "duplicate_card"}  # Alice's, written differently
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"uid": "11:22:33:44", "name": "Bob"}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    cards = entry.subentries[subentry_id].data["cards"]
+    assert [(c["uid"], c["name"], c["enabled"]) for c in cards] == [
+        ("04A1B2C3", "Alice", True),
+        ("11223344", "Bob", True),
+    ]
+
+    result = await _charger_menu(hass, central_system, subentry_id, "cards")
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"enabled_cards": ["11223344"], "remove_cards": []}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    async with SimulatedCharger(central_system.url, "wb1") as charger:
+        await charger.boot()
+        assert (await charger.authorize("C3B2A104"))["idTagInfo"]["status"] == "Blocked"
+        assert (await charger.authorize("44332211"))["idTagInfo"]["status"] == "Accepted"
+
+    result = await _charger_menu(hass, central_system, subentry_id, "cards")
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"enabled_cards": [], "remove_cards": ["04A1B2C3", "11223344"]}
+    )
+    assert entry.subentries[subentry_id].data["cards"] == []
+    result = await _charger_menu(hass, central_system, subentry_id, "cards")
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "no_cards"

@@ -98,8 +98,18 @@ async def test_cards_by_action(
     result = await action(hass, central_system, "add_card", True, uid="aa:bb:cc:dd", name="Bob")
     assert result == {"uid": "AABBCCDD", "name": "Bob"}
     assert (await wallbox.authorize("DDCCBBAA"))["idTagInfo"]["status"] == "Accepted"
-    lists = [p for a, p in wallbox.received if a == "SendLocalList"]
-    assert "DDCCBBAA" in [e["idTag"] for e in lists[-1]["localAuthorizationList"]]
+    # The charger's local list (for offline use) follows.
+    await wait_for(
+        lambda: (
+            "DDCCBBAA"
+            in [
+                e["idTag"]
+                for e in [p for a, p in wallbox.received if a == "SendLocalList"][-1][
+                    "localAuthorizationList"
+                ]
+            ]
+        )
+    )
     await action(hass, central_system, "remove_card", uid="DDCCBBAA")
     assert (await wallbox.authorize("DDCCBBAA"))["idTagInfo"]["status"] == "Invalid"
     subentry = next(iter(central_system.entry.subentries.values()))

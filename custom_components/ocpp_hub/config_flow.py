@@ -21,6 +21,9 @@ from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
@@ -29,6 +32,7 @@ import voluptuous as vol
 
 from .const import (
     CONF_AUTO_ACCEPT,
+    CONF_CARDS,
     CONF_HEARTBEAT_INTERVAL,
     CONF_HOST,
     CONF_IDENTITY,
@@ -37,11 +41,13 @@ from .const import (
     CONF_PATH_PREFIX,
     CONF_PING_INTERVAL,
     CONF_PORT,
+    CONF_REMOTE_ID_TAG,
     CONF_SSL_CERTFILE,
     CONF_SSL_KEYFILE,
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_PING_INTERVAL,
     DEFAULT_PORT,
+    DEFAULT_REMOTE_ID_TAG,
     DOMAIN,
     SUBENTRY_CHARGER,
 )
@@ -49,11 +55,15 @@ from .csms.auth import hash_password
 from .csms.server import check_port, valid_identity
 from .csms.tls import TlsError, server_context
 from .hub import discovery_unique_id
+from .model.rfid import Card, normalise
 
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 _TEXT = TextSelector()
 CONF_NAME = "name"
 CONF_REMOVE_PASSWORD = "remove_password"
+CONF_UID = "uid"
+CONF_ENABLED_CARDS = "enabled_cards"
+CONF_REMOVE_CARDS = "remove_cards"
 
 
 def _server_schema(defaults: Mapping[str, Any]) -> vol.Schema:
@@ -315,34 +325,123 @@ class ChargerSubentryFlow(ConfigSubentryFlow):
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
-        """Rename the charger, set a new password, or remove the password."""
+        """What to change: the charger's settings or its cards."""
+        return self.async_show_menu(
+            step_id="reconfigure",
+            menu_options=["settings", "add_card", "cards"],
+            description_placeholders={"identity": self._get_reconfigure_subentry().title},
+        )
+
+    async def async_step_settings(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Rename, set or remove the password, choose the idTag for remote starts."""
         entry = self._get_entry()
         subentry = self._get_reconfigure_subentry()
+        errors: dict[str, str] = {}
         if user_input is not None:
             data = dict(subentry.data)
-            if user_input.get(CONF_REMOVE_PASSWORD):
-                data.pop(CONF_PASSWORD_HASH, None)
-            elif password := user_input.get(CONF_PASSWORD):
-                data[CONF_PASSWORD_HASH] = await self.hass.async_add_executor_job(
-                    hash_password, password
+            remote_id_tag = str(user_input.get(CONF_REMOTE_ID_TAG) or "").strip()
+            if not 0 < len(remote_id_tag) <= 20 or not remote_id_tag.isascii():
+                errors[CONF_REMOTE_ID_TAG] = "invalid_id_tag"
+            else:
+                data[CONF_REMOTE_ID_TAG] = remote_id_tag
+                if user_input.get(CONF_REMOVE_PASSWORD):
+                    data.pop(CONF_PASSWORD_HASH, None)
+                elif password := user_input.get(CONF_PASSWORD):
+                    data[CONF_PASSWORD_HASH] = await self.hass.async_add_executor_job(
+                        hash_password, password
+                    )
+                return self.async_update_and_abort(
+                    entry,
+                    subentry,
+                    title=user_input.get(CONF_NAME) or subentry.title,
+                    data=data,
                 )
-            return self.async_update_and_abort(
-                entry,
-                subentry,
-                title=user_input.get(CONF_NAME) or subentry.title,
-                data=data,
-            )
         schema = vol.Schema(
             {
                 vol.Optional(CONF_NAME, default=subentry.title): _TEXT,
                 vol.Optional(CONF_PASSWORD): _PASSWORD,
                 vol.Optional(CONF_REMOVE_PASSWORD, default=False): BooleanSelector(),
+                vol.Required(
+                    CONF_REMOTE_ID_TAG,
+                    default=subentry.data.get(CONF_REMOTE_ID_TAG, DEFAULT_REMOTE_ID_TAG),
+                ): _TEXT,
             }
         )
         return self.async_show_form(
-            step_id="reconfigure",
+            step_id="settings",
             data_schema=schema,
-            description_placeholders={
-                "identity": subentry.data[CONF_IDENTITY],
-            },
+            errors=errors,
+            description_placeholders={"identity": subentry.data[CONF_IDENTITY]},
         )
+
+    async def async_step_add_card(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Add a card as printed on it (hex with or without separators, or decimal)."""
+        entry = self._get_entry()
+        subentry = self._get_reconfigure_subentry()
+        cards = [Card.from_dict(c) for c in subentry.data.get(CONF_CARDS, [])]
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                card = Card(
+                    uid=normalise(user_input[CONF_UID]),
+                    name=str(user_input.get(CONF_NAME) or f"Card {len(cards) + 1}"),
+                )
+            except ValueError:
+                errors[CONF_UID] = "invalid_card"
+            else:
+                if any(c.uid == card.uid for c in cards):
+                    errors[CONF_UID] = "duplicate_card"
+                else:
+                    return self.async_update_and_abort(
+                        entry,
+                        subentry,
+                        data={
+                            **subentry.data,
+                            CONF_CARDS: [*(c.as_dict() for c in cards), card.as_dict()],
+                        },
+                    )
+        return self.async_show_form(
+            step_id="add_card",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema({vol.Required(CONF_UID): _TEXT, vol.Optional(CONF_NAME): _TEXT}),
+                user_input,
+            ),
+            errors=errors,
+        )
+
+    async def async_step_cards(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Enable, disable or remove cards."""
+        entry = self._get_entry()
+        subentry = self._get_reconfigure_subentry()
+        cards = [Card.from_dict(c) for c in subentry.data.get(CONF_CARDS, [])]
+        if not cards:
+            return self.async_abort(reason="no_cards")
+        if user_input is not None:
+            enabled = set(user_input.get(CONF_ENABLED_CARDS, []))
+            removed = set(user_input.get(CONF_REMOVE_CARDS, []))
+            kept = [
+                Card(uid=c.uid, name=c.name, enabled=c.uid in enabled).as_dict()
+                for c in cards
+                if c.uid not in removed
+            ]
+            return self.async_update_and_abort(
+                entry, subentry, data={**subentry.data, CONF_CARDS: kept}
+            )
+        options = [SelectOptionDict(value=c.uid, label=f"{c.name} ({c.uid})") for c in cards]
+        schema = vol.Schema(
+            {
+                vol.Optional(
+                    CONF_ENABLED_CARDS, default=[c.uid for c in cards if c.enabled]
+                ): SelectSelector(SelectSelectorConfig(options=options, multiple=True)),
+                vol.Optional(CONF_REMOVE_CARDS, default=[]): SelectSelector(
+                    SelectSelectorConfig(options=options, multiple=True)
+                ),
+            }
+        )
+        return self.async_show_form(step_id="cards", data_schema=schema)

@@ -370,6 +370,12 @@ class ChargerController:
             status = ProtectionStatus.ACTIVE
         self.charger.apply_protection(status, problems or reboot_needed)
 
+    def cards_changed(self) -> None:
+        """The card list changed: keep the charger's local list (offline use) in step."""
+        handler = self.hub.server.handler(self.registered.identity)
+        if handler is not None and handler.charger is not None:
+            handler.session.spawn(self.send_local_list(handler), "send local list")
+
     async def send_local_list(self, handler: V16Handler) -> None:
         """Give the charger the enabled cards, for authorization while offline."""
         little_endian = self.charger.profile.little_endian_uids

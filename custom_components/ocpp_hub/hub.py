@@ -81,6 +81,7 @@ class RegisteredCharger:
     unsubscribe: Callable[[], None] | None = None
     device_info_of: ChargerInfo | None = None
     controller: ChargerController = field(init=False)
+    cards_sent: list[dict[str, Any]] = field(default_factory=list)
     # What the hub last reported for this charger (so each change is reported once).
     reported_reboot: tuple[datetime, RebootResult] | None = None
     reported_protection: tuple[ProtectionStatus, tuple[str, ...]] | None = None
@@ -219,6 +220,9 @@ class OcppHub:
                 self._add_charger(subentry)
                 continue
             registered.name = subentry.title
+            if (cards := subentry.data.get(CONF_CARDS, [])) != registered.cards_sent:
+                registered.cards_sent = cards
+                registered.controller.cards_changed()
             if registered.password_hash != subentry.data.get(CONF_PASSWORD_HASH):
                 registered.password_hash = subentry.data.get(CONF_PASSWORD_HASH)
                 # The charger must authenticate again with the new password.
@@ -239,6 +243,7 @@ class OcppHub:
             device_info_of=charger.info,
         )
         registered.controller = ChargerController(self.hass, self, registered)
+        registered.cards_sent = subentry.data.get(CONF_CARDS, [])
         registered.reported_reboot = _reboot_state(charger)
         registered.unsubscribe = charger.add_listener(lambda: self._charger_changed(registered))
         self.chargers[identity] = registered

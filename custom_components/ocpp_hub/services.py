@@ -20,7 +20,6 @@ from homeassistant.helpers import config_validation as cv, device_registry as dr
 import voluptuous as vol
 
 from .const import DOMAIN
-from .controller import ChargerController
 from .hub import OcppHub, RegisteredCharger
 
 ATTR_CONNECTOR_ID = "connector_id"
@@ -176,7 +175,6 @@ async def _add_card(registered: RegisteredCharger, call: ServiceCall) -> Service
             translation_key="invalid_card",
             translation_placeholders={"uid": call.data[ATTR_UID], "error": str(err)},
         ) from err
-    await _resend_cards(registered.controller)
     return {"uid": card.uid, "name": card.name}
 
 
@@ -187,14 +185,7 @@ async def _remove_card(registered: RegisteredCharger, call: ServiceCall) -> Serv
             translation_key="unknown_card",
             translation_placeholders={"uid": call.data[ATTR_UID]},
         )
-    await _resend_cards(registered.controller)
     return None
-
-
-async def _resend_cards(controller: ChargerController) -> None:
-    """Keep the charger's local list (offline authorization) in step, if it is online."""
-    if controller.hub.server.handler(controller.registered.identity) is not None:
-        await controller.run(controller.send_local_list)
 
 
 SERVICES: dict[str, tuple[Handler, dict[Any, Any], SupportsResponse]] = {
