@@ -441,3 +441,50 @@ async def test_offline_protection_refused(
     assert state.attributes["keys"] == ["AllowOfflineTxForUnknownId"]
     await charger.close()
     await asyncio.sleep(0)
+
+
+async def test_free_vend_on_a_charger_without_such_mode(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """Unlocked generic charger: plugging in starts a charge from the central system."""
+    charger = await connected_charger(hass, central_system, vendor="Generic Co", model="GC-1")
+    assert state_of(hass, "switch.garage_lock") == STATE_ON
+    await charger.status(1, "Preparing")
+    await asyncio.sleep(0.1)
+    assert not any(a == "RemoteStartTransaction" for a, _ in charger.received)  # locked
+    await charger.status(1, "Available")
+    await switch(hass, "switch.garage_lock", False)
+    assert state_of(hass, "switch.garage_lock") == STATE_OFF
+    await charger.status(1, "Preparing")
+    assert await charger.wait_for_call("RemoteStartTransaction") == {
+        "idTag": "HOMEASSISTANT",
+        "connectorId": 1,
+    }
+    await wait_for_state(hass, "switch.garage_charging", STATE_ON)
+    await charger.close()
+
+
+async def test_lock_setting_survives_a_restart(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: SimulatedCharger
+) -> None:
+    """Unlocked stays unlocked after Home Assistant restarts, and is re-applied at boot."""
+    await switch(hass, "switch.garage_lock", False)
+    await wait_for_state(hass, "switch.garage_lock", STATE_OFF)
+    await wallbox.close()
+    assert await hass.config_entries.async_reload(central_system.entry.entry_id)
+    await hass.async_block_till_done()
+    behaviour = ChargerBehaviour()  # a charger that forgot: AuthEnabled=true again
+    charger = await connected_charger(hass, central_system, behaviour=behaviour)
+    await wait_for(lambda: charger.configuration_value("AuthEnabled") == "false")
+    await wait_for_state(hass, "switch.garage_lock", STATE_OFF)
+    await charger.close()
+
+
+async def test_limit_ignored_in_practice(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: SimulatedCharger
+) -> None:
+    """Applied on paper, but the charger offers more current: shown as not applied."""
+    await set_limit(hass, 10)
+    await wait_for_state(hass, "sensor.garage_current_limit_status", "applied")
+    await wallbox.meter_values(1, current_offered=32)
+    assert state_of(hass, "sensor.garage_current_limit_status") == "not_applied"

@@ -25,7 +25,8 @@ from .csms.errors import CallFailed, FailureReason
 from .csms.v16 import V16Handler
 from .model.charger import CardDecision
 from .model.control import LimitStatus, ProtectionStatus, RebootResult
-from .model.rfid import Card, find_card, local_list_id_tag, normalise
+from .model.rfid import Card, find_card, local_list_id_tags, normalise
+from .model.status import ConnectorStatus
 
 if TYPE_CHECKING:
     from .hub import OcppHub, RegisteredCharger
@@ -61,6 +62,7 @@ class ChargerController:
         self._limit_sent_at: float | None = None
         self._learn_until: float | None = None
         self._local_list_version = 0
+        self._free_vend_started: set[int] = set()
 
     # ----------------------------------------------------------------- plumbing
     def _placeholders(self, **extra: str) -> dict[str, str]:
@@ -266,6 +268,31 @@ class ChargerController:
         self.charger.apply_limit(status=LimitStatus.APPLIED)
 
     # --------------------------------------------------------- lock and cards
+    @callback
+    def charger_changed(self) -> None:
+        """Free vend where the charger has no such mode: start the charge ourselves.
+
+        Unlocked, a car plugged in (Preparing) and no transaction: the central
+        system sends RemoteStartTransaction, once per plug-in.
+        """
+        charger = self.charger
+        if charger.profile.lock_key is not None or charger.lock_wanted or not charger.connected:
+            return
+        for connector in charger.outlets:
+            waiting = (
+                connector.status is ConnectorStatus.PREPARING and connector.transaction is None
+            )
+            if not waiting:
+                self._free_vend_started.discard(connector.connector_id)
+            elif connector.connector_id not in self._free_vend_started:
+                self._free_vend_started.add(connector.connector_id)
+                handler = self.hub.server.handler(self.registered.identity)
+                if handler is not None:
+                    id_tag = self.hub.remote_id_tag(self.registered)
+                    handler.session.spawn(
+                        handler.remote_start(id_tag, connector.connector_id), "free vend start"
+                    )
+
     def cards(self) -> list[Card]:
         """The charger's card list."""
         return self.hub.cards(self.registered)
@@ -383,9 +410,11 @@ class ChargerController:
         self._local_list_version = max(
             self._local_list_version + 1, int(datetime.now(UTC).timestamp())
         )
+        # Every reading of a card (an all-digit number may be hex or decimal).
         entries: list[dict[str, Any]] = [
-            {"idTag": local_list_id_tag(card, little_endian), "idTagInfo": {"status": "Accepted"}}
+            {"idTag": id_tag, "idTagInfo": {"status": "Accepted"}}
             for card in self.cards()
             if card.enabled
+            for id_tag in local_list_id_tags(card, little_endian)
         ]
         await handler.send_local_list(self._local_list_version, entries)

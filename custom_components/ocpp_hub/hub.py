@@ -297,6 +297,7 @@ class OcppHub:
             new = self._connector_ids(registered, 0 if first_new <= 1 else first_new)
             for platform in self._factories:
                 self._add_entities(platform, registered, new)
+        registered.controller.charger_changed()
         if (reboot := _reboot_state(charger)) != registered.reported_reboot:
             registered.reported_reboot = reboot
             self._report_reboot(registered)
