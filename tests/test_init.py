@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
+import logging
 from pathlib import Path
 import socket
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 
 from chargersim import SimulatedCharger
 from custom_components.ocpp_hub.const import CONF_SSL_CERTFILE, CONF_SSL_KEYFILE, DOMAIN
 
 from .conftest import CentralSystemUnderTest
-from .helpers import state_of, wait_for_state
+from .helpers import state_of, wait_for, wait_for_state
 from .test_config_flow import make_certificate
 
 
@@ -114,3 +122,37 @@ async def test_restart_mid_transaction(
         # Transaction ids continue where they were: never handed out twice.
         next_tx = (await again.start_transaction(1, "04A1B2C3", 24_000))["transactionId"]
         assert next_tx == tx + 1
+
+
+async def test_state_is_saved_while_a_charger_keeps_talking(
+    hass: HomeAssistant,
+    central_system: CentralSystemUnderTest,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Meter values every few seconds must not postpone saving forever."""
+    key = f"{DOMAIN}.{central_system.entry.entry_id}"
+    async with SimulatedCharger(central_system.url, "wb1") as charger:
+        await charger.boot()
+        for step in range(1, 6):
+            await charger.meter_values(1, energy_wh=1000 * step)
+            async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=3 * step))
+            await hass.async_block_till_done()
+        saved = hass_storage[key]["data"]["chargers"]["wb1"]["connectors"]["1"]["energy"]
+        assert saved["total_wh"] >= 3000
+
+
+async def test_plain_http_on_the_port_is_one_quiet_line(
+    hass: HomeAssistant,
+    central_system: CentralSystemUnderTest,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A browser or port scanner on the OCPP port: HTTP error, one info line, no traceback."""
+    caplog.set_level(logging.INFO)
+    reader, writer = await asyncio.open_connection("127.0.0.1", central_system.port)
+    writer.write(b"GET /wb1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    await writer.drain()
+    status_line = await reader.readline()
+    writer.close()
+    assert b" 426 " in status_line
+    await wait_for(lambda: "Refused a connection attempt" in caplog.text)
+    assert "Traceback" not in caplog.text

@@ -37,7 +37,6 @@ DEFAULT_REBOOT_DEADLINE = 300.0  # seconds for a charger to come back after Rese
 LIMIT_INTERVAL = 5.0  # at most one SetChargingProfile per this many seconds
 LEARN_WINDOW = 60.0  # seconds the "learn card" mode stays open
 LIMIT_FAILURES_FOR_REPAIR = 3
-DEFAULT_MAX_CURRENT = 32
 
 # Offline protection: key -> wanted value (see docs/domain.md).
 OFFLINE_PROTECTION = {
@@ -172,12 +171,8 @@ class ChargerController:
     # ------------------------------------------------------------ current limit
     @property
     def max_current(self) -> int:
-        """The highest limit: the charger's hardware ceiling where it reports one."""
-        value = self.charger.configuration.get("chargingALimitConn1")
-        try:
-            return int(float(value)) if value else DEFAULT_MAX_CURRENT
-        except ValueError:
-            return DEFAULT_MAX_CURRENT
+        """The highest limit the charger takes."""
+        return self.charger.max_current_a
 
     def validate_limit(self, amps: float) -> float:
         """0 (pause) or between the profile's minimum and the maximum."""

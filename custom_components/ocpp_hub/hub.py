@@ -141,6 +141,7 @@ class OcppHub:
         self._verifier = PasswordVerifier()
         self._next_transaction_id = 1
         self._saved: dict[str, Any] = {}
+        self._save_due: float | None = None
         self._factories: list[tuple[EntityFactory, AddConfigEntryEntitiesCallback]] = []
 
     # ------------------------------------------------------------- lifecycle
@@ -168,7 +169,21 @@ class OcppHub:
 
     @callback
     def schedule_save(self, delay: float = _SAVE_DELAY) -> None:
-        self.store.async_delay_save(self._data_to_save, delay)
+        """Save within ``delay`` seconds.
+
+        The store postpones a delayed save each time it is asked again, which
+        a charger sending meter values every few seconds would do forever; so
+        a save already due soon enough is left alone.
+        """
+        due = self.hass.loop.time() + delay
+        if self._save_due is not None and self._save_due <= due:
+            return
+        self._save_due = due
+        self.store.async_delay_save(self._data_for_store, delay)
+
+    def _data_for_store(self) -> dict[str, Any]:
+        self._save_due = None
+        return self._data_to_save()
 
     # ------------------------------------------------------------- platforms
     @callback

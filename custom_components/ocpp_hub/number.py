@@ -35,7 +35,10 @@ NUMBERS: tuple[OcppNumberDescription, ...] = (
         native_min_value=0,
         native_step=1,
         mode=NumberMode.SLIDER,
-        value_fn=lambda ch, _: ch.limit.requested_a,
+        # No limit set: the charger's own maximum applies.
+        value_fn=lambda ch, _: (
+            ch.limit.requested_a if ch.limit.requested_a is not None else ch.max_current_a
+        ),
         attrs_fn=lambda ch, _: {
             "limit_status": ch.limit.status.value if ch.limit.status else None,
             "reported_limit": ch.limit.reported_a,
@@ -58,13 +61,16 @@ async def async_setup_entry(
 
 
 class OcppHubNumber(OcppHubEntity, NumberEntity):
-    """The current limit: what the user asked for; its attributes say what the charger did."""
+    """The current limit: what the user asked for (else the charger's maximum).
+
+    Its attributes, and the Current limit status sensor, say what the charger did.
+    """
 
     entity_description: OcppNumberDescription
 
     @property
     def native_value(self) -> float | None:
-        """The limit asked for last."""
+        """The limit asked for last, or the charger's maximum when none was set."""
         value: float | None = self._value
         return value
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 import logging
 import ssl
+import sys
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -116,6 +118,26 @@ def basic_credentials(headers: Headers) -> tuple[str, str] | None:
     return username, password
 
 
+class _HandshakeLogger(logging.LoggerAdapter[logging.Logger]):
+    """websockets' logger, with failed handshakes as one line instead of a traceback.
+
+    Port scanners, health checks and browsers hitting the port are normal on a
+    home network; they must not fill Home Assistant's log with errors.
+    """
+
+    def log(self, level: int, msg: object, *args: Any, **kwargs: Any) -> None:
+        if msg == "opening handshake failed":
+            error = sys.exc_info()[1]
+            kwargs.pop("exc_info", None)
+            msg = "Refused a connection attempt: %s"
+            args = (error or "handshake failed",)
+            level = logging.INFO
+        super().log(level, msg, *args, **kwargs)
+
+    def error(self, msg: object, *args: Any, **kwargs: Any) -> None:
+        self.log(logging.ERROR, msg, *args, **kwargs)
+
+
 class CentralSystem:
     """An OCPP 1.6J central system bound to one host and port."""
 
@@ -157,6 +179,7 @@ class CentralSystem:
             open_timeout=self.config.open_timeout,
             compression=None,
             server_header="OCPP Hub",
+            logger=_HandshakeLogger(logging.getLogger(f"{__name__}.websockets")),
         )
 
     async def stop(self) -> None:

@@ -25,6 +25,7 @@ from .status import PLUGGED_IN, ConnectorStatus
 # A charger clock further ahead than this, or before this year, is not believed.
 _MAX_CLOCK_AHEAD = timedelta(minutes=10)
 _EARLIEST_PLAUSIBLE = datetime(2015, 1, 1, tzinfo=UTC)
+DEFAULT_MAX_CURRENT_A = 32
 
 
 def plausible_time(reported: datetime | None, received: datetime) -> datetime:
@@ -302,6 +303,15 @@ class Charger:
         if self.profile.lock_key is None:
             return self.lock_wanted
         return self.profile.lock_from_configuration(self.configuration)
+
+    @property
+    def max_current_a(self) -> int:
+        """The highest current limit: the charger's hardware ceiling where it reports one."""
+        value = self.configuration.get("chargingALimitConn1")
+        try:
+            return int(float(value)) if value else DEFAULT_MAX_CURRENT_A
+        except ValueError:
+            return DEFAULT_MAX_CURRENT_A
 
     @property
     def power_w(self) -> float | None:

@@ -1,0 +1,291 @@
+"""Write the Home Assistant configuration of script/demo (only what is missing).
+
+Usage: .venv/bin/python script/demo_config.py CONFIG_DIR
+
+Creates, in CONFIG_DIR, each of these that does not exist yet, so that a second
+run keeps whatever the user changed:
+
+- ``configuration.yaml``: name, location, units, time zone and country (so no
+  onboarding step asks), HTTP bound to 127.0.0.1 only, and a few integrations
+  that need no network (no ``default_config``: it brings cloud, mobile_app and
+  the multicast discovery integrations).
+- ``.storage/auth`` + ``.storage/auth_provider.homeassistant`` + ``.storage/person``:
+  an owner ``demo`` with password ``demo`` (written together, or not at all).
+- ``.storage/onboarding``: every onboarding step done.
+- ``.storage/core.config_entries``: one OCPP Hub central system on port 9000 with
+  the charger ``wallbox-demo`` registered as the subentry "Wallbox Pulsar Plus",
+  with the simulator's RFID card on its card list.
+- ``.storage/energy``: that charger as an individual device of the energy dashboard.
+- ``custom_components/ocpp_hub``: a symlink to the repository's integration.
+
+The formats are those of Home Assistant 2026.2.3 (the store versions below are
+the ``STORAGE_VERSION``/``STORAGE_VERSION_MINOR`` constants of auth/auth_store.py,
+auth/providers/homeassistant.py, components/onboarding, components/person,
+components/energy/data.py and config_entries.py).
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+import json
+import os
+from pathlib import Path
+import sys
+from typing import Any
+import uuid
+
+import bcrypt
+
+REPO = Path(__file__).resolve().parent.parent
+
+USERNAME = "demo"
+PASSWORD = "demo"
+OCPP_PORT = 9000
+CHARGER_IDENTITY = "wallbox-demo"
+CHARGER_NAME = "Wallbox Pulsar Plus"
+# The RFID card the simulated user presents (chargersim --id-tag). OCPP Hub locks a
+# charger by default, so the demo registers it on the charger's card list.
+DEMO_CARD = "0A1B2C3D"
+# Fixed ids (ULID-like, as Home Assistant makes them): entity unique ids and
+# the hub's storage key contain the entry id, so they stay the same after --reset.
+ENTRY_ID = "01JDEM00CPPHVB0ENTRY000001"
+SUBENTRY_ID = "01JDEM00CPPHVB0WA11B0X0001"
+# What Home Assistant names the charger's entities (device name + entity name).
+ENERGY_SENSOR = "sensor.wallbox_pulsar_plus_energy"
+POWER_SENSOR = "sensor.wallbox_pulsar_plus_charging_power"
+
+CONFIGURATION_YAML = """\
+# Home Assistant for the OCPP Hub demo. Written once by script/demo; yours to edit
+# (script/demo --reset starts over). Everything listens on 127.0.0.1 only.
+homeassistant:
+  name: OCPP Hub demo
+  latitude: 52.3731
+  longitude: 4.8922
+  elevation: 0
+  unit_system: metric
+  currency: EUR
+  country: NL
+  language: en
+  time_zone: {time_zone}
+
+http:
+  server_host: 127.0.0.1
+  # script/demo --port N sets the variable; 8123 otherwise.
+  server_port: !env_var OCPP_HUB_DEMO_HA_PORT 8123
+
+# Loaded besides Home Assistant's defaults (frontend, automation, script, person,
+# backup, ...). Not default_config: it brings cloud, mobile_app, zeroconf, ssdp, ...
+config:
+isal:
+history:
+logbook:
+energy:
+search:
+
+logger:
+  default: warning
+  logs:
+    custom_components.ocpp_hub: info
+"""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _host_time_zone() -> str:
+    """The host's IANA time zone (from /etc/localtime), or UTC."""
+    try:
+        target = Path("/etc/localtime").resolve(strict=True)
+    except OSError:
+        return "UTC"
+    parts = target.parts
+    if "zoneinfo" in parts:
+        name = "/".join(parts[parts.index("zoneinfo") + 1 :])
+        if name and not name.startswith(("posix/", "right/")):
+            return "UTC" if name in ("Etc/UTC", "UCT", "Etc/UCT", "Zulu") else name
+    return "UTC"
+
+
+def _store(key: str, version: int, data: Any, minor_version: int = 1) -> dict[str, Any]:
+    return {"version": version, "minor_version": minor_version, "key": key, "data": data}
+
+
+def _auth_files() -> dict[str, dict[str, Any]]:
+    """The owner ``demo``: auth store, its homeassistant credentials and its person."""
+    user_id = uuid.uuid4().hex
+    hashed = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=12))
+    auth = {
+        "users": [
+            {
+                "id": user_id,
+                "group_ids": ["system-admin"],
+                "is_owner": True,
+                "is_active": True,
+                "name": "Demo",
+                "system_generated": False,
+                "local_only": False,
+            }
+        ],
+        "groups": [
+            {"id": "system-admin", "name": "Administrators"},
+            {"id": "system-users", "name": "Users"},
+            {"id": "system-read-only", "name": "Read Only"},
+        ],
+        "credentials": [
+            {
+                "id": uuid.uuid4().hex,
+                "user_id": user_id,
+                "auth_provider_type": "homeassistant",
+                "auth_provider_id": None,
+                "data": {"username": USERNAME},
+            }
+        ],
+        "refresh_tokens": [],
+    }
+    provider = {"users": [{"username": USERNAME, "password": base64.b64encode(hashed).decode()}]}
+    person: dict[str, Any] = {
+        "items": [
+            {
+                "id": "demo",
+                "name": "Demo",
+                "user_id": user_id,
+                "device_trackers": [],
+                "picture": None,
+            }
+        ]
+    }
+    return {
+        "auth": _store("auth", 1, auth),
+        "auth_provider.homeassistant": _store("auth_provider.homeassistant", 1, provider),
+        "person": _store("person", 2, person),
+    }
+
+
+def _config_entries() -> dict[str, Any]:
+    now = _now()
+    entry = {
+        "created_at": now,
+        "data": {
+            "host": "127.0.0.1",
+            "port": OCPP_PORT,
+            "path_prefix": "",
+            "ssl_certfile": "",
+            "ssl_keyfile": "",
+        },
+        "discovery_keys": {},
+        "disabled_by": None,
+        "domain": "ocpp_hub",
+        "entry_id": ENTRY_ID,
+        "minor_version": 1,
+        "modified_at": now,
+        "options": {"ping_interval": 20, "heartbeat_interval": 300, "auto_accept": False},
+        "pref_disable_new_entities": False,
+        "pref_disable_polling": False,
+        "source": "user",
+        "subentries": [
+            {
+                "data": {
+                    "identity": CHARGER_IDENTITY,
+                    "cards": [{"uid": DEMO_CARD, "name": "Demo card", "enabled": True}],
+                },
+                "subentry_id": SUBENTRY_ID,
+                "subentry_type": "charger",
+                "title": CHARGER_NAME,
+                "unique_id": CHARGER_IDENTITY,
+            }
+        ],
+        "title": f"OCPP central system (port {OCPP_PORT})",
+        "unique_id": str(OCPP_PORT),
+        "version": 1,
+    }
+    return _store("core.config_entries", 1, {"entries": [entry]}, minor_version=5)
+
+
+def _write_json(path: Path, content: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
+    # Home Assistant writes its private stores (auth, onboarding) mode 0600.
+    tmp.chmod(0o600)
+    tmp.replace(path)
+
+
+def write_config(config_dir: Path) -> list[str]:
+    """Create what is missing in ``config_dir``; return what was created."""
+    created: list[str] = []
+    config_dir.mkdir(parents=True, exist_ok=True)
+    storage = config_dir / ".storage"
+
+    yaml_path = config_dir / "configuration.yaml"
+    if not yaml_path.exists():
+        yaml_path.write_text(
+            CONFIGURATION_YAML.format(time_zone=_host_time_zone()), encoding="utf-8"
+        )
+        created.append("configuration.yaml")
+
+    auth_keys = ("auth", "auth_provider.homeassistant")
+    present = [key for key in auth_keys if (storage / key).exists()]
+    if not present:
+        for key, content in _auth_files().items():
+            if key == "person" and (storage / key).exists():
+                continue
+            _write_json(storage / key, content)
+            created.append(f".storage/{key}")
+    elif len(present) != len(auth_keys):
+        print(
+            f"demo_config: only {present} exist in {storage}; users left alone "
+            "(script/demo --reset starts over)",
+            file=sys.stderr,
+        )
+
+    simple = {
+        "onboarding": _store(
+            "onboarding", 4, {"done": ["user", "core_config", "analytics", "integration"]}
+        ),
+        "core.config_entries": _config_entries(),
+        "energy": _store(
+            "energy",
+            1,
+            {
+                "energy_sources": [],
+                "device_consumption": [
+                    {"stat_consumption": ENERGY_SENSOR, "stat_rate": POWER_SENSOR}
+                ],
+                "device_consumption_water": [],
+            },
+            minor_version=2,
+        ),
+    }
+    for key, content in simple.items():
+        if not (storage / key).exists():
+            _write_json(storage / key, content)
+            created.append(f".storage/{key}")
+
+    link = config_dir / "custom_components" / "ocpp_hub"
+    if not link.exists() and not link.is_symlink():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        target = REPO / "custom_components" / "ocpp_hub"
+        # Relative, so the repository can move.
+        link.symlink_to(os.path.relpath(target, link.parent.resolve()), target_is_directory=True)
+        created.append("custom_components/ocpp_hub -> " + str(target))
+    return created
+
+
+def main(argv: list[str]) -> int:
+    """Entry point."""
+    if len(argv) != 2:
+        print(f"usage: {argv[0]} CONFIG_DIR", file=sys.stderr)
+        return 2
+    config_dir = Path(argv[1]).absolute()
+    created = write_config(config_dir)
+    for item in created:
+        print(f"demo_config: created {item}", file=sys.stderr)
+    if not created:
+        print(f"demo_config: {config_dir} is complete; nothing written", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
