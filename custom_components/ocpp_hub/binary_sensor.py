@@ -30,6 +30,7 @@ BINARY_SENSORS: tuple[OcppBinarySensorDescription, ...] = (
         translation_key="connection",
         device_class=BinarySensorDeviceClass.CONNECTIVITY,
         value_fn=lambda ch, _: ch.connected,
+        attrs_fn=lambda ch, _: {"disconnect_reason": ch.disconnect_reason},
     ),
     OcppBinarySensorDescription(
         key="plugged_in",

@@ -421,6 +421,22 @@ class OcppHub:
         """The charger's controller decides (lock, cards, learn mode)."""
         return self.chargers[charger.identity].controller.authorize(id_tag)
 
+    def auth_failures(self, identity: str, address: str, count: int) -> None:
+        """Someone keeps presenting wrong passwords: tell the owner who and from where."""
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            f"wrong_password_{self.entry.entry_id}_{identity}_{address}",
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="repeated_wrong_password",
+            translation_placeholders={
+                "identity": identity,
+                "address": address,
+                "count": str(count),
+            },
+        )
+
     async def charger_ready(self, handler: V16Handler) -> None:
         """A registered charger booted or reconnected: apply lock and offline protection."""
         registered = self.chargers.get(handler.session.identity)

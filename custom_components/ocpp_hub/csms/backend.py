@@ -56,5 +56,8 @@ class Backend(Protocol):
     def next_transaction_id(self) -> int:
         """A transaction id never handed out before by this central system."""
 
+    def auth_failures(self, identity: str, address: str, count: int) -> None:
+        """``address`` presented a wrong password for ``identity`` ``count`` times in a row."""
+
     async def charger_ready(self, handler: V16Handler) -> None:
         """A registered charger booted or reconnected and its configuration was read."""

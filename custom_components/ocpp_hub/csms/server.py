@@ -26,10 +26,12 @@ from urllib.parse import unquote, urlsplit
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import NegotiationError
+from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from .backend import Backend
+from .guard import AuthThrottle, ConnectionCounter, FloodGuard
 from .session import Session
 from .v16 import COMMAND_ACTIONS, HANDLED_ACTIONS, V16Handler, V16Settings
 from .validation import SchemaSet
@@ -54,6 +56,11 @@ class ServerConfig:
     max_frame_bytes: int = 64 * 1024
     open_timeout: float = 10.0
     call_timeout: float = 30.0
+    max_connections_per_address: int = 16
+    flood_rate: float = 20.0  # messages a second a charger may send on average
+    flood_burst: float = 500.0  # ... and at once (an offline backlog)
+    flood_patience: float = 60.0  # seconds of continuous throttling before disconnecting
+    auth_failures_for_report: int = 5  # wrong passwords in a row before the owner is told
     v16: V16Settings = field(default_factory=V16Settings)
 
 
@@ -92,8 +99,8 @@ def identity_from_path(path: str, prefix: str = "") -> str | None:
             return None
         raw_path = raw_path.strip("/")[len(prefix) :]
     segments = [s for s in raw_path.split("/") if s]
-    if not segments:
-        return None
+    if not segments or any(unquote(s) in (".", "..") for s in segments):
+        return None  # nothing, or a traversal: not a charger's URL
     if not segments[-1].isascii():
         return None
     identity = unquote(segments[-1], errors="replace")
@@ -149,6 +156,8 @@ class CentralSystem:
         self._server: Server | None = None
         self._schemas: SchemaSet | None = None
         self._logged: set[tuple[str, ...]] = set()
+        self.auth_throttle = AuthThrottle()
+        self.connections = ConnectionCounter(config.max_connections_per_address)
 
     @property
     def port(self) -> int:
@@ -233,7 +242,13 @@ class CentralSystem:
             problem = _AUTH_PROBLEMS[1]
         else:
             self._logged -= {("auth", identity, address, p) for p in _AUTH_PROBLEMS}
+            self.auth_throttle.succeeded(address)
             return None
+        failures, delay = self.auth_throttle.failed(address)
+        if failures == self.config.auth_failures_for_report:
+            self.backend.auth_failures(identity, address, failures)
+        # Growing delay before the answer: guessing passwords gets slow fast.
+        await asyncio.sleep(delay)
         self._log_once(
             ("auth", identity, address, problem),
             logging.WARNING,
@@ -268,12 +283,36 @@ class CentralSystem:
         assert self._schemas is not None
         identity = identity_from_path(connection.request.path, self.config.path_prefix)
         assert identity is not None  # checked in _process_request
+        address = str(connection.remote_address[0]) if connection.remote_address else "?"
+        if not self.connections.try_open(address):
+            self._log_once(
+                ("connections", address),
+                logging.WARNING,
+                "Refused a connection from %s: more than %d open connections from one address",
+                address,
+                self.config.max_connections_per_address,
+            )
+            await connection.close(CloseCode.TRY_AGAIN_LATER, "too many connections")
+            return
+        try:
+            await self._run_session(connection, identity)
+        finally:
+            self.connections.closed(address)
+
+    async def _run_session(self, connection: ServerConnection, identity: str) -> None:
+        assert self._schemas is not None
         previous = self.handlers.get(identity)
         if previous is not None:
             _LOGGER.info("Charger %s connected again; closing its previous connection", identity)
             await previous.session.close("replaced by a new connection")
         session = Session(
-            connection, identity, self._schemas, call_timeout=self.config.call_timeout
+            connection,
+            identity,
+            self._schemas,
+            call_timeout=self.config.call_timeout,
+            flood=FloodGuard(
+                self.config.flood_rate, self.config.flood_burst, self.config.flood_patience
+            ),
         )
         registration = self.backend.registration(identity)
         handler = V16Handler(

@@ -22,8 +22,10 @@ from typing import Any, Protocol
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import CloseCode
 
 from .errors import CallFailed, FailureReason, OcppError, OcppErrorCode
+from .guard import FloodGuard
 from .validation import SchemaSet
 
 _LOGGER = logging.getLogger(__name__)
@@ -124,12 +126,15 @@ class Session:
         schemas: SchemaSet,
         *,
         call_timeout: float,
+        flood: FloodGuard | None = None,
     ) -> None:
         """Wrap ``connection``; :meth:`attach` sets the handler before :meth:`run`."""
         self.connection = connection
         self.identity = identity
         self.schemas = schemas
         self.call_timeout = call_timeout
+        self.flood = flood
+        self.flooded = False
         self.remote_address = _address(connection)
         self.connected_at = datetime.now(UTC)
         self.handler: CallHandler | None = None
@@ -155,11 +160,29 @@ class Session:
         """Handle frames until the connection closes; then fail what is pending."""
         try:
             async for message in self.connection:
+                if self.flooded:
+                    continue  # closing: drain without handling, so the close completes
+                if self.flood is not None and (wait := self.flood.take()):
+                    if self.flood.flooding:
+                        self._refuse_flood()
+                        continue
+                    await asyncio.sleep(wait)  # read no faster than the rate
                 await self._receive(message)
         except ConnectionClosed:
             pass
         finally:
             await self._teardown()
+
+    def _refuse_flood(self) -> None:
+        assert self.flood is not None
+        self.flooded = True
+        _LOGGER.warning(
+            "Charger %s sent more than %g messages a second for %g s; disconnected",
+            self.identity,
+            self.flood.rate,
+            self.flood.patience,
+        )
+        self.spawn(self.connection.close(CloseCode.POLICY_VIOLATION, "message flood"), "close")
 
     async def _receive(self, message: str | bytes) -> None:
         if isinstance(message, str):

@@ -84,6 +84,19 @@ def _stamp(value: str | None, received: datetime) -> datetime:
     return plausible_time(parse_timestamp(value) if value else None, received)
 
 
+_MAX_REGISTER_WH = 1e15  # a petawatt-hour: anything above is not a meter reading
+
+
+def _register(value: int, field: str) -> float:
+    """A meter register in Wh (schema-checked as an integer); absurd values are refused."""
+    if not 0 <= value <= _MAX_REGISTER_WH:
+        raise OcppError(
+            OcppErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
+            f"{field} must be between 0 and {_MAX_REGISTER_WH:.0e} Wh",
+        )
+    return float(value)
+
+
 def _samples(meter_values: list[dict[str, Any]], received: datetime) -> list[Sample]:
     return [
         parse_sampled_values(_stamp(mv.get("timestamp"), received), mv["sampledValue"])
@@ -145,9 +158,11 @@ class V16Handler:
         return self._routes[action](payload)
 
     def connection_closed(self) -> None:
-        """Mark the charger disconnected."""
+        """Mark the charger disconnected (and say so when it was for flooding us)."""
         if self.charger is not None:
-            self.charger.apply_connected(False)
+            self.charger.apply_connected(
+                False, disconnect_reason="flooding" if self.session.flooded else None
+            )
         if self._on_closed is not None:
             self._on_closed(self)
 
@@ -238,7 +253,7 @@ class V16Handler:
             transaction_id=self.backend.next_transaction_id(),
             connector_id=payload["connectorId"],
             id_tag=id_tag,
-            meter_start_wh=float(payload["meterStart"]),
+            meter_start_wh=_register(payload["meterStart"], "meterStart"),
             started_at=_stamp(payload["timestamp"], received),
         )
         # Recorded even when not accepted: the charger may already be charging,
@@ -254,7 +269,7 @@ class V16Handler:
         received = _now()
         self.charger.apply_stop(
             payload["transactionId"],
-            float(payload["meterStop"]),
+            _register(payload["meterStop"], "meterStop"),
             _stamp(payload["timestamp"], received),
             payload.get("reason"),
             _samples(payload.get("transactionData") or [], received),

@@ -219,6 +219,7 @@ class Charger:
         self.info = ChargerInfo()
         self.profile: QuirkProfile = GENERIC
         self.connected = False
+        self.disconnect_reason: str | None = None
         self.starting = False
         self.firmware_status: str | None = None
         self.diagnostics_status: str | None = None
@@ -353,12 +354,20 @@ class Charger:
         )
 
     # ------------------------------------------------------------------ events
-    def apply_connected(self, connected: bool, remote_address: str | None = None) -> None:
-        """The websocket opened or closed."""
+    def apply_connected(
+        self,
+        connected: bool,
+        remote_address: str | None = None,
+        *,
+        disconnect_reason: str | None = None,
+    ) -> None:
+        """The websocket opened or closed (``disconnect_reason``: we closed it, and why)."""
         self.connected = connected
         self.starting = False
         if connected:
             self.remote_address = remote_address
+        else:
+            self.disconnect_reason = disconnect_reason
         self.notify()
 
     def apply_boot(self, info: ChargerInfo, now: datetime) -> None:

@@ -1,0 +1,213 @@
+"""Hostile peers against the protocol layer alone (no Home Assistant): it stands on its own.
+
+Each test: a clear answer per OCPP or HTTP, the central system unaffected, nothing leaks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+import contextlib
+import json
+import logging
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from chargersim import SimulatedCharger
+from custom_components.ocpp_hub.csms.auth import PasswordVerifier, hash_password
+from custom_components.ocpp_hub.csms.backend import AuthorizationStatus, Registration
+from custom_components.ocpp_hub.csms.server import CentralSystem, ServerConfig
+from custom_components.ocpp_hub.csms.v16 import V16Handler
+from custom_components.ocpp_hub.model.charger import Charger, ChargerInfo
+
+from .conftest import free_port
+from .helpers import wait_for
+
+PASSWORD = "s3cret-pass"
+_HASH = hash_password(PASSWORD)
+
+
+class Backend:
+    """A minimal application: two registered chargers, cp2 with a password."""
+
+    def __init__(self) -> None:
+        """Register cp1 (no password) and cp2 (password)."""
+        self.chargers = {"cp1": Charger("cp1"), "cp2": Charger("cp2")}
+        self.verifier = PasswordVerifier()
+        self.reports: list[tuple[str, str, int]] = []
+        self._next = 1
+
+    def registration(self, identity: str) -> Registration | None:
+        charger = self.chargers.get(identity)
+        return Registration(charger, identity == "cp2") if charger else None
+
+    async def verify_password(self, identity: str, password: str) -> bool:
+        return await self.verifier.verify(password, _HASH)
+
+    def unknown_boot(
+        self, identity: str, info: ChargerInfo, remote_address: str | None
+    ) -> Charger | None:
+        return None
+
+    def authorize(self, charger: Charger, id_tag: str) -> AuthorizationStatus:
+        return AuthorizationStatus.ACCEPTED
+
+    def next_transaction_id(self) -> int:
+        self._next += 1
+        return self._next
+
+    def auth_failures(self, identity: str, address: str, count: int) -> None:
+        self.reports.append((identity, address, count))
+
+    async def charger_ready(self, handler: V16Handler) -> None:
+        return None
+
+
+@pytest.fixture
+def config() -> ServerConfig:
+    """Server settings for the test (tests change them before the server starts)."""
+    return ServerConfig(host="127.0.0.1", port=free_port(), ping_interval=None)
+
+
+@pytest.fixture
+async def server(config: ServerConfig) -> AsyncIterator[CentralSystem]:
+    """A running central system with the minimal backend."""
+    central = CentralSystem(config, Backend())
+    await central.start()
+    yield central
+    await central.stop()
+
+
+def url(server: CentralSystem, identity: str = "cp1") -> str:
+    """Where a charger connects."""
+    return f"ws://127.0.0.1:{server.port}/{identity}"
+
+
+async def test_oversized_frame_is_refused_before_parsing(server: CentralSystem) -> None:
+    """A frame over 64 KiB closes the connection with 1009; the server serves the next one."""
+    async with connect(url(server), subprotocols=["ocpp1.6"], max_size=None) as ws:
+        await ws.send('[2,"big","Heartbeat",{"x":"' + "A" * 70_000 + '"}]')
+        with pytest.raises(ConnectionClosed) as err:
+            await ws.recv()
+        assert err.value.rcvd is not None
+        assert err.value.rcvd.code == 1009
+    async with SimulatedCharger(f"ws://127.0.0.1:{server.port}/", "cp1") as charger:
+        assert "currentTime" in await charger.heartbeat()
+
+
+async def test_repeated_wrong_passwords_are_slowed_and_reported(
+    server: CentralSystem, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each wrong password waits longer; the fifth is reported; the right one still works."""
+    server.auth_throttle.base = 0.05
+    backend: Backend = server.backend  # type: ignore[assignment]
+    loop = asyncio.get_running_loop()
+    delays = []
+    for attempt in range(5):
+        started = loop.time()
+        with pytest.raises(InvalidStatus) as err:
+            await SimulatedCharger(
+                f"ws://127.0.0.1:{server.port}/", "cp2", password=f"guess{attempt}"
+            ).connect()
+        assert err.value.response.status_code == 401
+        delays.append(loop.time() - started)
+    assert delays[-1] > delays[0] * 4  # growing: 0.05 s ... 0.8 s
+    assert backend.reports == [("cp2", "127.0.0.1", 5)]
+    assert "guess" not in caplog.text
+    async with SimulatedCharger(
+        f"ws://127.0.0.1:{server.port}/", "cp2", password=PASSWORD
+    ) as charger:
+        assert "currentTime" in await charger.heartbeat()
+
+
+async def test_malformed_authorization_headers(server: CentralSystem) -> None:
+    """Garbage in the Authorization header is a plain 401, never a crash."""
+    server.auth_throttle.base = 0.0
+    for header in ("Basic", "Basic %%%%", "Bearer x", "Basic " + "A" * 5000, "Basic Y3Ay"):
+        with pytest.raises(InvalidStatus) as err:
+            await connect(
+                url(server, "cp2"),
+                subprotocols=["ocpp1.6"],
+                additional_headers={"Authorization": header},
+            )
+        assert err.value.response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    "path", ["/../etc/passwd", "/%2e%2e", "/a%00b", "/%FF%FE", "/" + "é" * 3, "//"]
+)
+async def test_odd_paths_are_refused(server: CentralSystem, path: str) -> None:
+    """Traversal and odd characters in the path get HTTP 400 before the websocket opens."""
+    with pytest.raises(InvalidStatus) as err:
+        await connect(f"ws://127.0.0.1:{server.port}{path}", subprotocols=["ocpp1.6"])
+    assert err.value.response.status_code in (400, 404)
+
+
+@pytest.mark.parametrize("config", [ServerConfig(host="127.0.0.1", open_timeout=0.5)])
+async def test_slow_handshake_is_closed(config: ServerConfig) -> None:
+    """A client that never finishes its handshake is disconnected after the timeout."""
+    config.port = free_port()
+    central = CentralSystem(config, Backend())
+    await central.start()
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", central.port)
+        writer.write(b"GET /cp1 HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # never ends
+        await writer.drain()
+        async with asyncio.timeout(5):
+            remainder = await reader.read()
+        assert remainder == b""  # closed by the server
+        writer.close()
+    finally:
+        await central.stop()
+
+
+async def test_connections_per_address_are_bounded(server: CentralSystem) -> None:
+    """Beyond the cap, connections from one address are closed at once (1013)."""
+    server.connections.limit = 3
+    sockets = [await connect(url(server, f"x{i}"), subprotocols=["ocpp1.6"]) for i in range(3)]
+    extra = await connect(url(server, "x3"), subprotocols=["ocpp1.6"])
+    with pytest.raises(ConnectionClosed) as err:
+        await extra.recv()
+    assert err.value.rcvd is not None
+    assert err.value.rcvd.code == 1013
+    await sockets[0].close()
+    await asyncio.sleep(0.05)
+    again = await connect(url(server, "x4"), subprotocols=["ocpp1.6"])
+    await again.send(json.dumps([2, "h", "Heartbeat", {}]))
+    assert json.loads(await again.recv())[0] == 3
+    for ws in [*sockets[1:], again]:
+        await ws.close()
+
+
+async def test_flooding_charger_is_throttled_then_disconnected(
+    server: CentralSystem, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Far above the rate for longer than the patience: disconnected (1008) and shown so."""
+    caplog.set_level(logging.WARNING)
+    server.config.flood_rate = 20
+    server.config.flood_burst = 10
+    server.config.flood_patience = 0.3
+    charger = server.backend.registration("cp1").charger  # type: ignore[union-attr]
+    # The flooder reads our answers (max_queue=None); one that does not is held back by
+    # TCP itself once its receive window is full.
+    async with connect(url(server), subprotocols=["ocpp1.6"], max_queue=None) as ws:
+        with contextlib.suppress(ConnectionClosed):
+            for n in range(2000):
+                await ws.send(json.dumps([2, f"f{n}", "Heartbeat", {}]))
+                await asyncio.sleep(0)
+        await asyncio.wait_for(ws.wait_closed(), 5)
+        assert ws.close_code == 1008
+    assert "disconnected" in caplog.text
+    await wait_for(lambda: not charger.connected)
+    assert charger.disconnect_reason == "flooding"
+
+
+async def test_a_charger_within_the_rate_is_never_cut(server: CentralSystem) -> None:
+    """An offline backlog within the burst, answered one by one, all gets through."""
+    server.config.flood_burst = 300
+    async with SimulatedCharger(f"ws://127.0.0.1:{server.port}/", "cp1") as charger:
+        for n in range(200):
+            await charger.meter_values(1, energy_wh=1000 + n)
+    assert server.backend.registration("cp1").charger.energy_wh == 1199  # type: ignore[union-attr]
