@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator
 import contextlib
 import json
 import logging
+from pathlib import Path
+import ssl
 
 import pytest
 from websockets.asyncio.client import connect
@@ -19,11 +21,13 @@ from chargersim import SimulatedCharger
 from custom_components.ocpp_hub.csms.auth import PasswordVerifier, hash_password
 from custom_components.ocpp_hub.csms.backend import AuthorizationStatus, Registration
 from custom_components.ocpp_hub.csms.server import CentralSystem, ServerConfig
+from custom_components.ocpp_hub.csms.tls import server_context
 from custom_components.ocpp_hub.csms.v16 import V16Handler
 from custom_components.ocpp_hub.model.charger import Charger, ChargerInfo
 
 from .conftest import free_port
 from .helpers import wait_for
+from .test_config_flow import make_certificate
 
 PASSWORD = "s3cret-pass"
 _HASH = hash_password(PASSWORD)
@@ -211,3 +215,40 @@ async def test_a_charger_within_the_rate_is_never_cut(server: CentralSystem) -> 
         for n in range(200):
             await charger.meter_values(1, energy_wh=1000 + n)
     assert server.backend.registration("cp1").charger.energy_wh == 1199  # type: ignore[union-attr]
+
+
+@pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1:DeprecationWarning")
+async def test_security_profile_2(tmp_path: Path) -> None:
+    """wss + Basic auth with a certificate made here; TLS below 1.2 is refused by default."""
+    cert, key = make_certificate(tmp_path)
+    config = ServerConfig(
+        host="127.0.0.1",
+        port=free_port(),
+        ping_interval=None,
+        ssl_context=server_context(str(cert), str(key)),
+    )
+    central = CentralSystem(config, Backend())
+    await central.start()
+    client = ssl.create_default_context(cafile=str(cert))
+    base = f"wss://127.0.0.1:{central.port}/"
+    try:
+        async with SimulatedCharger(base, "cp2", password=PASSWORD, ssl=client) as charger:
+            assert "currentTime" in await charger.heartbeat()
+        central.auth_throttle.base = 0.0
+        with pytest.raises(InvalidStatus) as err:
+            await SimulatedCharger(base, "cp2", password="wrong", ssl=client).connect()
+        assert err.value.response.status_code == 401
+        old = ssl.create_default_context(cafile=str(cert))
+        old.minimum_version = ssl.TLSVersion.TLSv1
+        old.maximum_version = ssl.TLSVersion.TLSv1_1
+        with pytest.raises((ssl.SSLError, ConnectionError)):
+            await connect(base + "cp1", subprotocols=["ocpp1.6"], ssl=old)
+    finally:
+        await central.stop()
+
+
+def test_legacy_tls_option(tmp_path: Path) -> None:
+    """The option for old chargers lowers the minimum to TLS 1.0; the default is 1.2."""
+    cert, key = make_certificate(tmp_path)
+    assert server_context(str(cert), str(key)).minimum_version is ssl.TLSVersion.TLSv1_2
+    assert server_context(str(cert), str(key), legacy=True).minimum_version is ssl.TLSVersion.TLSv1

@@ -11,7 +11,7 @@ from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv, issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
 
-from .const import CONF_PORT, CONF_SSL_CERTFILE, CONF_SSL_KEYFILE, DOMAIN
+from .const import CONF_PORT, CONF_SSL_CERTFILE, CONF_SSL_KEYFILE, CONF_SSL_LEGACY, DOMAIN
 from .csms.tls import TlsError, server_context
 from .hub import OcppHub, OcppHubConfigEntry
 from .services import async_setup_services
@@ -45,7 +45,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppHubConfigEntry) -> b
     if certfile:
         try:
             ssl_context = await hass.async_add_executor_job(
-                server_context, certfile, entry.data.get(CONF_SSL_KEYFILE)
+                server_context,
+                certfile,
+                entry.data.get(CONF_SSL_KEYFILE),
+                entry.data.get(CONF_SSL_LEGACY, False),
             )
         except TlsError as err:
             ir.async_create_issue(

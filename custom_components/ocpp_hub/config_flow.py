@@ -44,6 +44,7 @@ from .const import (
     CONF_REMOTE_ID_TAG,
     CONF_SSL_CERTFILE,
     CONF_SSL_KEYFILE,
+    CONF_SSL_LEGACY,
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_PING_INTERVAL,
     DEFAULT_PORT,
@@ -76,6 +77,9 @@ def _server_schema(defaults: Mapping[str, Any]) -> vol.Schema:
             vol.Optional(CONF_PATH_PREFIX, default=defaults.get(CONF_PATH_PREFIX, "")): _TEXT,
             vol.Optional(CONF_SSL_CERTFILE, default=defaults.get(CONF_SSL_CERTFILE, "")): _TEXT,
             vol.Optional(CONF_SSL_KEYFILE, default=defaults.get(CONF_SSL_KEYFILE, "")): _TEXT,
+            vol.Optional(
+                CONF_SSL_LEGACY, default=defaults.get(CONF_SSL_LEGACY, False)
+            ): BooleanSelector(),
         }
     )
 
@@ -87,6 +91,7 @@ def _clean_server_input(user_input: Mapping[str, Any]) -> dict[str, Any]:
         CONF_PATH_PREFIX: str(user_input.get(CONF_PATH_PREFIX, "")).strip().strip("/"),
         CONF_SSL_CERTFILE: str(user_input.get(CONF_SSL_CERTFILE, "")).strip(),
         CONF_SSL_KEYFILE: str(user_input.get(CONF_SSL_KEYFILE, "")).strip(),
+        CONF_SSL_LEGACY: bool(user_input.get(CONF_SSL_LEGACY, False)),
     }
 
 
@@ -123,7 +128,10 @@ class OcppHubConfigFlow(ConfigFlow, domain=DOMAIN):
         if data[CONF_SSL_CERTFILE]:
             try:
                 await self.hass.async_add_executor_job(
-                    server_context, data[CONF_SSL_CERTFILE], data[CONF_SSL_KEYFILE] or None
+                    server_context,
+                    data[CONF_SSL_CERTFILE],
+                    data[CONF_SSL_KEYFILE] or None,
+                    data[CONF_SSL_LEGACY],
                 )
             except TlsError as err:
                 errors[CONF_SSL_CERTFILE] = err.problem.value

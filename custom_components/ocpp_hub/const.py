@@ -12,6 +12,7 @@ CONF_PORT: Final = "port"
 CONF_PATH_PREFIX: Final = "path_prefix"
 CONF_SSL_CERTFILE: Final = "ssl_certfile"
 CONF_SSL_KEYFILE: Final = "ssl_keyfile"
+CONF_SSL_LEGACY: Final = "ssl_legacy"
 
 # Central system (options).
 CONF_PING_INTERVAL: Final = "ping_interval"

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 import logging
+import time
 from types import MappingProxyType
 from typing import Any
 
@@ -147,11 +148,47 @@ class OcppHub:
     # ------------------------------------------------------------- lifecycle
     async def async_start(self) -> None:
         """Restore the chargers from storage, then listen (OSError if the port is taken)."""
-        data = await self.store.async_load() or {}
-        self._next_transaction_id = int(data.get("next_transaction_id", 1))
-        self._saved = dict(data.get("chargers") or {})
+        data = await self.store.async_load()
+        try:
+            self._restore(data or {})
+        except (TypeError, ValueError, AttributeError) as err:
+            self._storage_damaged(f"unreadable content ({err})")
+        if data is None and self.entry.subentries:
+            # Chargers are registered but nothing was stored (a lost or corrupt file,
+            # which Home Assistant set aside): never hand out an old transaction id again.
+            self._next_transaction_id = int(time.time())
         self.async_sync_subentries()
         await self.server.start()
+
+    def _restore(self, data: dict[str, Any]) -> None:
+        self._next_transaction_id = int(data.get("next_transaction_id", 1))
+        chargers = data.get("chargers") or {}
+        if not isinstance(chargers, dict):
+            raise TypeError("chargers is not a mapping")
+        self._saved = {}
+        for identity, saved in chargers.items():
+            try:
+                Charger.from_dict(identity, saved)
+            except (TypeError, ValueError, AttributeError, KeyError) as err:
+                self._storage_damaged(f"charger {identity} ({err})")
+                continue
+            self._saved[identity] = saved
+
+    def _storage_damaged(self, what: str) -> None:
+        """Start with what could be read; tell the owner what was lost."""
+        _LOGGER.warning("Stored state of %s is damaged: %s; rebuilt", self.entry.title, what)
+        if self._next_transaction_id <= 1:
+            self._next_transaction_id = int(time.time())
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            f"storage_{self.entry.entry_id}",
+            is_fixable=False,
+            is_persistent=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="storage_damaged",
+            translation_placeholders={"what": what},
+        )
 
     async def async_stop(self) -> None:
         """Close every connection and the server, and save."""

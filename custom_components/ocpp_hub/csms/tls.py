@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 import ssl
+import warnings
 
 
 class TlsProblem(StrEnum):
@@ -22,12 +23,21 @@ class TlsError(Exception):
         self.problem = problem
 
 
-def server_context(
-    certfile: str, keyfile: str | None, minimum: ssl.TLSVersion = ssl.TLSVersion.TLSv1_2
-) -> ssl.SSLContext:
-    """A server SSL context for ``certfile``/``keyfile`` (blocking: reads files)."""
+def server_context(certfile: str, keyfile: str | None, legacy: bool = False) -> ssl.SSLContext:
+    """A server SSL context for ``certfile``/``keyfile`` (blocking: reads files).
+
+    TLS 1.2 at least, unless ``legacy``: old chargers that only speak TLS 1.0 or
+    1.1 then connect too, with the weaker ciphers they need.
+    """
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.minimum_version = minimum
+    if legacy:
+        with warnings.catch_warnings():
+            # Deprecated for good reason; the owner asked for it, for an old charger.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            context.minimum_version = ssl.TLSVersion.TLSv1
+        context.set_ciphers("DEFAULT:@SECLEVEL=0")
+    else:
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
     try:
         context.load_cert_chain(certfile, keyfile or None)
     except ssl.SSLError as err:  # before OSError: SSLError is one

@@ -79,11 +79,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _stamp(value: str | None, received: datetime) -> datetime:
-    """A charger's timestamp, or the receive time if it is missing or implausible."""
-    return plausible_time(parse_timestamp(value) if value else None, received)
-
-
 _MAX_REGISTER_WH = 1e15  # a petawatt-hour: anything above is not a meter reading
 
 
@@ -95,13 +90,6 @@ def _register(value: int, field: str) -> float:
             f"{field} must be between 0 and {_MAX_REGISTER_WH:.0e} Wh",
         )
     return float(value)
-
-
-def _samples(meter_values: list[dict[str, Any]], received: datetime) -> list[Sample]:
-    return [
-        parse_sampled_values(_stamp(mv.get("timestamp"), received), mv["sampledValue"])
-        for mv in meter_values
-    ]
 
 
 class V16Handler:
@@ -185,6 +173,24 @@ class V16Handler:
         await self.read_configuration()
         await self.backend.charger_ready(self)
 
+    # ------------------------------------------------------------- timestamps
+    def _stamp(self, value: str | None, received: datetime) -> datetime:
+        """The charger's timestamp, or the receive time if it is missing or implausible.
+
+        An implausible clock is remembered in the model (diagnostics show it).
+        """
+        reported = parse_timestamp(value) if value else None
+        used = plausible_time(reported, received)
+        if reported is not None and used is not reported and self.charger is not None:
+            self.charger.clock_skew_s = round((reported - received).total_seconds())
+        return used
+
+    def _samples(self, meter_values: list[dict[str, Any]], received: datetime) -> list[Sample]:
+        return [
+            parse_sampled_values(self._stamp(mv.get("timestamp"), received), mv["sampledValue"])
+            for mv in meter_values
+        ]
+
     # ------------------------------------------------------------- the charger's CALLs
     def _boot_notification(self, payload: dict[str, Any]) -> dict[str, Any]:
         now = _now()
@@ -254,7 +260,7 @@ class V16Handler:
             connector_id=payload["connectorId"],
             id_tag=id_tag,
             meter_start_wh=_register(payload["meterStart"], "meterStart"),
-            started_at=_stamp(payload["timestamp"], received),
+            started_at=self._stamp(payload["timestamp"], received),
         )
         # Recorded even when not accepted: the charger may already be charging,
         # and its StopTransaction must find the transaction.
@@ -270,9 +276,9 @@ class V16Handler:
         self.charger.apply_stop(
             payload["transactionId"],
             _register(payload["meterStop"], "meterStop"),
-            _stamp(payload["timestamp"], received),
+            self._stamp(payload["timestamp"], received),
             payload.get("reason"),
-            _samples(payload.get("transactionData") or [], received),
+            self._samples(payload.get("transactionData") or [], received),
         )
         id_tag = payload.get("idTag")
         if id_tag is None:
@@ -285,7 +291,7 @@ class V16Handler:
         self.charger.apply_meter_values(
             payload["connectorId"],
             payload.get("transactionId"),
-            _samples(payload["meterValue"], _now()),
+            self._samples(payload["meterValue"], _now()),
         )
         return {}
 

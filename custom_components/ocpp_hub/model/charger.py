@@ -231,6 +231,8 @@ class Charger:
         self.configuration: dict[str, str] = {}
         self.measurands: set[str] = set()
         self.id_tags_seen: dict[str, datetime] = {}
+        # Seconds the charger's clock was off when it last sent an implausible time.
+        self.clock_skew_s: int | None = None
         # What the owner wants, and what became of our commands.
         self.lock_wanted = True
         self.reboot: RebootRecord | None = None
@@ -606,6 +608,7 @@ class Charger:
             "connectors": {str(cid): c.as_dict() for cid, c in self.connectors.items()},
             "configuration": dict(self.configuration),
             "measurands": sorted(self.measurands),
+            "clock_skew_s": self.clock_skew_s,
             "lock_wanted": self.lock_wanted,
             "reboot": self.reboot.as_dict() if self.reboot else None,
             "limit": self.limit.as_dict(),
@@ -625,6 +628,7 @@ class Charger:
         }
         charger.configuration = dict(data.get("configuration") or {})
         charger.measurands = set(data.get("measurands") or [])
+        charger.clock_skew_s = data.get("clock_skew_s")
         charger.lock_wanted = bool(data.get("lock_wanted", True))
         reboot = data.get("reboot")
         charger.reboot = RebootRecord.from_dict(reboot) if reboot else None
