@@ -8,7 +8,11 @@ import ssl
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
-from homeassistant.helpers import config_validation as cv, issue_registry as ir
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    issue_registry as ir,
+)
 from homeassistant.helpers.typing import ConfigType
 
 from .const import CONF_PORT, CONF_SSL_CERTFILE, CONF_SSL_KEYFILE, CONF_SSL_LEGACY, DOMAIN
@@ -110,3 +114,19 @@ async def async_unload_entry(hass: HomeAssistant, entry: OcppHubConfigEntry) -> 
     if unloaded:
         await entry.runtime_data.async_stop()
     return unloaded
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: OcppHubConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """Deleting a charger's device from the UI removes the charger (its sub-entry).
+
+    It is disconnected; if it connects again it waits for approval like a
+    stranger. Devices that no longer belong to a charger simply go.
+    """
+    hub = entry.runtime_data
+    for registered in hub.chargers.values():
+        if registered.device_identifier in device.identifiers:
+            hass.config_entries.async_remove_subentry(entry, registered.subentry_id)
+            break
+    return True

@@ -47,6 +47,16 @@ def _charger_diagnostics(hub: OcppHub, registered: RegisteredCharger) -> dict[st
         "firmware_status": charger.firmware_status,
         "diagnostics_status": charger.diagnostics_status,
         "state": async_redact_data(state, TO_REDACT),
+        "recent_card_decisions": [
+            {
+                "at": d.at.isoformat(),
+                "id_tag": REDACTED,
+                "card_name": d.card_name,
+                "status": d.status,
+                "learned": d.learned,
+            }
+            for d in charger.decisions
+        ],
         "last_frames": [
             {"direction": direction, "frame": redact_frame(frame)}
             for direction, frame in (handler.session.frames if handler else ())
