@@ -78,7 +78,8 @@ class RegisteredCharger:
     name: str
     password_hash: str | None
     charger: Charger
-    connectors_with_entities: int = 0
+    connectors_seen: int = 0
+    covered: set[tuple[int, int | None]] = field(default_factory=set)
     unsubscribe: Callable[[], None] | None = None
     device_info_of: ChargerInfo | None = None
     controller: ChargerController = field(init=False)
@@ -230,29 +231,30 @@ class OcppHub:
         """A platform's entity factory: called now for every charger, later for new ones."""
         self._factories.append((factory, add_entities))
         for registered in self.chargers.values():
-            self._add_entities((factory, add_entities), registered, None)
-            self._add_entities(
-                (factory, add_entities), registered, self._connector_ids(registered, 0)
-            )
+            self._add_missing_entities(registered)
 
-    @staticmethod
-    def _connector_ids(registered: RegisteredCharger, after: int) -> list[int]:
+    def _add_missing_entities(self, registered: RegisteredCharger) -> None:
+        """Give every platform's entities to the charger, and to each of its connectors.
+
+        Connector entities exist once a charger has reported more than one
+        connector; ``registered.covered`` remembers (platform, connector) pairs
+        done, connector None standing for the charger-level entities.
+        """
         count = registered.charger.connector_count
-        return list(range(max(after, 0) + 1, count + 1)) if count > 1 else []
-
-    @staticmethod
-    def _add_entities(
-        platform: tuple[EntityFactory, AddConfigEntryEntitiesCallback],
-        registered: RegisteredCharger,
-        connector_ids: Sequence[int] | None,
-    ) -> None:
-        """Add the charger-level entities (``connector_ids`` None) or those of connectors."""
-        if connector_ids is not None and not connector_ids:
-            return
-        factory, add_entities = platform
-        entities = factory(registered, connector_ids or [])
-        if entities:
-            add_entities(entities, config_subentry_id=registered.subentry_id)
+        registered.connectors_seen = count
+        wanted: list[int | None] = [None, *(range(1, count + 1) if count > 1 else ())]
+        for index, (factory, add_entities) in enumerate(self._factories):
+            missing = [key for key in wanted if (index, key) not in registered.covered]
+            if not missing:
+                continue
+            registered.covered.update((index, key) for key in missing)
+            entities: list[Entity] = []
+            if None in missing:
+                entities += factory(registered, [])
+            if connectors := [key for key in missing if key is not None]:
+                entities += factory(registered, connectors)
+            if entities:
+                add_entities(entities, config_subentry_id=registered.subentry_id)
 
     # ------------------------------------------------------------- chargers
     @callback
@@ -299,11 +301,7 @@ class OcppHub:
         registered.reported_reboot = _reboot_state(charger)
         registered.unsubscribe = charger.add_listener(lambda: self._charger_changed(registered))
         self.chargers[identity] = registered
-        for platform in self._factories:
-            self._add_entities(platform, registered, None)
-        registered.connectors_with_entities = charger.connector_count
-        for platform in self._factories:
-            self._add_entities(platform, registered, self._connector_ids(registered, 0))
+        self._add_missing_entities(registered)
         self._adopt_if_waiting(registered)
         return registered
 
@@ -342,13 +340,8 @@ class OcppHub:
         if charger.info is not registered.device_info_of:
             registered.device_info_of = charger.info
             self._update_device(registered)
-        if charger.connector_count > registered.connectors_with_entities:
-            first_new = registered.connectors_with_entities
-            registered.connectors_with_entities = charger.connector_count
-            # A second connector appears: connector 1 gets its own entities too.
-            new = self._connector_ids(registered, 0 if first_new <= 1 else first_new)
-            for platform in self._factories:
-                self._add_entities(platform, registered, new)
+        if charger.connector_count != registered.connectors_seen:
+            self._add_missing_entities(registered)
         registered.controller.charger_changed()
         if (reboot := _reboot_state(charger)) != registered.reported_reboot:
             registered.reported_reboot = reboot
