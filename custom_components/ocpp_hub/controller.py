@@ -203,22 +203,24 @@ class ChargerController:
         )
 
     async def _send_limit(self, wait: float) -> None:
+        """Send the newest wanted limit; if it changed meanwhile, the next one an interval later."""
         if wait:
             await asyncio.sleep(wait)
-        amps = self.charger.limit.requested_a
-        if amps is None:
-            return
-        self._limit_sent_at = asyncio.get_running_loop().time()
-        try:
-            await self.apply_limit(amps)
-        except HomeAssistantError as err:
-            _LOGGER.warning(
-                "Charger %s: current limit %.0f A not set: %s", self.registered.identity, amps, err
-            )
-        # A newer value arrived while this one was on its way: send it next.
-        if self.charger.limit.requested_a != amps:
-            self._limit_task = None
-            await self.async_set_limit(self.charger.limit.requested_a or 0)
+        while (amps := self.charger.limit.requested_a) is not None:
+            self._limit_sent_at = asyncio.get_running_loop().time()
+            try:
+                await self.apply_limit(amps)
+            except HomeAssistantError as err:
+                _LOGGER.warning(
+                    "Charger %s: current limit %.0f A not set: %s",
+                    self.registered.identity,
+                    amps,
+                    err,
+                )
+            if self.charger.limit.requested_a == amps:
+                return
+            self.charger.apply_limit(status=LimitStatus.PENDING)
+            await asyncio.sleep(self.limit_interval)
 
     async def apply_limit(self, amps: float) -> None:
         """Send the limit as a TxDefaultProfile and verify it with GetCompositeSchedule."""
