@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+import logging
 
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+import pytest
 from syrupy.assertion import SnapshotAssertion
 
 from chargersim import SimulatedCharger
@@ -17,9 +19,12 @@ from .helpers import state_of, wait_for, wait_for_state
 
 
 async def test_boot_creates_device_and_entities(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest
+    hass: HomeAssistant,
+    central_system: CentralSystemUnderTest,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """The device carries what the charger said at boot; Connection turns on."""
+    """The device carries what the charger said at boot; Connection turns on, then off."""
+    caplog.set_level(logging.INFO)
     assert state_of(hass, "binary_sensor.garage_connection") == STATE_OFF
     async with SimulatedCharger(
         central_system.url, "wb1", serial="WB-123456", firmware="6.7.11"
@@ -40,6 +45,9 @@ async def test_boot_creates_device_and_entities(
         # The central system reads the configuration after boot (the lock lives there).
         await charger.wait_for_call("GetConfiguration")
     await wait_for_state(hass, "binary_sensor.garage_connection", STATE_OFF)
+    # Loss and return are logged once each, at info level.
+    assert "Charger wb1 connected from 127.0.0.1" in caplog.text
+    assert "Charger wb1 disconnected" in caplog.text
 
 
 async def test_status_and_led(hass: HomeAssistant, central_system: CentralSystemUnderTest) -> None:

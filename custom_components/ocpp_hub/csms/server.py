@@ -324,11 +324,12 @@ class CentralSystem:
         )
         session.attach(handler)
         self.handlers[identity] = handler
-        _LOGGER.debug("Charger %s connected from %s", identity, session.remote_address)
+        _LOGGER.info("Charger %s connected from %s", identity, session.remote_address)
         await session.run()
 
     def _handler_closed(self, handler: V16Handler) -> None:
         identity = handler.session.identity
         if self.handlers.get(identity) is handler:
             del self.handlers[identity]
-        _LOGGER.debug("Charger %s disconnected", identity)
+        if self.handlers.get(identity) is None:  # not replaced by a newer connection
+            _LOGGER.info("Charger %s disconnected", identity)
