@@ -23,6 +23,7 @@ from custom_components.ocpp_hub.const import (
     CONF_PORT,
     CONF_SSL_CERTFILE,
     CONF_SSL_KEYFILE,
+    CONF_SSL_LEGACY,
     DOMAIN,
     SUBENTRY_CHARGER,
 )
@@ -130,6 +131,8 @@ def config_entry(
     """The central system's config entry (not yet added to hass)."""
     return MockConfigEntry(
         domain=DOMAIN,
+        version=1,
+        minor_version=2,
         title=f"OCPP central system (port {port})",
         unique_id=str(port),
         data={
@@ -138,6 +141,7 @@ def config_entry(
             CONF_PATH_PREFIX: "",
             CONF_SSL_CERTFILE: "",
             CONF_SSL_KEYFILE: "",
+            CONF_SSL_LEGACY: False,
         },
         options=entry_options,
         subentries_data=subentries,

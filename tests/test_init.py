@@ -21,7 +21,12 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from chargersim import SimulatedCharger
-from custom_components.ocpp_hub.const import CONF_SSL_CERTFILE, CONF_SSL_KEYFILE, DOMAIN
+from custom_components.ocpp_hub.const import (
+    CONF_SSL_CERTFILE,
+    CONF_SSL_KEYFILE,
+    CONF_SSL_LEGACY,
+    DOMAIN,
+)
 
 from .conftest import CentralSystemUnderTest
 from .helpers import state_of, wait_for, wait_for_state
@@ -156,3 +161,41 @@ async def test_plain_http_on_the_port_is_one_quiet_line(
     assert b" 426 " in status_line
     await wait_for(lambda: "Refused a connection attempt" in caplog.text)
     assert "Traceback" not in caplog.text
+
+
+async def test_migration_from_1_1(hass: HomeAssistant, config_entry: MockConfigEntry) -> None:
+    """An entry of the first schema is migrated and loads; nothing else changes."""
+    old = MockConfigEntry(
+        domain=DOMAIN,
+        version=1,
+        minor_version=1,
+        data={k: v for k, v in config_entry.data.items() if k != CONF_SSL_LEGACY},
+        subentries_data=[
+            {
+                "data": {"identity": "wb1"},
+                "subentry_type": "charger",
+                "title": "Garage",
+                "unique_id": "wb1",
+            }
+        ],
+    )
+    old.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(old.entry_id)
+    assert old.state is ConfigEntryState.LOADED
+    assert old.minor_version == 2
+    assert old.data[CONF_SSL_LEGACY] is False
+    assert old.data["port"] == config_entry.data["port"]
+    assert hass.states.get("sensor.garage_status") is not None
+    await hass.config_entries.async_unload(old.entry_id)
+
+
+async def test_entry_from_a_newer_version_is_not_loaded(
+    hass: HomeAssistant, config_entry: MockConfigEntry, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A downgrade does not break Home Assistant: the entry waits, with a clear message."""
+    newer = MockConfigEntry(domain=DOMAIN, version=2, minor_version=1, data=config_entry.data)
+    newer.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(newer.entry_id)
+    assert newer.state is ConfigEntryState.MIGRATION_ERROR
+    assert "newer version of OCPP Hub" in caplog.text
+    caplog.clear()

@@ -99,7 +99,7 @@ class OcppHubConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up a central system; approve chargers that knock."""
 
     VERSION = 1
-    MINOR_VERSION = 1
+    MINOR_VERSION = 2  # see async_migrate_entry in __init__.py
 
     def __init__(self) -> None:
         """Nothing discovered yet."""
