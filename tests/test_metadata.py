@@ -725,6 +725,8 @@ def resolve_keys(node: ast.expr) -> list[str] | None:
     """The translation keys an expression can take (None when not known)."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return [node.value]
+    if isinstance(node, ast.Constant) and node.value is None:
+        return []  # set_issue(..., None): the issue is cleared, no key used
     if isinstance(node, ast.IfExp):
         body, orelse = resolve_keys(node.body), resolve_keys(node.orelse)
         return None if body is None or orelse is None else body + orelse
@@ -781,9 +783,23 @@ def translation_key_uses(directory: Path) -> tuple[list[KeyUse], list[str]]:
             if not isinstance(call, ast.Call):
                 continue
             kws = keywords(call)
+            if callee(call) == "set_issue":  # repairs.set_issue(hass, id, key, placeholders)
+                args = call.args
+                kws = {
+                    "translation_key": args[2] if len(args) > 2 else kws["translation_key"],
+                    **(
+                        {"translation_placeholders": args[3]}
+                        if len(args) > 3
+                        else {"translation_placeholders": kws["placeholders"]}
+                        if "placeholders" in kws
+                        else {}
+                    ),
+                }
             if "translation_key" not in kws:
                 continue
-            if callee(call) == "async_create_issue":
+            if name == "repairs.py" and callee(call) == "async_create_issue":
+                continue  # the one generic call; its callers are checked above
+            if callee(call) in ("async_create_issue", "set_issue"):
                 category = "issues"
             elif callee(call) in EXCEPTION_CLASSES or "translation_domain" in kws:
                 category = "exceptions"

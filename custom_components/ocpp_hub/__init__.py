@@ -18,6 +18,7 @@ from homeassistant.helpers.typing import ConfigType
 from .const import CONF_PORT, CONF_SSL_CERTFILE, CONF_SSL_KEYFILE, CONF_SSL_LEGACY, DOMAIN
 from .csms.tls import TlsError, server_context
 from .hub import OcppHub, OcppHubConfigEntry
+from .repairs import set_issue
 from .services import async_setup_services
 
 _LOGGER = logging.getLogger(__name__)
@@ -71,21 +72,19 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppHubConfigEntry) -> b
                 entry.data.get(CONF_SSL_LEGACY, False),
             )
         except TlsError as err:
-            ir.async_create_issue(
+            set_issue(
                 hass,
-                DOMAIN,
                 certificate_issue,
-                is_fixable=False,
+                err.problem.value,
+                {"certfile": certfile},
                 severity=ir.IssueSeverity.ERROR,
-                translation_key=err.problem.value,
-                translation_placeholders={"certfile": certfile},
             )
             raise ConfigEntryError(
                 translation_domain=DOMAIN,
                 translation_key=err.problem.value,
                 translation_placeholders={"certfile": certfile},
             ) from None
-    ir.async_delete_issue(hass, DOMAIN, certificate_issue)
+    set_issue(hass, certificate_issue, None)
 
     hub = OcppHub(hass, entry, ssl_context)
     port_issue = f"port_in_use_{entry.entry_id}"
@@ -93,21 +92,19 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppHubConfigEntry) -> b
         await hub.async_start()
     except OSError as err:
         port = str(entry.data[CONF_PORT])
-        ir.async_create_issue(
+        set_issue(
             hass,
-            DOMAIN,
             port_issue,
-            is_fixable=False,
+            "port_in_use",
+            {"port": port, "error": err.strerror or str(err)},
             severity=ir.IssueSeverity.ERROR,
-            translation_key="port_in_use",
-            translation_placeholders={"port": port, "error": err.strerror or str(err)},
         )
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN,
             translation_key="port_in_use",
             translation_placeholders={"port": port, "error": err.strerror or str(err)},
         ) from err
-    ir.async_delete_issue(hass, DOMAIN, port_issue)
+    set_issue(hass, port_issue, None)
 
     entry.runtime_data = hub
     snapshot = (dict(entry.data), dict(entry.options))

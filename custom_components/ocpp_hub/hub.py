@@ -57,6 +57,7 @@ from .csms.v16 import V16Handler, V16Settings
 from .model.charger import Charger, ChargerInfo
 from .model.control import ProtectionStatus, RebootResult
 from .model.rfid import Card, normalise
+from .repairs import set_issue
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -180,15 +181,12 @@ class OcppHub:
         _LOGGER.warning("Stored state of %s is damaged: %s; rebuilt", self.entry.title, what)
         if self._next_transaction_id <= 1:
             self._next_transaction_id = int(time.time())
-        ir.async_create_issue(
+        set_issue(
             self.hass,
-            DOMAIN,
             f"storage_{self.entry.entry_id}",
-            is_fixable=False,
-            is_persistent=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key="storage_damaged",
-            translation_placeholders={"what": what},
+            "storage_damaged",
+            {"what": what},
+            persistent=False,
         )
 
     async def async_stop(self) -> None:
@@ -327,7 +325,7 @@ class OcppHub:
             registered.unsubscribe()
         registered.controller.shutdown()
         for issue in ("reboot_failed", "limit_not_applied", "offline_protection"):
-            ir.async_delete_issue(self.hass, DOMAIN, self._issue_id(issue, registered))
+            set_issue(self.hass, self._issue_id(issue, registered), None)
         self._saved.pop(identity, None)
         self.schedule_save()
         self.hass.async_create_task(
@@ -453,18 +451,11 @@ class OcppHub:
 
     def auth_failures(self, identity: str, address: str, count: int) -> None:
         """Someone keeps presenting wrong passwords: tell the owner who and from where."""
-        ir.async_create_issue(
+        set_issue(
             self.hass,
-            DOMAIN,
             f"wrong_password_{self.entry.entry_id}_{identity}_{address}",
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key="repeated_wrong_password",
-            translation_placeholders={
-                "identity": identity,
-                "address": address,
-                "count": str(count),
-            },
+            "repeated_wrong_password",
+            {"identity": identity, "address": address, "count": str(count)},
         )
 
     async def charger_ready(self, handler: V16Handler) -> None:
@@ -527,58 +518,35 @@ class OcppHub:
                 "detail": reboot.detail,
             },
         )
-        issue_id = self._issue_id("reboot_failed", registered)
-        if reboot.result is RebootResult.FAILED:
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                issue_id,
-                is_fixable=False,
-                severity=ir.IssueSeverity.ERROR,
-                translation_key="reboot_failed",
-                translation_placeholders={"charger": registered.name},
-            )
-        else:
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+        set_issue(
+            self.hass,
+            self._issue_id("reboot_failed", registered),
+            "reboot_failed" if reboot.result is RebootResult.FAILED else None,
+            {"charger": registered.name},
+            severity=ir.IssueSeverity.ERROR,
+        )
 
     def _report_protection(self, registered: RegisteredCharger) -> None:
         charger = registered.charger
-        issue_id = self._issue_id("offline_protection", registered)
-        if charger.protection is ProtectionStatus.ACTIVE:
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-            return
-        ir.async_create_issue(
+        active = charger.protection is not ProtectionStatus.ACTIVE
+        set_issue(
             self.hass,
-            DOMAIN,
-            issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=f"offline_protection_{charger.protection}",
-            translation_placeholders={
-                "charger": registered.name,
-                "keys": ", ".join(charger.protection_keys),
-            },
+            self._issue_id("offline_protection", registered),
+            f"offline_protection_{charger.protection}" if active else None,
+            {"charger": registered.name, "keys": ", ".join(charger.protection_keys)},
         )
 
     def limit_repair(self, registered: RegisteredCharger, active: bool) -> None:
         """Raise (or clear) the repair for a current limit the charger keeps ignoring."""
-        issue_id = self._issue_id("limit_not_applied", registered)
-        if not active:
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-            return
-        ir.async_create_issue(
+        limit = registered.charger.limit
+        set_issue(
             self.hass,
-            DOMAIN,
-            issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key="limit_not_applied",
-            translation_placeholders={
+            self._issue_id("limit_not_applied", registered),
+            "limit_not_applied" if active else None,
+            {
                 "charger": registered.name,
-                "requested": f"{registered.charger.limit.requested_a or 0:.0f}",
-                "reported": "-"
-                if registered.charger.limit.reported_a is None
-                else f"{registered.charger.limit.reported_a:.1f}",
+                "requested": f"{limit.requested_a or 0:.0f}",
+                "reported": "-" if limit.reported_a is None else f"{limit.reported_a:.1f}",
             },
         )
 
