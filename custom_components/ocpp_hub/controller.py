@@ -38,7 +38,7 @@ LIMIT_INTERVAL = 5.0  # at most one SetChargingProfile per this many seconds
 LEARN_WINDOW = 60.0  # seconds the "learn card" mode stays open
 LIMIT_FAILURES_FOR_REPAIR = 3
 
-# Offline protection: key -> wanted value (see docs/domain.md).
+# Offline protection: key -> wanted value (see "Offline protection" in the README).
 OFFLINE_PROTECTION = {
     "AllowOfflineTxForUnknownId": "false",
     "LocalAuthorizeOffline": "true",

@@ -39,7 +39,7 @@ class LedInput:
 
 
 def wallbox_led(state: LedInput) -> LedColour | None:
-    """Wallbox Pulsar / Commander / Copper halo colours (see docs/domain.md)."""
+    """Wallbox Pulsar / Commander / Copper halo colours (README, "Status LED")."""
     if not state.connected or state.starting:
         return LedColour.GREEN_ROTATING
     match state.status:

@@ -3,7 +3,7 @@
 A profile collects what differs between chargers so that no other module has
 to test vendor names: the LED mapping, how the lock is read from the charger's
 configuration, which DataTransfer vendor ids are understood. Facts marked
-"inferred" in docs/domain.md live here, in one place, easy to correct.
+"inferred" in docs/chargers.md live here, in one place, easy to correct.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ WALLBOX = QuirkProfile(
     key="wallbox",
     name="Wallbox (Pulsar, Commander, Copper)",
     led=wallbox_led,
-    # AuthEnabled=true means authorization required (inferred, see docs/domain.md).
+    # AuthEnabled=true means authorization required (inferred, see docs/chargers.md).
     lock_key="AuthEnabled",
     data_transfer_vendor_ids=frozenset({"com.wallbox"}),
     little_endian_uids=True,

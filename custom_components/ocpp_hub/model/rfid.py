@@ -8,7 +8,7 @@ as a decimal number also matches its 4- and 7-byte hex forms in either order.
 An all-digit entry is ambiguous (hex or decimal?): both readings are kept.
 
 idTag is OCPP's CiString20: at most 20 characters, compared case-insensitively.
-See docs/domain.md, "RFID".
+See docs/chargers.md (Wallbox) and the README, "Lock and cards".
 """
 
 from __future__ import annotations
