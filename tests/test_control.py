@@ -488,3 +488,20 @@ async def test_limit_ignored_in_practice(
     await wait_for_state(hass, "sensor.garage_current_limit_status", "applied")
     await wallbox.meter_values(1, current_offered=32)
     assert state_of(hass, "sensor.garage_current_limit_status") == "not_applied"
+
+
+async def test_availability_scheduled_while_charging(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: SimulatedCharger
+) -> None:
+    """Out of service asked during a session: Scheduled is shown until it happens."""
+    await wallbox.status(1, "Preparing")
+    await switch(hass, "switch.garage_charging", True)
+    await wait_for_state(hass, "switch.garage_charging", STATE_ON)
+    await switch(hass, "switch.garage_available", False)
+    state = hass.states.get("switch.garage_available")
+    assert state is not None
+    assert state.state == STATE_ON  # still charging: the charger has not changed yet
+    assert state.attributes["scheduled"] == "out_of_service"
+    await switch(hass, "switch.garage_charging", False)
+    await wait_for_state(hass, "switch.garage_available", STATE_OFF)
+    assert hass.states.get("switch.garage_available").attributes["scheduled"] is None  # type: ignore[union-attr]

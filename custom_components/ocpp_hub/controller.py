@@ -161,8 +161,13 @@ class ChargerController:
         await self.run(lambda h: h.remote_stop(running.transaction_id))
 
     async def async_set_available(self, available: bool, connector_id: int = 0) -> str:
-        """ChangeAvailability; returns Accepted or Scheduled (applies after the session)."""
-        return await self.run(lambda h: h.change_availability(connector_id, available))
+        """ChangeAvailability; returns Accepted or Scheduled (applies after the session).
+
+        Scheduled is kept in the model, so the Available switch can say what is coming.
+        """
+        status = await self.run(lambda h: h.change_availability(connector_id, available))
+        self.charger.apply_availability_scheduled(available if status == "Scheduled" else None)
+        return status
 
     async def async_unlock(self, connector_id: int = 1) -> None:
         """UnlockConnector (not a lock: it releases the cable)."""

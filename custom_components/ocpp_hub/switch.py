@@ -71,6 +71,12 @@ SWITCHES: tuple[OcppSwitchDescription, ...] = (
         translation_key="available",
         entity_category=EntityCategory.CONFIG,
         value_fn=_available,
+        # Answered "Scheduled": the change waits for the running session to end.
+        attrs_fn=lambda ch, _: {
+            "scheduled": None
+            if ch.availability_scheduled is None
+            else ("available" if ch.availability_scheduled else "out_of_service")
+        },
         turn_fn=_turn_available,
     ),
 )

@@ -239,6 +239,8 @@ class Charger:
         self.limit = LimitState()
         self.protection: ProtectionStatus | None = None
         self.protection_keys: list[str] = []
+        # ChangeAvailability answered Scheduled: the state it will take after the session.
+        self.availability_scheduled: bool | None = None
         self.decisions: deque[CardDecision] = deque(maxlen=20)
         self.decision_count = 0
         self._listeners: list[Listener] = []
@@ -421,6 +423,11 @@ class Charger:
         self.protection_keys = list(keys)
         self.notify()
 
+    def apply_availability_scheduled(self, operative: bool | None) -> None:
+        """The charger will become (in)operative after its session (None: nothing pending)."""
+        self.availability_scheduled = operative
+        self.notify()
+
     def apply_lock_wanted(self, locked: bool) -> None:
         """The owner locked or unlocked the charger."""
         self.lock_wanted = locked
@@ -448,6 +455,11 @@ class Charger:
     ) -> None:
         """A StatusNotification."""
         self.starting = False
+        if (
+            self.availability_scheduled is not None
+            and (status is ConnectorStatus.INOPERATIVE) is not self.availability_scheduled
+        ):
+            self.availability_scheduled = None  # the scheduled change happened
         connector = self.connector(connector_id)
         connector.status = status
         connector.error_code = error_code
