@@ -108,6 +108,17 @@ def test_energy_counter_never_decreases() -> None:
     assert restored == counter
 
 
+def test_energy_counter_ignores_rounding_steps_back() -> None:
+    """meterStop truncated below the last (rounded) MeterValues is not a meter reset."""
+    counter = EnergyCounter()
+    counter.update(6_463_368, T0)
+    counter.update(6_470_001, T0 + timedelta(minutes=1))  # MeterValues, rounded up
+    assert not counter.update(6_470_000, T0 + timedelta(minutes=2))  # meterStop, truncated
+    assert counter.total_wh == 6_470_001
+    assert counter.update(6_471_000, T0 + timedelta(minutes=3))
+    assert counter.total_wh == 6_471_000  # nothing counted twice, nothing lost
+
+
 def test_plausible_time() -> None:
     """A clock hours ahead, or at 1970, is replaced by the receive time."""
     assert plausible_time(T0 - timedelta(hours=3), T0) == T0 - timedelta(hours=3)

@@ -17,6 +17,10 @@ _SCALE = {"kWh": 1000.0, "kW": 1000.0, "kvarh": 1000.0, "kvar": 1000.0, "kVA": 1
 
 PHASES = ("L1", "L2", "L3")
 
+# A register that goes back by more than both of these counts as a meter restart.
+_RESET_MIN_DROP_WH = 100.0
+_RESET_MIN_DROP_SHARE = 0.01
+
 
 @dataclass(slots=True)
 class Sample:
@@ -114,8 +118,10 @@ class EnergyCounter:
     """A lifetime energy total that never decreases and is never negative.
 
     The charger's register is followed delta by delta. A register that goes
-    backwards (meter replaced, firmware that counts per session) is taken as a
-    restart from zero, so nothing is lost and nothing is subtracted. Samples
+    clearly backwards (meter replaced, firmware that counts per session) is taken
+    as a restart from zero, so nothing is lost and nothing is subtracted; a small
+    step back (rounding between MeterValues and StopTransaction) is ignored, so
+    nothing is counted twice. Samples
     older than the newest one seen (queued while offline, delivered late) do
     not move the total: their energy is already contained in later readings.
     """
@@ -137,7 +143,16 @@ class EnergyCounter:
             # First reading ever: adopt the charger's lifetime register.
             self.total_wh = max(self.total_wh, register_wh)
             return True
-        delta = register_wh - previous if register_wh >= previous else register_wh
+        if register_wh >= previous:
+            delta = register_wh - previous
+        elif previous - register_wh > max(_RESET_MIN_DROP_WH, previous * _RESET_MIN_DROP_SHARE):
+            delta = register_wh  # the meter started again from (near) zero
+        else:
+            # A small step back is rounding or resolution (MeterValues in Wh, meterStop
+            # truncated, a register in kWh with two decimals...), not a reset: counting
+            # it as one would add the whole register again.
+            self.last_register_wh = previous
+            return False
         if delta == 0:
             return False
         self.total_wh += delta
