@@ -70,7 +70,8 @@ def error_state(connector: Connector) -> str | None:
 
 
 def _kwh(wh: float | None) -> float | None:
-    return None if wh is None else round(wh / 1000, 3)
+    # 10 Wh steps: what the display shows, and one state write less per meter value.
+    return None if wh is None else round(wh / 1000, 2)
 
 
 def _session_energy(connector: Connector) -> float | None:
@@ -79,10 +80,11 @@ def _session_energy(connector: Connector) -> float | None:
 
 
 def _session_duration(connector: Connector) -> int | None:
+    """Whole minutes (so the state changes once a minute, not with every message)."""
     session = connector.session
     if session is None:
         return None
-    return int(session.duration(datetime.now(UTC)).total_seconds())
+    return int(session.duration(datetime.now(UTC)).total_seconds() // 60)
 
 
 def _reboot_attributes(charger: Charger) -> dict[str, object]:
@@ -192,8 +194,7 @@ SENSORS: tuple[OcppSensorDescription, ...] = (
         key="session_duration",
         translation_key="session_duration",
         device_class=SensorDeviceClass.DURATION,
-        native_unit_of_measurement=UnitOfTime.SECONDS,
-        suggested_unit_of_measurement=UnitOfTime.MINUTES,
+        native_unit_of_measurement=UnitOfTime.MINUTES,
         suggested_display_precision=0,
         value_fn=lambda _, c: _session_duration(c),
     ),

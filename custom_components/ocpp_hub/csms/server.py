@@ -56,7 +56,7 @@ class ServerConfig:
     max_frame_bytes: int = 64 * 1024
     open_timeout: float = 10.0
     call_timeout: float = 30.0
-    max_connections_per_address: int = 16
+    max_connections_per_address: int = 64  # chargers behind one NAT or proxy share one
     flood_rate: float = 20.0  # messages a second a charger may send on average
     flood_burst: float = 500.0  # ... and at once (an offline backlog)
     flood_patience: float = 60.0  # seconds of continuous throttling before disconnecting

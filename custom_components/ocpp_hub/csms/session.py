@@ -32,8 +32,9 @@ _LOGGER = logging.getLogger(__name__)
 
 CALL, CALLRESULT, CALLERROR = 2, 3, 4
 _MAX_ID_LENGTH = 36  # OCPP-J: a unique id is at most 36 characters
-_REPLAY_MEMORY = 32  # answers kept to repeat for a CALL that arrives twice
+_REPLAY_MEMORY = 8  # answers kept to repeat for a CALL that arrives twice
 _LOG_MEMORY = 50  # frames kept for diagnostics
+_LOG_FRAME_CHARS = 300  # of each (memory per charger stays small)
 
 # A frame whose message id could not be read is answered with this id.
 UNKNOWN_ID = "-1"
@@ -186,7 +187,7 @@ class Session:
 
     async def _receive(self, message: str | bytes) -> None:
         if isinstance(message, str):
-            self.frames.append(("in", message[:2000]))
+            self.frames.append(("in", message[:_LOG_FRAME_CHARS]))
         try:
             frame = decode_frame(message)
         except FrameError as err:
@@ -336,7 +337,7 @@ class Session:
         await self._send_text(encode(frame))
 
     async def _send_text(self, text: str) -> None:
-        self.frames.append(("out", text[:2000]))
+        self.frames.append(("out", text[:_LOG_FRAME_CHARS]))
         try:
             await self.connection.send(text)
         except ConnectionClosed:

@@ -228,6 +228,7 @@ class Charger:
         self.last_heartbeat: datetime | None = None
         self.last_seen: datetime | None = None
         self.connectors: dict[int, Connector] = {}
+        self._connector_count = 1  # the highest connector id seen (kept: read very often)
         self.configuration: dict[str, str] = {}
         self.measurands: set[str] = set()
         self.id_tags_seen: dict[str, datetime] = {}
@@ -260,13 +261,14 @@ class Charger:
     @property
     def connector_count(self) -> int:
         """Number of physical connectors reported so far (at least one)."""
-        return max((cid for cid in self.connectors if cid > 0), default=1)
+        return self._connector_count
 
     def connector(self, connector_id: int) -> Connector:
         """The connector with this id, created on first use."""
         found = self.connectors.get(connector_id)
         if found is None:
             found = self.connectors[connector_id] = Connector(connector_id)
+            self._connector_count = max(self._connector_count, connector_id)
         return found
 
     @property
@@ -634,10 +636,9 @@ class Charger:
         charger.profile = profile_by_key(data.get("profile"))
         charger.last_boot = _dt(data.get("last_boot"))
         charger.last_heartbeat = _dt(data.get("last_heartbeat"))
-        charger.connectors = {
-            int(cid): Connector.from_dict(int(cid), cdata)
-            for cid, cdata in (data.get("connectors") or {}).items()
-        }
+        for cid, cdata in (data.get("connectors") or {}).items():
+            charger.connector(int(cid))
+            charger.connectors[int(cid)] = Connector.from_dict(int(cid), cdata)
         charger.configuration = dict(data.get("configuration") or {})
         charger.measurands = set(data.get("measurands") or [])
         charger.clock_skew_s = data.get("clock_skew_s")

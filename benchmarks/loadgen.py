@@ -1,0 +1,632 @@
+"""Load generator: simulated OCPP 1.6J chargers and a Home Assistant websocket subscriber.
+
+Runs as its own process (``python benchmarks/loadgen.py``), so that its CPU time
+is not counted as Home Assistant's. It is driven by ``load.py`` with one JSON
+command per line on stdin and answers one JSON object per line on stdout; it
+logs to stderr. It stops by itself on end of input, on ``quit``, or after
+``--deadline`` seconds, whichever comes first.
+
+The chargers use plain ``websockets`` and ``json`` (not the ``ocpp`` library), so
+that the generator stays light: a charger is a websocket, a reader task that
+answers the central system's CALLs and resolves the answers to its own, and at
+most one outstanding CALL of its own.
+
+Every MeterValues carries a power that is unique per charger and frame
+(``BASE_POWER_W + sequence number``). The subscriber (a real websocket API client,
+via aiohttp, subscribed like the frontend with ``subscribe_entities`` or to
+``state_changed`` events) sees the power entity change to that value and so
+matches the state change to the frame: the latency is the time from just before
+the frame is written to the charger's socket to the arrival of the state change
+at the subscriber, both on this process's monotonic clock.
+
+Times exchanged with ``load.py`` are ``time.monotonic_ns()`` values: on Linux
+that is CLOCK_MONOTONIC, one clock for every process on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import array
+import asyncio
+from collections.abc import Callable, Iterable
+import contextlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+import itertools
+import json
+import logging
+import random
+import sys
+import time
+from typing import Any
+
+import aiohttp
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
+
+_LOGGER = logging.getLogger("loadgen")
+
+BASE_POWER_W = 7000
+CALL, CALLRESULT, CALLERROR = 2, 3, 4
+CONNECT_CONCURRENCY = 50
+CALL_TIMEOUT = 30.0
+
+# Schema-valid answers to the central system's calls (anything else: NotImplemented).
+ANSWERS: dict[str, dict[str, Any]] = {
+    "GetConfiguration": {"configurationKey": []},
+    "TriggerMessage": {"status": "Accepted"},
+    "ChangeConfiguration": {"status": "Accepted"},
+    "ChangeAvailability": {"status": "Accepted"},
+    "ClearCache": {"status": "Accepted"},
+    "RemoteStartTransaction": {"status": "Accepted"},
+    "RemoteStopTransaction": {"status": "Accepted"},
+    "Reset": {"status": "Accepted"},
+    "UnlockConnector": {"status": "Unlocked"},
+    "GetLocalListVersion": {"listVersion": 0},
+}
+
+
+def _dumps(frame: Any) -> str:
+    return json.dumps(frame, separators=(",", ":"))
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def percentiles(values: Iterable[float], points: tuple[float, ...] = (50, 99)) -> dict[str, float]:
+    """Nearest-rank percentiles (and count, max) of ``values``; empty dict if none."""
+    ordered = sorted(values)
+    if not ordered:
+        return {}
+    out = {f"p{p:g}": ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))] for p in points}
+    out["max"] = ordered[-1]
+    out["count"] = len(ordered)
+    return out
+
+
+@dataclass
+class Recorder:
+    """What the chargers and the subscriber observed (monotonic ns)."""
+
+    # MeterValues: time sent, time answered.
+    sent_ns: array.array[int] = field(default_factory=lambda: array.array("q"))
+    answered_ns: array.array[int] = field(default_factory=lambda: array.array("q"))
+    # (charger index, sequence number) -> time sent, until its state change arrives.
+    awaiting_state: dict[tuple[int, int], int] = field(default_factory=dict)
+    # Matched: time sent, latency to the subscriber.
+    matched_sent_ns: array.array[int] = field(default_factory=lambda: array.array("q"))
+    matched_latency_ns: array.array[int] = field(default_factory=lambda: array.array("q"))
+    # Every entity change the subscriber received (arrival time).
+    state_change_ns: array.array[int] = field(default_factory=lambda: array.array("q"))
+    errors: dict[str, int] = field(default_factory=dict)
+    match_states: bool = False
+
+    def error(self, kind: str) -> None:
+        """Count one error of ``kind``."""
+        self.errors[kind] = self.errors.get(kind, 0) + 1
+
+
+def meter_values_payload(
+    transaction_id: int | None, power_w: int, energy_wh: float, sequence: int
+) -> dict[str, Any]:
+    """A MeterValues payload: energy register, power (as given), current, voltage."""
+    return {
+        "connectorId": 1,
+        "transactionId": transaction_id,
+        "meterValue": [
+            {
+                "timestamp": _now_iso(),
+                "sampledValue": [
+                    {
+                        "value": f"{energy_wh:.1f}",
+                        "context": "Sample.Periodic",
+                        "measurand": "Energy.Active.Import.Register",
+                        "unit": "Wh",
+                    },
+                    {
+                        "value": str(power_w),
+                        "context": "Sample.Periodic",
+                        "measurand": "Power.Active.Import",
+                        "unit": "W",
+                    },
+                    {
+                        "value": f"{power_w / 230:.2f}",
+                        "context": "Sample.Periodic",
+                        "measurand": "Current.Import",
+                        "phase": "L1",
+                        "unit": "A",
+                    },
+                    {
+                        "value": f"{229 + (sequence % 3):.1f}",
+                        "context": "Sample.Periodic",
+                        "measurand": "Voltage",
+                        "phase": "L1-N",
+                        "unit": "V",
+                    },
+                ],
+            }
+        ],
+    }
+
+
+class Charger:
+    """One simulated charge point."""
+
+    _message_ids = itertools.count(1)
+
+    def __init__(self, index: int, recorder: Recorder) -> None:
+        """Describe charger ``index`` (identity ``cp{index}``); :meth:`open` connects."""
+        self.index = index
+        self.identity = f"cp{index}"
+        self.recorder = recorder
+        self.ws: ClientConnection | None = None
+        self.transaction_id: int | None = None
+        self.energy_wh = 1_000_000.0 + index
+        self.sequence = 0
+        self.calls_received: list[tuple[str, int]] = []
+        self._pending: dict[str, asyncio.Future[list[Any]]] = {}
+        self._reader: asyncio.Task[None] | None = None
+
+    async def open(self, url: str) -> None:
+        """Connect, boot, report Charging and start a transaction."""
+        self.ws = await connect(
+            url + self.identity,
+            subprotocols=[Subprotocol("ocpp1.6")],
+            compression=None,
+            ping_interval=None,  # the central system pings; pongs are automatic
+            open_timeout=30,
+            max_size=2**20,
+        )
+        self._reader = asyncio.get_running_loop().create_task(self._read())
+        boot, _ = await self.call(
+            "BootNotification", {"chargePointVendor": "Bench", "chargePointModel": "LoadGen"}
+        )
+        if boot[2].get("status") != "Accepted":
+            raise RuntimeError(f"{self.identity}: boot not accepted: {boot}")
+        await self.status("Charging")
+        started, _ = await self.call(
+            "StartTransaction",
+            {
+                "connectorId": 1,
+                "idTag": "BENCH",
+                "meterStart": int(self.energy_wh),
+                "timestamp": _now_iso(),
+            },
+        )
+        self.transaction_id = int(started[2]["transactionId"])
+
+    async def status(self, status: str) -> None:
+        """Send a StatusNotification for connector 1."""
+        await self.call(
+            "StatusNotification", {"connectorId": 1, "errorCode": "NoError", "status": status}
+        )
+
+    async def finish(self) -> None:
+        """Stop the transaction, report Available, close the connection."""
+        try:
+            if self.transaction_id is not None:
+                await self.call(
+                    "StopTransaction",
+                    {
+                        "transactionId": self.transaction_id,
+                        "meterStop": int(self.energy_wh),
+                        "timestamp": _now_iso(),
+                        "reason": "Local",
+                    },
+                )
+                self.transaction_id = None
+                await self.status("Available")
+        finally:
+            await self.close()
+
+    async def close(self) -> None:
+        """Close the websocket and stop the reader."""
+        if self.ws is not None:
+            await self.ws.close()
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+
+    async def call(
+        self, action: str, payload: dict[str, Any], track: tuple[int, int] | None = None
+    ) -> tuple[list[Any], int]:
+        """Send a CALL, wait for its CALLRESULT (raise on CALLERROR): (answer, time sent).
+
+        With ``track``, the time sent is registered under that key for the subscriber
+        before the frame is written (its state change may arrive before the answer).
+        """
+        assert self.ws is not None
+        message_id = str(next(self._message_ids))
+        future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
+        self._pending[message_id] = future
+        text = _dumps([CALL, message_id, action, payload])
+        sent = time.monotonic_ns()
+        if track is not None:
+            self.recorder.awaiting_state[track] = sent
+        try:
+            await self.ws.send(text)
+            async with asyncio.timeout(CALL_TIMEOUT):
+                answer = await future
+        finally:
+            self._pending.pop(message_id, None)
+        if answer[0] != CALLRESULT:
+            raise RuntimeError(f"{self.identity}: {action} answered {answer}")
+        return answer, sent
+
+    async def meter_values(self) -> None:
+        """Send one MeterValues (unique power) and wait for its answer."""
+        self.sequence += 1
+        power = BASE_POWER_W + self.sequence
+        self.energy_wh += power / 3600  # as if one second passed
+        payload = meter_values_payload(self.transaction_id, power, self.energy_wh, self.sequence)
+        recorder = self.recorder
+        track = (self.index, self.sequence) if recorder.match_states else None
+        _, sent = await self.call("MeterValues", payload, track)
+        answered = time.monotonic_ns()
+        recorder.sent_ns.append(sent)
+        recorder.answered_ns.append(answered)
+
+    async def _read(self) -> None:
+        assert self.ws is not None
+        ws = self.ws
+        try:
+            async for text in ws:
+                arrived = time.monotonic_ns()
+                frame = json.loads(text)
+                kind = frame[0]
+                if kind == CALL:
+                    action = frame[2]
+                    self.calls_received.append((action, arrived))
+                    answer = ANSWERS.get(action)
+                    if answer is None:
+                        reply = [CALLERROR, frame[1], "NotImplemented", "", {}]
+                    else:
+                        reply = [CALLRESULT, frame[1], answer]
+                    await ws.send(_dumps(reply))
+                    continue
+                future = self._pending.get(frame[1])
+                if future is not None and not future.done():
+                    future.set_result(frame)
+        except ConnectionClosed:
+            pass
+
+
+class Subscriber:
+    """A Home Assistant websocket API client subscribed to state changes."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        """Record into ``recorder``; :meth:`start` connects."""
+        self.recorder = recorder
+        self.power_entities: dict[str, int] = {}
+        self.session: aiohttp.ClientSession | None = None
+        self.ws: aiohttp.ClientWebSocketResponse | None = None
+        self.mode = "entities"
+        self.initial_entities = 0
+        self._reader: asyncio.Task[None] | None = None
+        self._subscribed = asyncio.Event()
+
+    async def start(self, url: str, token: str, mode: str, power_entities: dict[str, int]) -> None:
+        """Authenticate, subscribe, and wait for the subscription to be confirmed."""
+        self.mode = mode
+        self.power_entities = power_entities
+        self.session = aiohttp.ClientSession()
+        self.ws = await self.session.ws_connect(url, max_msg_size=0)
+        hello = await self.ws.receive_json()
+        if hello.get("type") != "auth_required":
+            raise RuntimeError(f"unexpected greeting {hello}")
+        await self.ws.send_json({"type": "auth", "access_token": token})
+        auth = await self.ws.receive_json()
+        if auth.get("type") != "auth_ok":
+            raise RuntimeError(f"authentication failed: {auth}")
+        # As the frontend: let the server coalesce messages into JSON arrays.
+        await self.ws.send_json(
+            {"id": 1, "type": "supported_features", "features": {"coalesce_messages": 1}}
+        )
+        if mode == "entities":
+            await self.ws.send_json({"id": 2, "type": "subscribe_entities"})
+        else:
+            await self.ws.send_json(
+                {"id": 2, "type": "subscribe_events", "event_type": "state_changed"}
+            )
+        self._reader = asyncio.get_running_loop().create_task(self._read())
+        async with asyncio.timeout(60):
+            await self._subscribed.wait()
+
+    async def stop(self) -> None:
+        """Close the connection."""
+        if self.ws is not None:
+            await self.ws.close()
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        if self.session is not None:
+            await self.session.close()
+
+    async def _read(self) -> None:
+        assert self.ws is not None
+        async for message in self.ws:
+            arrived = time.monotonic_ns()
+            if message.type is not aiohttp.WSMsgType.TEXT:
+                break
+            data = json.loads(message.data)
+            for item in data if isinstance(data, list) else (data,):
+                kind = item.get("type")
+                if kind == "event":
+                    self._event(item["event"], arrived)
+                elif kind == "result" and item.get("id") == 2:
+                    if not item.get("success"):
+                        raise RuntimeError(f"subscription failed: {item}")
+                    if self.mode == "events":
+                        self._subscribed.set()
+
+    def _event(self, event: dict[str, Any], arrived: int) -> None:
+        if self.mode == "entities":
+            if "a" in event:
+                self.initial_entities += len(event["a"])
+                self._subscribed.set()
+            for entity_id, diff in (event.get("c") or {}).items():
+                plus = diff.get("+") or {}
+                self._change(entity_id, plus.get("s"), arrived)
+        else:
+            data = event["data"]
+            new_state = data.get("new_state") or {}
+            self._change(data["entity_id"], new_state.get("state"), arrived)
+
+    def _change(self, entity_id: str, state: str | None, arrived: int) -> None:
+        recorder = self.recorder
+        recorder.state_change_ns.append(arrived)
+        index = self.power_entities.get(entity_id)
+        if index is None or state is None or not recorder.match_states:
+            return
+        try:
+            sequence = round(float(state)) - BASE_POWER_W
+        except ValueError:
+            return
+        sent = recorder.awaiting_state.pop((index, sequence), None)
+        if sent is not None:
+            recorder.matched_sent_ns.append(sent)
+            recorder.matched_latency_ns.append(arrived - sent)
+
+
+class Generator:
+    """The chargers, the subscriber and the command loop."""
+
+    def __init__(self) -> None:
+        """Nothing connected yet."""
+        self.recorder = Recorder()
+        self.subscriber = Subscriber(self.recorder)
+        self.chargers: list[Charger] = []
+        self.url = ""
+        self._load: asyncio.Task[None] | None = None
+        self._cpu_marks: dict[int, float] = {}
+
+    # ------------------------------------------------------------------ commands
+    async def cmd_subscribe(
+        self, url: str, token: str, mode: str, power_entities: dict[str, int]
+    ) -> dict[str, Any]:
+        """Connect the websocket API subscriber."""
+        await self.subscriber.start(url, token, mode, power_entities)
+        return {"initial_entities": self.subscriber.initial_entities}
+
+    async def cmd_connect(self, url: str, n: int) -> dict[str, Any]:
+        """Connect and boot chargers cp0..cp{n-1} (a bounded number at a time)."""
+        began = time.monotonic()
+        self.url = url
+        self.chargers = [Charger(i, self.recorder) for i in range(n)]
+        gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+
+        async def one(charger: Charger) -> None:
+            async with gate:
+                await charger.open(url)
+
+        results = await asyncio.gather(*(one(c) for c in self.chargers), return_exceptions=True)
+        failures = [repr(r) for r in results if isinstance(r, BaseException)]
+        # Let the central system's GetConfiguration after boot be answered.
+        await asyncio.sleep(0.5)
+        return {"connected": n - len(failures), "failures": failures[:5], "seconds": _since(began)}
+
+    async def cmd_load(
+        self,
+        *,
+        mode: str,
+        start_ns: int,
+        end_ns: int,
+        interval: float = 1.0,
+        seed: int = 0,
+        match: bool = True,
+        count: int = 0,
+    ) -> dict[str, Any]:
+        """Start sending MeterValues from every charger (returns at once).
+
+        ``rate``: each charger once per ``interval``, at a random phase; ``max``: each
+        charger again as soon as its previous MeterValues is answered; ``count``: as
+        ``max``, ``count`` MeterValues per charger. Nothing is sent after ``end_ns``.
+        """
+        self.recorder = recorder = Recorder(match_states=match)
+        self.subscriber.recorder = recorder
+        for charger in self.chargers:
+            charger.recorder = recorder
+        rng = random.Random(seed)
+        offsets = [rng.uniform(0, interval) for _ in self.chargers]
+        self._load = asyncio.get_running_loop().create_task(
+            self._run_load(
+                mode=mode,
+                start_ns=start_ns,
+                end_ns=end_ns,
+                interval=interval,
+                offsets=offsets,
+                count=count,
+            )
+        )
+        return {}
+
+    async def cmd_cpu_marks(self, marks_ns: list[int]) -> dict[str, Any]:
+        """Sample this process's CPU time at each of ``marks_ns`` (returns at once)."""
+        self._cpu_marks = {}
+
+        async def sample() -> None:
+            for mark in marks_ns:
+                await asyncio.sleep(max(0.0, (mark - time.monotonic_ns()) / 1e9))
+                self._cpu_marks[mark] = time.process_time()
+
+        asyncio.get_running_loop().create_task(sample())
+        return {}
+
+    async def cmd_report(self, window_ns: list[int], drain: float) -> dict[str, Any]:
+        """Wait for the load to end (and ``drain`` s for late states); figures for the window."""
+        if self._load is not None:
+            await self._load
+            self._load = None
+        await asyncio.sleep(drain)
+        return self._figures(window_ns[0], window_ns[1])
+
+    async def cmd_calls(self, index: int) -> dict[str, Any]:
+        """The CALLs charger ``index`` received since the last ask (action, arrival ns)."""
+        charger = self.chargers[index]
+        calls, charger.calls_received = charger.calls_received, []
+        return {"calls": calls}
+
+    async def cmd_disconnect(self) -> dict[str, Any]:
+        """Stop every transaction and close every charger."""
+        began = time.monotonic()
+        gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+
+        async def one(charger: Charger) -> None:
+            async with gate:
+                await charger.finish()
+
+        results = await asyncio.gather(*(one(c) for c in self.chargers), return_exceptions=True)
+        failures = [repr(r) for r in results if isinstance(r, BaseException)]
+        self.chargers = []
+        return {"failures": failures[:5], "seconds": _since(began)}
+
+    # ------------------------------------------------------------------ load
+    async def _run_load(
+        self,
+        *,
+        mode: str,
+        start_ns: int,
+        end_ns: int,
+        interval: float,
+        offsets: list[float],
+        count: int,
+    ) -> None:
+        async def periodic(charger: Charger, offset: float) -> None:
+            due = start_ns / 1e9 + offset
+            end = end_ns / 1e9
+            while due < end:
+                await asyncio.sleep(max(0.0, due - time.monotonic()))
+                await self._one(charger)
+                due += interval
+
+        async def flat_out(charger: Charger) -> None:
+            await asyncio.sleep(max(0.0, (start_ns - time.monotonic_ns()) / 1e9))
+            left = count if mode == "count" else -1
+            while left != 0 and time.monotonic_ns() < end_ns:
+                await self._one(charger)
+                left -= 1
+
+        if mode == "rate":
+            jobs = [periodic(c, o) for c, o in zip(self.chargers, offsets, strict=True)]
+        else:
+            jobs = [flat_out(c) for c in self.chargers]
+        await asyncio.gather(*jobs)
+
+    async def _one(self, charger: Charger) -> None:
+        try:
+            await charger.meter_values()
+        except (RuntimeError, TimeoutError, ConnectionClosed) as err:
+            self.recorder.error(type(err).__name__)
+            await asyncio.sleep(0.1)
+
+    def _figures(self, start_ns: int, end_ns: int) -> dict[str, Any]:
+        recorder = self.recorder
+        seconds = (end_ns - start_ns) / 1e9
+        answered = sum(1 for t in recorder.answered_ns if start_ns <= t < end_ns)
+        sent = sum(1 for t in recorder.sent_ns if start_ns <= t < end_ns)
+        roundtrip = [
+            (a - s) / 1e6
+            for s, a in zip(recorder.sent_ns, recorder.answered_ns, strict=True)
+            if start_ns <= s < end_ns
+        ]
+        latency = [
+            lat / 1e6
+            for s, lat in zip(recorder.matched_sent_ns, recorder.matched_latency_ns, strict=True)
+            if start_ns <= s < end_ns
+        ]
+        changes = sum(1 for t in recorder.state_change_ns if start_ns <= t < end_ns)
+        marks = [self._cpu_marks.get(start_ns), self._cpu_marks.get(end_ns)]
+        cpu = marks[1] - marks[0] if marks[0] is not None and marks[1] is not None else None
+        return {
+            "window_s": seconds,
+            "meter_values_sent": sent,
+            "meter_values_answered": answered,
+            "meter_values_per_s": answered / seconds if seconds else 0.0,
+            "state_changes": changes,
+            "latency_ms": percentiles(latency),
+            "matched": len(latency),
+            "roundtrip_ms": percentiles(roundtrip),
+            "generator_cpu_s": cpu,
+            "errors": recorder.errors,
+        }
+
+
+def _since(began: float) -> float:
+    return round(time.monotonic() - began, 3)
+
+
+async def _serve(deadline: float) -> None:
+    generator = Generator()
+    commands: dict[str, Callable[..., Any]] = {
+        "subscribe": generator.cmd_subscribe,
+        "connect": generator.cmd_connect,
+        "load": generator.cmd_load,
+        "cpu_marks": generator.cmd_cpu_marks,
+        "report": generator.cmd_report,
+        "calls": generator.cmd_calls,
+        "disconnect": generator.cmd_disconnect,
+    }
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=2**24)
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    try:
+        async with asyncio.timeout(deadline):
+            while line := await reader.readline():
+                request = json.loads(line)
+                name = request.pop("cmd")
+                if name == "quit":
+                    break
+                try:
+                    answer = {"ok": True, **await commands[name](**request)}
+                except Exception as err:
+                    _LOGGER.exception("command %s failed", name)
+                    answer = {"ok": False, "error": repr(err)}
+                sys.stdout.write(json.dumps(answer) + "\n")
+                sys.stdout.flush()
+    except TimeoutError:
+        _LOGGER.warning("deadline of %s s reached; stopping", deadline)
+    finally:
+        if generator._load is not None:
+            generator._load.cancel()
+        for charger in generator.chargers:
+            with contextlib.suppress(Exception):
+                await charger.close()
+        with contextlib.suppress(Exception):
+            await generator.subscriber.stop()
+
+
+def main() -> None:
+    """Serve commands from stdin until told to quit (or the deadline)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--deadline", type=float, default=900.0, help="stop after this many s")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="loadgen: %(message)s")
+    asyncio.run(_serve(args.deadline))
+
+
+if __name__ == "__main__":
+    main()
