@@ -55,7 +55,7 @@ class Backend:
     ) -> Charger | None:
         return None
 
-    def authorize(self, charger: Charger, id_tag: str) -> AuthorizationStatus:
+    def authorize(self, charger: Charger, id_tag: str, action: str) -> AuthorizationStatus:
         return AuthorizationStatus.ACCEPTED
 
     def next_transaction_id(self) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +37,8 @@ DEFAULT_REBOOT_DEADLINE = 300.0  # seconds for a charger to come back after Rese
 LIMIT_INTERVAL = 5.0  # at most one SetChargingProfile per this many seconds
 LEARN_WINDOW = 60.0  # seconds the "learn card" mode stays open
 LIMIT_FAILURES_FOR_REPAIR = 3
+# An Authorize and the StartTransaction that follows it are one presentation of a card.
+SAME_PRESENTATION = timedelta(minutes=2)
 
 # Offline protection: key -> wanted value (see "Offline protection" in the README).
 OFFLINE_PROTECTION = {
@@ -310,16 +312,24 @@ class ChargerController:
             self._learn_until is not None and asyncio.get_running_loop().time() < self._learn_until
         )
 
-    def authorize(self, id_tag: str) -> AuthorizationStatus:
-        """The one place that decides whether a card may charge here."""
+    def authorize(self, id_tag: str, action: str = "Authorize") -> AuthorizationStatus:
+        """The one place that decides whether a card may charge here.
+
+        One presentation of a card is one decision (one Card presented event):
+        the StartTransaction that follows its Authorize, the StopTransaction that
+        ends the session and Home Assistant's own remote starts are answered
+        the same way but not announced again.
+        """
         now = datetime.now(UTC)
+        tag = normalise(id_tag)
         card = find_card(self.cards(), id_tag)
         learned = False
-        if normalise(id_tag) == normalise(self.hub.remote_id_tag(self.registered)):
+        remote = tag == normalise(self.hub.remote_id_tag(self.registered))
+        if remote:
             status = AuthorizationStatus.ACCEPTED
         elif card is not None:
             status = AuthorizationStatus.ACCEPTED if card.enabled else AuthorizationStatus.BLOCKED
-        elif self.learning:
+        elif self.learning and action != "StopTransaction":
             card = self.hub.add_card(self.registered, id_tag, None)
             self._learn_until = None
             learned = True
@@ -328,17 +338,23 @@ class ChargerController:
             status = AuthorizationStatus.ACCEPTED
         else:
             status = AuthorizationStatus.INVALID
-        self.charger.apply_card_decision(
-            CardDecision(
-                id_tag=normalise(id_tag),
-                card_name=card.name if card else None,
-                accepted=status is AuthorizationStatus.ACCEPTED,
-                status=status.value,
-                at=now,
-                learned=learned,
+        if not remote and action != "StopTransaction" and not self._just_decided(tag, now):
+            self.charger.apply_card_decision(
+                CardDecision(
+                    id_tag=tag,
+                    card_name=card.name if card else None,
+                    accepted=status is AuthorizationStatus.ACCEPTED,
+                    status=status.value,
+                    at=now,
+                    learned=learned,
+                )
             )
-        )
         return status
+
+    def _just_decided(self, tag: str, now: datetime) -> bool:
+        """The same card was presented moments ago (Authorize, then StartTransaction)."""
+        last = self.charger.decisions[-1] if self.charger.decisions else None
+        return last is not None and last.id_tag == tag and now - last.at < SAME_PRESENTATION
 
     async def async_set_locked(self, locked: bool) -> None:
         """Lock (authorization required) or unlock (free vend), and apply it now if online."""

@@ -445,9 +445,9 @@ class OcppHub:
             if flow["context"].get("unique_id") == unique_id:
                 self.hass.config_entries.flow.async_abort(flow["flow_id"])
 
-    def authorize(self, charger: Charger, id_tag: str) -> AuthorizationStatus:
+    def authorize(self, charger: Charger, id_tag: str, action: str) -> AuthorizationStatus:
         """The charger's controller decides (lock, cards, learn mode)."""
-        return self.chargers[charger.identity].controller.authorize(id_tag)
+        return self.chargers[charger.identity].controller.authorize(id_tag, action)
 
     def auth_failures(self, identity: str, address: str, count: int) -> None:
         """Someone keeps presenting wrong passwords: tell the owner who and from where."""

@@ -50,8 +50,12 @@ class Backend(Protocol):
     ) -> Charger | None:
         """An unregistered charger booted: its model if accepted now, None to hold it Pending."""
 
-    def authorize(self, charger: Charger, id_tag: str) -> AuthorizationStatus:
-        """Decide whether ``id_tag`` may charge on ``charger``."""
+    def authorize(self, charger: Charger, id_tag: str, action: str) -> AuthorizationStatus:
+        """Decide whether ``id_tag`` may charge on ``charger``.
+
+        ``action`` is the request that carries the idTag: Authorize,
+        StartTransaction or StopTransaction.
+        """
 
     def next_transaction_id(self) -> int:
         """A transaction id never handed out before by this central system."""

@@ -246,7 +246,7 @@ class V16Handler:
     def _authorize(self, payload: dict[str, Any]) -> dict[str, Any]:
         assert self.charger is not None
         id_tag = payload["idTag"]
-        status = self.backend.authorize(self.charger, id_tag)
+        status = self.backend.authorize(self.charger, id_tag, "Authorize")
         self.charger.apply_authorize(id_tag, status is AuthorizationStatus.ACCEPTED, _now())
         return {"idTagInfo": {"status": status.value}}
 
@@ -254,7 +254,7 @@ class V16Handler:
         assert self.charger is not None
         received = _now()
         id_tag = payload["idTag"]
-        status = self.backend.authorize(self.charger, id_tag)
+        status = self.backend.authorize(self.charger, id_tag, "StartTransaction")
         transaction = Transaction(
             transaction_id=self.backend.next_transaction_id(),
             connector_id=payload["connectorId"],
@@ -283,7 +283,7 @@ class V16Handler:
         id_tag = payload.get("idTag")
         if id_tag is None:
             return {}
-        status = self.backend.authorize(self.charger, id_tag)
+        status = self.backend.authorize(self.charger, id_tag, "StopTransaction")
         return {"idTagInfo": {"status": status.value}}
 
     def _meter_values(self, payload: dict[str, Any]) -> dict[str, Any]:
