@@ -328,12 +328,17 @@ class Charger:
 
     @property
     def energy_wh(self) -> float | None:
-        """Lifetime energy: the charger's own meter (connector 0) or the sum of connectors."""
-        whole = self.connectors.get(0)
-        if whole is not None and whole.energy.last_register_wh is not None:
-            return whole.energy.total_wh
+        """Lifetime energy: the charger's own meter (connector 0) or the sum of connectors.
+
+        The larger of the two: each only grows, so the figure never steps back when
+        a charger starts (or stops) reporting its connector-0 meter.
+        """
         counters = [c.energy for c in self.outlets if c.energy.last_register_wh is not None]
-        return sum(c.total_wh for c in counters) if counters else None
+        outlets = sum(c.total_wh for c in counters) if counters else None
+        whole = self.connectors.get(0)
+        if whole is None or whole.energy.last_register_wh is None:
+            return outlets
+        return max(whole.energy.total_wh, outlets or 0.0)
 
     def led(self, connector: Connector | None = None) -> LedColour | None:
         """The LED colour for the charger (or one connector) per the vendor profile."""
