@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+import dataclasses
 from typing import Any
 
 from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON
@@ -508,3 +509,22 @@ async def test_availability_scheduled_while_charging(
     await switch(hass, "switch.garage_charging", False)
     await wait_for_state(hass, "switch.garage_available", STATE_OFF)
     assert hass.states.get("switch.garage_available").attributes["scheduled"] is None  # type: ignore[union-attr]
+
+
+async def test_limit_as_tx_profile_where_the_charger_needs_it(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: SimulatedCharger
+) -> None:
+    """A profile that wants TxProfile gets one for the running transaction."""
+    charger = registered(central_system).charger
+    charger.profile = dataclasses.replace(charger.profile, limit_as_tx_profile=True)
+    await wallbox.status(1, "Preparing")
+    await switch(hass, "switch.garage_charging", True)
+    await wait_for_state(hass, "switch.garage_charging", STATE_ON)
+    await set_limit(hass, 10)
+    await wait_for_state(hass, "sensor.garage_current_limit_status", "applied")
+    (payload,) = profiles_sent(wallbox)
+    transaction = charger.connector(1).transaction
+    assert transaction is not None
+    assert payload["connectorId"] == 1
+    assert payload["csChargingProfiles"]["chargingProfilePurpose"] == "TxProfile"
+    assert payload["csChargingProfiles"]["transactionId"] == transaction.transaction_id

@@ -230,9 +230,14 @@ class ChargerController:
             await asyncio.sleep(self.limit_interval)
 
     async def apply_limit(self, amps: float) -> None:
-        """Send the limit as a TxDefaultProfile and verify it with GetCompositeSchedule."""
+        """Send the limit and verify it with GetCompositeSchedule.
+
+        A TxDefaultProfile on the whole charger; for chargers whose profile says
+        so, a TxProfile for the running transaction instead (while one runs).
+        """
         profile = self.charger.profile
-        charging_profile = {
+        connector_id = 0
+        charging_profile: dict[str, Any] = {
             "chargingProfileId": profile.limit_profile_id,
             "stackLevel": profile.limit_stack_level,
             "chargingProfilePurpose": "TxDefaultProfile",
@@ -242,8 +247,13 @@ class ChargerController:
                 "chargingSchedulePeriod": [{"startPeriod": 0, "limit": amps}],
             },
         }
+        running = next((c for c in self.charger.outlets if c.transaction), None)
+        if profile.limit_as_tx_profile and running is not None and running.transaction:
+            connector_id = running.connector_id
+            charging_profile["chargingProfilePurpose"] = "TxProfile"
+            charging_profile["transactionId"] = running.transaction.transaction_id
         try:
-            await self.run(lambda h: h.set_charging_profile(0, charging_profile))
+            await self.run(lambda h: h.set_charging_profile(connector_id, charging_profile))
         except HomeAssistantError:
             self.charger.apply_limit(status=LimitStatus.REJECTED)
             self._limit_repair()

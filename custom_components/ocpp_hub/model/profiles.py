@@ -26,9 +26,11 @@ class QuirkProfile:
     data_transfer_vendor_ids: frozenset[str] = frozenset()
     # Byte order of RFID UIDs in idTags (Wallbox: little-endian hex).
     little_endian_uids: bool = False
-    # Smart charging: stack level and profile id for our TxDefaultProfile.
+    # Smart charging: stack level and profile id of our limit, and whether the charger
+    # needs it as a TxProfile of the running transaction (instead of TxDefaultProfile).
     limit_stack_level: int = 0
     limit_profile_id: int = 1
+    limit_as_tx_profile: bool = False
     min_current_a: int = 6
 
     def lock_from_configuration(self, configuration: dict[str, str]) -> bool | None:
