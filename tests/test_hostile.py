@@ -8,10 +8,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 import contextlib
+import gc
 import json
 import logging
 from pathlib import Path
 import ssl
+import tracemalloc
+from typing import Any
 
 import pytest
 from websockets.asyncio.client import connect
@@ -252,3 +255,47 @@ def test_legacy_tls_option(tmp_path: Path) -> None:
     cert, key = make_certificate(tmp_path)
     assert server_context(str(cert), str(key)).minimum_version is ssl.TLSVersion.TLSv1_2
     assert server_context(str(cert), str(key), legacy=True).minimum_version is ssl.TLSVersion.TLSv1
+
+
+async def test_hostile_frames_leave_no_growth(server: CentralSystem) -> None:
+    """Thousands of bad frames: every one answered, no task and no memory left behind."""
+    bad = [
+        "not json",
+        "[]",
+        '[2, 17, "Heartbeat", {}]',
+        '[9, "x", "Heartbeat", {}]',
+        '[2, "x", "FlyToTheMoon", {}]',
+        '[2, "x", "StatusNotification", {"connectorId": "one"}]',
+        "[" * 60_000,  # nested deeper than Python parses, under the size limit
+        '[3, "never-sent", {}]',
+    ]
+    async with connect(url(server), subprotocols=["ocpp1.6"], max_size=None) as ws:
+
+        async def reply() -> list[Any]:
+            while True:  # the central system's own calls (GetConfiguration) get answered
+                frame = json.loads(await ws.recv())
+                if frame[0] != 2:
+                    return list(frame)
+                await ws.send(json.dumps([3, frame[1], {"configurationKey": []}]))
+
+        async def round_of_abuse() -> None:
+            for n in range(50):
+                for frame in bad:
+                    await ws.send(frame.replace('"x"', f'"m{n}"'))
+                    if not frame.startswith("[3"):
+                        assert (await reply())[0] == 4
+            await ws.send(json.dumps([2, "hb", "Heartbeat", {}]))
+            assert (await reply())[0] == 3
+
+        await round_of_abuse()  # warm-up: caches, first-use allocations
+        gc.collect()
+        tasks_before = len(asyncio.all_tasks())
+        tracemalloc.start()
+        before = tracemalloc.take_snapshot()
+        await round_of_abuse()
+        gc.collect()
+        after = tracemalloc.take_snapshot()
+        tracemalloc.stop()
+        growth = sum(s.size_diff for s in after.compare_to(before, "filename"))
+        assert len(asyncio.all_tasks()) <= tasks_before
+        assert growth < 256 * 1024, f"{growth} bytes kept after 350 hostile frames"
