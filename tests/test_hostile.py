@@ -296,6 +296,12 @@ async def test_hostile_frames_leave_no_growth(server: CentralSystem) -> None:
         gc.collect()
         after = tracemalloc.take_snapshot()
         tracemalloc.stop()
-        growth = sum(s.size_diff for s in after.compare_to(before, "filename"))
+        # What the central system's own code still holds (websockets' buffers in
+        # flight and the test's client share this process and are not counted).
+        ours = [tracemalloc.Filter(True, "*/custom_components/ocpp_hub/*")]
+        growth = sum(
+            d.size_diff
+            for d in after.filter_traces(ours).compare_to(before.filter_traces(ours), "lineno")
+        )
         assert len(asyncio.all_tasks()) <= tasks_before
-        assert growth < 256 * 1024, f"{growth} bytes kept after 350 hostile frames"
+        assert growth < 64 * 1024, f"{growth} bytes kept after 350 hostile frames"

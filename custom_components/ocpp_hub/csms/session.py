@@ -191,7 +191,8 @@ class Session:
         try:
             frame = decode_frame(message)
         except FrameError as err:
-            _LOGGER.warning("Charger %s sent a malformed frame: %s", self.identity, err)
+            # The description only: the exception would keep the whole frame alive.
+            _LOGGER.warning("Charger %s sent a malformed frame: %s", self.identity, err.description)
             await self._send([CALLERROR, err.message_id, err.code.value, err.description, {}])
             return
         kind, message_id = frame[0], frame[1]
@@ -221,7 +222,7 @@ class Session:
             result = self.handler.handle_call(action, payload)
             reply: list[Any] = [CALLRESULT, message_id, result]
         except OcppError as err:
-            _LOGGER.info("Charger %s: %s answered with %s", self.identity, action[:40], err)
+            _LOGGER.info("Charger %s: %s answered with %s", self.identity, action[:40], str(err))
             reply = [CALLERROR, message_id, err.code.value, err.description, {}]
         except Exception:
             _LOGGER.exception("Charger %s: error handling %s", self.identity, action)
