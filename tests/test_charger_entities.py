@@ -284,3 +284,28 @@ async def test_other_charger_messages(
         )
         assert stop["idTagInfo"]["status"] == "Accepted"
         assert state_of(hass, "sensor.garage_session_energy") == "0.5"
+
+
+async def test_absurd_values_are_ignored(
+    hass: HomeAssistant,
+    central_system: CentralSystemUnderTest,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A connector 2**31-1 creates no entities; 1E+306 kWh does not become infinite energy."""
+    async with SimulatedCharger(central_system.url, "wb1") as charger:
+        await charger.boot()
+        await charger.status(2147483647, "Available")
+        reply = await charger.send_raw(
+            '[2, "big", "MeterValues", {"connectorId": 1, "meterValue": [{"timestamp": "'
+            + datetime.now(UTC).isoformat()
+            + '", "sampledValue": [{"value": "1E+306", "unit": "kWh"}]}]}]'
+        )
+        assert reply is not None
+        assert reply[0] == 3
+        await charger.meter_values(1, energy_wh=5000)
+        await hass.async_block_till_done()
+    model = central_system.entry.runtime_data.chargers["wb1"].charger
+    assert model.connector_count == 1
+    assert hass.states.get("sensor.garage_connector_2_status") is None
+    assert state_of(hass, "sensor.garage_energy") == "5.0"
+    assert "reported connector 2147483647; ignored" in caplog.text

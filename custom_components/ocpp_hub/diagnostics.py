@@ -18,7 +18,6 @@ TO_REDACT = {
     "serial",
     "meter_serial",
     "id_tag",
-    "id_tags_seen",
     "remote_address",
 }
 # OCPP fields that carry card numbers or serial numbers inside logged frames.
@@ -36,7 +35,6 @@ def _charger_diagnostics(hub: OcppHub, registered: RegisteredCharger) -> dict[st
     charger = registered.charger
     handler = hub.server.handler(registered.identity)
     state = charger.as_dict()
-    state["id_tags_seen"] = len(charger.id_tags_seen)
     return {
         "name": registered.name,
         "identity": registered.identity,

@@ -80,6 +80,7 @@ def _now() -> datetime:
 
 
 _MAX_REGISTER_WH = 1e15  # a petawatt-hour: anything above is not a meter reading
+MAX_CONNECTOR_ID = 64  # no charger has more; each connector gets its own entities
 
 
 def _register(value: int, field: str) -> float:
@@ -113,6 +114,7 @@ class V16Handler:
         self.info: ChargerInfo | None = None
         self._booted = asyncio.Event()
         self._boot_requested = False
+        self._bad_connector_logged = False
         self._on_closed = on_closed
         self._routes: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "Authorize": self._authorize,
@@ -231,8 +233,24 @@ class V16Handler:
             self.charger.apply_heartbeat(now)
         return {"currentTime": now.isoformat()}
 
+    def _connector_ok(self, connector_id: int) -> bool:
+        """A connector id a real charger may have (a huge one would create endless entities)."""
+        if 0 <= connector_id <= MAX_CONNECTOR_ID:
+            return True
+        if not self._bad_connector_logged:
+            self._bad_connector_logged = True
+            _LOGGER.warning(
+                "Charger %s reported connector %s; ignored (0 to %d expected)",
+                self.session.identity,
+                connector_id,
+                MAX_CONNECTOR_ID,
+            )
+        return False
+
     def _status_notification(self, payload: dict[str, Any]) -> dict[str, Any]:
         assert self.charger is not None
+        if not self._connector_ok(payload["connectorId"]):
+            return {}
         error_code = payload["errorCode"]
         self.charger.apply_status(
             payload["connectorId"],
@@ -254,6 +272,11 @@ class V16Handler:
         assert self.charger is not None
         received = _now()
         id_tag = payload["idTag"]
+        if not self._connector_ok(payload["connectorId"]) or payload["connectorId"] == 0:
+            raise OcppError(
+                OcppErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
+                f"connectorId must be between 1 and {MAX_CONNECTOR_ID}",
+            )
         status = self.backend.authorize(self.charger, id_tag, "StartTransaction")
         transaction = Transaction(
             transaction_id=self.backend.next_transaction_id(),
@@ -288,6 +311,8 @@ class V16Handler:
 
     def _meter_values(self, payload: dict[str, Any]) -> dict[str, Any]:
         assert self.charger is not None
+        if not self._connector_ok(payload["connectorId"]):
+            return {}
         self.charger.apply_meter_values(
             payload["connectorId"],
             payload.get("transactionId"),

@@ -231,7 +231,6 @@ class Charger:
         self._connector_count = 1  # the highest connector id seen (kept: read very often)
         self.configuration: dict[str, str] = {}
         self.measurands: set[str] = set()
-        self.id_tags_seen: dict[str, datetime] = {}
         # Seconds the charger's clock was off when it last sent an implausible time.
         self.clock_skew_s: int | None = None
         # What the owner wants, and what became of our commands.
@@ -498,7 +497,6 @@ class Charger:
 
     def apply_authorize(self, id_tag: str, accepted: bool, now: datetime) -> None:
         """An Authorize request and our answer to it."""
-        self.id_tags_seen[id_tag] = now
         if accepted:
             for connector in self.outlets:
                 if connector.status is ConnectorStatus.PREPARING or self.connector_count == 1:
@@ -513,7 +511,6 @@ class Charger:
         connector.transaction = transaction
         connector.authorized = True
         transaction.meter_last_wh = transaction.meter_start_wh
-        self.id_tags_seen[transaction.id_tag] = transaction.started_at
         self._fold_register(connector, transaction.meter_start_wh, transaction.started_at)
         self.notify()
 

@@ -17,6 +17,9 @@ _SCALE = {"kWh": 1000.0, "kW": 1000.0, "kvarh": 1000.0, "kvar": 1000.0, "kVA": 1
 
 PHASES = ("L1", "L2", "L3")
 
+# Larger readings (a petawatt-hour, a petawatt) are not measurements: they are dropped.
+MAX_READING = 1e15
+
 # A register that goes back by more than both of these counts as a meter restart.
 _RESET_MIN_DROP_WH = 100.0
 _RESET_MIN_DROP_SHARE = 0.01
@@ -61,9 +64,9 @@ def parse_sampled_values(timestamp: datetime, sampled: list[dict[str, Any]]) -> 
             value = float(item["value"])
         except (KeyError, TypeError, ValueError):
             continue
-        if not math.isfinite(value):
-            continue
         value *= _SCALE.get(item.get("unit", ""), 1.0)
+        if not math.isfinite(value) or abs(value) > MAX_READING:
+            continue  # after scaling: 1E+306 kWh is not finite in Wh
         phase = _phase_key(item.get("phase"))
         match measurand:
             case "Energy.Active.Import.Register":
@@ -132,7 +135,7 @@ class EnergyCounter:
 
     def update(self, register_wh: float, timestamp: datetime) -> bool:
         """Fold in one register reading; return True if the total changed."""
-        if register_wh < 0:
+        if not 0 <= register_wh <= MAX_READING:  # also refuses NaN
             return False
         if self.last_timestamp is not None and timestamp < self.last_timestamp:
             return False
