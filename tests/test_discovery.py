@@ -7,7 +7,7 @@ from typing import Any
 from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 import pytest
 from websockets.exceptions import InvalidStatus
 
@@ -56,6 +56,14 @@ async def test_unknown_charger_is_held_then_added(
     assert len(flows) == 1
     flow = flows[0]
     assert flow["step_id"] == "approve"
+    issue_id = f"charger_waiting_{central_system.entry.entry_id}_carport"
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_placeholders == {
+        "identity": "carport",
+        "model": "Wall Box Chargers CPB1-S-2-4",
+        "address": "127.0.0.1",
+    }
     assert flow["context"]["title_placeholders"] == {
         "identity": "carport",
         "model": "Wall Box Chargers CPB1-S-2-4",
@@ -91,6 +99,7 @@ async def test_unknown_charger_is_held_then_added(
     assert device is not None
     assert device.serial_number == "WB-999"
     assert discovery_flows(hass) == []
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
     await charger.close()
 
 
@@ -159,6 +168,12 @@ async def test_pending_approvals_are_bounded(
     assert len(flows) == MAX_PENDING_APPROVALS
     shown = {f["context"]["title_placeholders"]["identity"] for f in flows}
     assert shown == {f"stranger{i}" for i in range(8 - MAX_PENDING_APPROVALS, 8)}
+    waiting = [
+        issue_id
+        for (domain, issue_id) in ir.async_get(hass).issues
+        if domain == DOMAIN and issue_id.startswith("charger_waiting_")
+    ]
+    assert len(waiting) == MAX_PENDING_APPROVALS  # the dropped ones' repairs went too
     for charger in chargers:
         await charger.close()
 

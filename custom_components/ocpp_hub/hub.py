@@ -192,6 +192,8 @@ class OcppHub:
     async def async_stop(self) -> None:
         """Close every connection and the server, and save."""
         await self.server.stop()
+        for identity in self.pending:
+            set_issue(self.hass, self._waiting_issue_id(identity), None)
         for registered in self.chargers.values():
             if registered.unsubscribe:
                 registered.unsubscribe()
@@ -305,6 +307,7 @@ class OcppHub:
 
     def _adopt_if_waiting(self, registered: RegisteredCharger) -> None:
         pending = self.pending.pop(registered.identity, None)
+        set_issue(self.hass, self._waiting_issue_id(registered.identity), None)
         handler = self.server.handler(registered.identity)
         if pending is None or handler is None or handler.charger is not None:
             return
@@ -417,6 +420,17 @@ class OcppHub:
             self._abort_discovery(dropped)
         if not new:
             return
+        set_issue(
+            self.hass,
+            self._waiting_issue_id(pending.identity),
+            "charger_waiting",
+            {
+                "identity": pending.identity,
+                "model": " ".join(filter(None, (pending.info.vendor, pending.info.model))) or "?",
+                "address": pending.remote_address or "?",
+            },
+            persistent=False,
+        )
         _LOGGER.info(
             "Unknown charger %s (%s %s) from %s is waiting for approval",
             pending.identity,
@@ -439,7 +453,11 @@ class OcppHub:
             },
         )
 
+    def _waiting_issue_id(self, identity: str) -> str:
+        return f"charger_waiting_{self.entry.entry_id}_{identity}"
+
     def _abort_discovery(self, identity: str) -> None:
+        set_issue(self.hass, self._waiting_issue_id(identity), None)
         unique_id = discovery_unique_id(self.entry.entry_id, identity)
         for flow in self.hass.config_entries.flow.async_progress_by_handler(DOMAIN):
             if flow["context"].get("unique_id") == unique_id:
