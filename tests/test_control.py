@@ -528,3 +528,17 @@ async def test_limit_as_tx_profile_where_the_charger_needs_it(
     assert payload["connectorId"] == 1
     assert payload["csChargingProfiles"]["chargingProfilePurpose"] == "TxProfile"
     assert payload["csChargingProfiles"]["transactionId"] == transaction.transaction_id
+
+
+async def test_set_up_goes_on_when_the_configuration_cannot_be_read(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """GetConfiguration refused: offline protection and the lock are applied anyway."""
+    charger = await connected_charger(
+        hass,
+        central_system,
+        behaviour=ChargerBehaviour(responses={"GetConfiguration": "NotImplemented"}),
+    )
+    assert any(a == "SendLocalList" for a, _ in charger.received)
+    assert charger.configuration_value("AllowOfflineTxForUnknownId") == "false"
+    await charger.close()

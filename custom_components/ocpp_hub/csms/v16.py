@@ -172,7 +172,10 @@ class V16Handler:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.settings.boot_grace):
                     await self._booted.wait()
-        await self.read_configuration()
+        try:
+            await self.read_configuration()
+        except CallFailed as err:  # the settings are applied all the same (and read back)
+            _LOGGER.info("Charger %s: configuration not read: %s", self.session.identity, err)
         await self.backend.charger_ready(self)
 
     # ------------------------------------------------------------- timestamps
