@@ -226,7 +226,6 @@ class Charger:
         self.remote_address: str | None = None
         self.last_boot: datetime | None = None
         self.last_heartbeat: datetime | None = None
-        self.last_seen: datetime | None = None
         self.connectors: dict[int, Connector] = {}
         self._connector_count = 1  # the highest connector id seen (kept: read very often)
         self.configuration: dict[str, str] = {}
@@ -386,7 +385,6 @@ class Charger:
         self.profile = select_profile(info.vendor, info.model, info.firmware)
         self.starting = True
         self.last_boot = now
-        self.last_seen = now
         if self.reboot is not None and self.reboot.result is RebootResult.PENDING:
             self.reboot.finish(RebootResult.SUCCEEDED, now)
         self.notify()
@@ -442,7 +440,6 @@ class Charger:
     def apply_heartbeat(self, now: datetime) -> None:
         """A Heartbeat arrived."""
         self.last_heartbeat = now
-        self.last_seen = now
         self.notify()
 
     def apply_configuration(self, values: dict[str, str]) -> None:
