@@ -162,7 +162,7 @@ class SoakCharger:
                     reader.cancel()
                     with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
                         await reader
-            except (OSError, ConnectionClosed, TimeoutError):
+            except OSError, ConnectionClosed, TimeoutError:
                 self.reconnects += 1
             await asyncio.sleep(self.random.uniform(1, 5))
 

@@ -6,6 +6,9 @@ import asyncio
 from collections.abc import Callable
 
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+
+from custom_components.ocpp_hub.const import DOMAIN
 
 
 async def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
@@ -36,3 +39,10 @@ def state_of(hass: HomeAssistant, entity_id: str) -> str:
     state = hass.states.get(entity_id)
     assert state is not None, f"{entity_id} does not exist"
     return state.state
+
+
+def charger_device(hass: HomeAssistant, entry_id: str, identity: str) -> dr.DeviceEntry | None:
+    """The device of charger ``identity`` of the central system ``entry_id``, if any."""
+    return dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, f"{entry_id}_{identity}"), entry_id
+    )

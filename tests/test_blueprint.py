@@ -10,6 +10,7 @@ One test drives OCPP Hub's own number and a simulated Wallbox end to end.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -159,6 +160,16 @@ async def start(
     assert automation.state == "on"
     assert rig.writes == []
     return rig
+
+
+@pytest.fixture(autouse=True)
+async def automations_stopped(hass: HomeAssistant) -> AsyncIterator[None]:
+    """Turn the automations off after each test, so that no time trigger outlives it."""
+    yield
+    if hass.services.has_service("automation", "turn_off"):
+        await hass.services.async_call(
+            "automation", "turn_off", {"entity_id": "all"}, blocking=True
+        )
 
 
 def install_blueprint(hass: HomeAssistant, config_dir: Path) -> None:

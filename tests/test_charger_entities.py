@@ -7,15 +7,14 @@ import logging
 
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN
 from homeassistant.core import Event, HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import entity_registry as er
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
 from chargersim import SimulatedCharger
-from custom_components.ocpp_hub.const import DOMAIN
 
 from .conftest import CARD_ALICE, CentralSystemUnderTest
-from .helpers import state_of, wait_for, wait_for_state
+from .helpers import charger_device, state_of, wait_for, wait_for_state
 
 
 async def test_boot_creates_device_and_entities(
@@ -33,9 +32,7 @@ async def test_boot_creates_device_and_entities(
         assert answer["status"] == "Accepted"
         assert answer["interval"] == 300
         await wait_for_state(hass, "binary_sensor.garage_connection", STATE_ON)
-        device = dr.async_get(hass).async_get_device(
-            identifiers={(DOMAIN, f"{central_system.entry.entry_id}_wb1")}
-        )
+        device = charger_device(hass, central_system.entry.entry_id, "wb1")
         assert device is not None
         assert device.name == "Garage"
         assert device.manufacturer == "Wall Box Chargers"

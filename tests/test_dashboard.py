@@ -15,15 +15,14 @@ from typing import Any
 from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import entity_registry as er
 from homeassistant.util.yaml import load_yaml_dict, parse_yaml
 import pytest
 
 from chargersim import SimulatedCharger
-from custom_components.ocpp_hub.const import DOMAIN
 
 from .conftest import CentralSystemUnderTest, charger_subentry
-from .helpers import wait_for_state
+from .helpers import charger_device, wait_for_state
 
 DASHBOARD = Path(__file__).parent.parent / "dashboards" / "charger.yaml"
 SLUG = "wallbox_pulsar_plus"
@@ -90,7 +89,7 @@ def _entity_ids(node: Any) -> set[str]:
 
 def _charger_entities(hass: HomeAssistant, entry_id: str, identity: str) -> set[str]:
     """The enabled entities of one charger's device."""
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, f"{entry_id}_{identity}")})
+    device = charger_device(hass, entry_id, identity)
     assert device is not None, f"no device for {identity}"
     return {
         entry.entity_id

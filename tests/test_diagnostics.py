@@ -14,9 +14,9 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator, WebSocketGenerator
 
 from chargersim import SimulatedCharger
-from custom_components.ocpp_hub.const import DOMAIN
 
 from .conftest import CentralSystemUnderTest
+from .helpers import charger_device
 
 
 async def test_diagnostics_are_redacted(
@@ -33,9 +33,7 @@ async def test_diagnostics_are_redacted(
         async with SimulatedCharger(central_system.url, "unknown-one") as stranger:
             await stranger.boot()
             result = await get_diagnostics_for_config_entry(hass, hass_client, central_system.entry)
-            device = dr.async_get(hass).async_get_device(
-                identifiers={(DOMAIN, f"{central_system.entry.entry_id}_wb1")}
-            )
+            device = charger_device(hass, central_system.entry.entry_id, "wb1")
             assert device is not None
             device_result = await get_diagnostics_for_device(
                 hass, hass_client, central_system.entry, device
@@ -63,12 +61,10 @@ async def test_delete_charger_device_from_the_ui(
 ) -> None:
     """Deleting a charger's device removes the charger; it then waits for approval again."""
     assert await async_setup_component(hass, "config", {})
-    device = dr.async_get(hass).async_get_device(
-        identifiers={(DOMAIN, f"{central_system.entry.entry_id}_wb1")}
-    )
+    device = charger_device(hass, central_system.entry.entry_id, "wb1")
     assert device is not None
     client = await hass_ws_client(hass)
-    response = await client.remove_device(device.id, central_system.entry.entry_id)
+    response = await client.remove_device(device.id)
     assert response["success"]
     await hass.async_block_till_done()
     assert not any(s.unique_id == "wb1" for s in central_system.entry.subentries.values())

@@ -7,7 +7,7 @@ from typing import Any
 from homeassistant.config_entries import SOURCE_INTEGRATION_DISCOVERY
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import issue_registry as ir
 import pytest
 from websockets.exceptions import InvalidStatus
 
@@ -21,7 +21,7 @@ from custom_components.ocpp_hub.const import (
 )
 
 from .conftest import CentralSystemUnderTest
-from .helpers import state_of, wait_for
+from .helpers import charger_device, state_of, wait_for
 
 
 def discovery_flows(hass: HomeAssistant) -> list[dict[str, Any]]:
@@ -50,7 +50,7 @@ async def test_unknown_charger_is_held_then_added(
     )
     assert reply is not None
     assert reply[:3] == [4, "s1", "SecurityError"]
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
 
     flows = discovery_flows(hass)
     assert len(flows) == 1
@@ -90,12 +90,10 @@ async def test_unknown_charger_is_held_then_added(
         lambda: charger.last_boot is not None and charger.last_boot["status"] == "Accepted"
     )
     await charger.status(1, "Available")
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert state_of(hass, "binary_sensor.carport_connection") == "on"
     assert state_of(hass, "sensor.carport_status") == "available"
-    device = dr.async_get(hass).async_get_device(
-        identifiers={(DOMAIN, f"{central_system.entry.entry_id}_carport")}
-    )
+    device = charger_device(hass, central_system.entry.entry_id, "carport")
     assert device is not None
     assert device.serial_number == "WB-999"
     assert discovery_flows(hass) == []
@@ -110,7 +108,7 @@ async def test_approve_with_password_makes_it_reconnect(
     charger = SimulatedCharger(central_system.url, "carport")
     await charger.connect()
     assert (await charger.boot())["status"] == "Pending"
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     flow = discovery_flows(hass)[0]
     result = await hass.config_entries.flow.async_configure(
         flow["flow_id"], {"name": "Carport", "password": "s3cret-pass"}
@@ -137,9 +135,9 @@ async def test_charger_that_reconnects_without_booting_is_asked_who_it_is(
         assert await charger.wait_for_call("TriggerMessage") == {
             "requestedMessage": "BootNotification"
         }
+        # boots counts the BootNotification as sent; the card follows its answer.
         await wait_for(lambda: charger.boots == 1)
-        await hass.async_block_till_done()
-        assert len(discovery_flows(hass)) == 1
+        await wait_for(lambda: len(discovery_flows(hass)) == 1)
 
 
 @pytest.mark.parametrize("entry_options", [{CONF_AUTO_ACCEPT: True}])
@@ -148,7 +146,7 @@ async def test_auto_accept(hass: HomeAssistant, central_system: CentralSystemUnd
     async with SimulatedCharger(central_system.url, "newcomer") as charger:
         assert (await charger.boot())["status"] == "Accepted"
         await charger.status(1, "Charging")
-        await hass.async_block_till_done()
+        await hass.async_block_till_done(wait_background_tasks=True)
         assert state_of(hass, "sensor.newcomer_status") == "charging"
     assert any(s.unique_id == "newcomer" for s in central_system.entry.subentries.values())
     assert discovery_flows(hass) == []
@@ -163,7 +161,7 @@ async def test_pending_approvals_are_bounded(
     for charger in chargers:
         await charger.connect()
         assert (await charger.boot())["status"] == "Pending"
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     flows = discovery_flows(hass)
     assert len(flows) == MAX_PENDING_APPROVALS
     shown = {f["context"]["title_placeholders"]["identity"] for f in flows}
@@ -190,14 +188,9 @@ async def test_removed_charger_is_disconnected_and_held_again(
     )
     assert hass.config_entries.async_remove_subentry(central_system.entry, subentry_id)
     await charger.wait_closed(timeout=5)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert hass.states.get("sensor.garage_status") is None
-    assert (
-        dr.async_get(hass).async_get_device(
-            identifiers={(DOMAIN, f"{central_system.entry.entry_id}_wb1")}
-        )
-        is None
-    )
+    assert charger_device(hass, central_system.entry.entry_id, "wb1") is None
     async with SimulatedCharger(central_system.url, "wb1") as again:
         assert (await again.boot())["status"] == "Pending"
     await charger.close()

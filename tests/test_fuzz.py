@@ -578,7 +578,7 @@ def due_answer_id(raw: str | bytes) -> str | None:
         return UNKNOWN_ID
     try:
         frame = json.loads(raw)
-    except (ValueError, RecursionError):
+    except ValueError, RecursionError:
         return UNKNOWN_ID
     if not isinstance(frame, list) or not frame:
         return UNKNOWN_ID
@@ -601,7 +601,7 @@ def _as_call(raw: str | bytes) -> tuple[str, Any] | None:
         return None
     try:
         frame = json.loads(raw)
-    except (ValueError, RecursionError):
+    except ValueError, RecursionError:
         return None
     if (
         isinstance(frame, list)

@@ -197,5 +197,5 @@ async def test_entry_from_a_newer_version_is_not_loaded(
     newer.add_to_hass(hass)
     assert not await hass.config_entries.async_setup(newer.entry_id)
     assert newer.state is ConfigEntryState.MIGRATION_ERROR
-    assert "newer version of OCPP Hub" in caplog.text
+    assert "has version 2 which is higher than the current version 1" in caplog.text
     caplog.clear()

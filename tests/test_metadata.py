@@ -40,9 +40,9 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 from PIL import Image
+import probatio
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-import voluptuous as vol
 
 import custom_components.ocpp_hub as integration_package
 from custom_components.ocpp_hub import (
@@ -381,7 +381,7 @@ def service_fields(definition: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def service_problems(
-    registered: Mapping[str, vol.Schema | None],
+    registered: Mapping[str, probatio.Schema | None],
     services: Mapping[str, Any],
     strings: Mapping[str, Any],
 ) -> list[str]:
@@ -410,7 +410,7 @@ def service_problems(
         )
     for name in sorted(set(services) & set(registered)):
         schema = registered[name]
-        if isinstance(schema, vol.Schema) and isinstance(schema.schema, dict):
+        if isinstance(schema, probatio.Schema) and isinstance(schema.schema, dict):
             keys = {str(key) for key in schema.schema}
             problems += compare(
                 f"services.yaml {name} fields (vs the action's schema)",
@@ -418,7 +418,7 @@ def service_problems(
                 service_fields(services[name]),
             )
         else:
-            problems.append(f"action {name}: schema is not a plain vol.Schema({{...}})")
+            problems.append(f"action {name}: schema is not a plain probatio.Schema({{...}})")
     return problems
 
 
@@ -490,7 +490,7 @@ def hassfest_string_problems(name: str, tree: Mapping[str, Any]) -> list[str]:
             continue
         try:
             cv.string_with_no_html(text)
-        except vol.Invalid:
+        except probatio.Invalid:
             tags = re.findall(r"<[a-z].*?>", text, re.IGNORECASE)
             problems.append(f"{where}: contains {tags}, which hassfest refuses as HTML")
         if text != text.strip():

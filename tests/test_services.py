@@ -7,14 +7,13 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import device_registry as dr
 import pytest
 
 from chargersim import ChargerBehaviour, SimulatedCharger
 from custom_components.ocpp_hub.const import CONF_CARDS, DOMAIN
 
 from .conftest import CentralSystemUnderTest
-from .helpers import state_of, wait_for
+from .helpers import charger_device, state_of, wait_for
 
 
 @pytest.fixture
@@ -37,9 +36,7 @@ async def wallbox(
 
 def device_id(hass: HomeAssistant, central_system: CentralSystemUnderTest) -> str:
     """wb1's device id."""
-    device = dr.async_get(hass).async_get_device(
-        identifiers={(DOMAIN, f"{central_system.entry.entry_id}_wb1")}
-    )
+    device = charger_device(hass, central_system.entry.entry_id, "wb1")
     assert device is not None
     return device.id
 

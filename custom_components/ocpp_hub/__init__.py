@@ -46,11 +46,9 @@ async def async_migrate_entry(hass: HomeAssistant, entry: OcppHubConfigEntry) ->
     """Bring an entry from an earlier schema to the current one.
 
     1.1 -> 1.2: the TLS legacy switch is stored explicitly (off).
-    An entry from a newer major version (a downgrade) is left alone and not loaded.
+    Home Assistant itself refuses an entry of a newer major version (a downgrade)
+    before calling this, and leaves it unloaded with an error in the log.
     """
-    if entry.version > 1:
-        _LOGGER.error("%s was written by a newer version of OCPP Hub; update OCPP Hub", entry.title)
-        return False
     if entry.minor_version < 2:
         hass.config_entries.async_update_entry(
             entry, data={CONF_SSL_LEGACY: False, **entry.data}, minor_version=2

@@ -28,7 +28,7 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
-import voluptuous as vol
+import probatio
 
 from .const import (
     CONF_AUTO_ACCEPT,
@@ -67,17 +67,21 @@ CONF_ENABLED_CARDS = "enabled_cards"
 CONF_REMOVE_CARDS = "remove_cards"
 
 
-def _server_schema(defaults: Mapping[str, Any]) -> vol.Schema:
-    return vol.Schema(
+def _server_schema(defaults: Mapping[str, Any]) -> probatio.Schema:
+    return probatio.Schema(
         {
-            vol.Optional(CONF_HOST, default=defaults.get(CONF_HOST, "")): _TEXT,
-            vol.Required(CONF_PORT, default=defaults.get(CONF_PORT, DEFAULT_PORT)): NumberSelector(
+            probatio.Optional(CONF_HOST, default=defaults.get(CONF_HOST, "")): _TEXT,
+            probatio.Required(
+                CONF_PORT, default=defaults.get(CONF_PORT, DEFAULT_PORT)
+            ): NumberSelector(
                 NumberSelectorConfig(min=1, max=65535, step=1, mode=NumberSelectorMode.BOX)
             ),
-            vol.Optional(CONF_PATH_PREFIX, default=defaults.get(CONF_PATH_PREFIX, "")): _TEXT,
-            vol.Optional(CONF_SSL_CERTFILE, default=defaults.get(CONF_SSL_CERTFILE, "")): _TEXT,
-            vol.Optional(CONF_SSL_KEYFILE, default=defaults.get(CONF_SSL_KEYFILE, "")): _TEXT,
-            vol.Optional(
+            probatio.Optional(CONF_PATH_PREFIX, default=defaults.get(CONF_PATH_PREFIX, "")): _TEXT,
+            probatio.Optional(
+                CONF_SSL_CERTFILE, default=defaults.get(CONF_SSL_CERTFILE, "")
+            ): _TEXT,
+            probatio.Optional(CONF_SSL_KEYFILE, default=defaults.get(CONF_SSL_KEYFILE, "")): _TEXT,
+            probatio.Optional(
                 CONF_SSL_LEGACY, default=defaults.get(CONF_SSL_LEGACY, False)
             ): BooleanSelector(),
         }
@@ -232,10 +236,10 @@ class OcppHubConfigFlow(ConfigFlow, domain=DOMAIN):
             )
         return self.async_show_form(
             step_id="approve",
-            data_schema=vol.Schema(
+            data_schema=probatio.Schema(
                 {
-                    vol.Optional(CONF_NAME, default=info["identity"]): _TEXT,
-                    vol.Optional(CONF_PASSWORD): _PASSWORD,
+                    probatio.Optional(CONF_NAME, default=info["identity"]): _TEXT,
+                    probatio.Optional(CONF_PASSWORD): _PASSWORD,
                 }
             ),
             description_placeholders={
@@ -263,9 +267,9 @@ class OcppHubOptionsFlow(OptionsFlow):
                 }
             )
         options = self.config_entry.options
-        schema = vol.Schema(
+        schema = probatio.Schema(
             {
-                vol.Required(
+                probatio.Required(
                     CONF_PING_INTERVAL,
                     default=options.get(CONF_PING_INTERVAL, DEFAULT_PING_INTERVAL),
                 ): NumberSelector(
@@ -273,7 +277,7 @@ class OcppHubOptionsFlow(OptionsFlow):
                         min=0, max=300, step=1, unit_of_measurement="s", mode=NumberSelectorMode.BOX
                     )
                 ),
-                vol.Required(
+                probatio.Required(
                     CONF_HEARTBEAT_INTERVAL,
                     default=options.get(CONF_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL),
                 ): NumberSelector(
@@ -285,7 +289,7 @@ class OcppHubOptionsFlow(OptionsFlow):
                         mode=NumberSelectorMode.BOX,
                     )
                 ),
-                vol.Required(
+                probatio.Required(
                     CONF_AUTO_ACCEPT, default=options.get(CONF_AUTO_ACCEPT, False)
                 ): BooleanSelector(),
             }
@@ -315,11 +319,11 @@ class ChargerSubentryFlow(ConfigSubentryFlow):
                 return self.async_create_entry(
                     title=user_input.get(CONF_NAME) or identity, data=data, unique_id=identity
                 )
-        schema = vol.Schema(
+        schema = probatio.Schema(
             {
-                vol.Required(CONF_IDENTITY): _TEXT,
-                vol.Optional(CONF_NAME): _TEXT,
-                vol.Optional(CONF_PASSWORD): _PASSWORD,
+                probatio.Required(CONF_IDENTITY): _TEXT,
+                probatio.Optional(CONF_NAME): _TEXT,
+                probatio.Optional(CONF_PASSWORD): _PASSWORD,
             }
         )
         return self.async_show_form(
@@ -366,12 +370,12 @@ class ChargerSubentryFlow(ConfigSubentryFlow):
                     title=user_input.get(CONF_NAME) or subentry.title,
                     data=data,
                 )
-        schema = vol.Schema(
+        schema = probatio.Schema(
             {
-                vol.Optional(CONF_NAME, default=subentry.title): _TEXT,
-                vol.Optional(CONF_PASSWORD): _PASSWORD,
-                vol.Optional(CONF_REMOVE_PASSWORD, default=False): BooleanSelector(),
-                vol.Required(
+                probatio.Optional(CONF_NAME, default=subentry.title): _TEXT,
+                probatio.Optional(CONF_PASSWORD): _PASSWORD,
+                probatio.Optional(CONF_REMOVE_PASSWORD, default=False): BooleanSelector(),
+                probatio.Required(
                     CONF_REMOTE_ID_TAG,
                     default=subentry.data.get(CONF_REMOTE_ID_TAG, DEFAULT_REMOTE_ID_TAG),
                 ): _TEXT,
@@ -415,7 +419,9 @@ class ChargerSubentryFlow(ConfigSubentryFlow):
         return self.async_show_form(
             step_id="add_card",
             data_schema=self.add_suggested_values_to_schema(
-                vol.Schema({vol.Required(CONF_UID): _TEXT, vol.Optional(CONF_NAME): _TEXT}),
+                probatio.Schema(
+                    {probatio.Required(CONF_UID): _TEXT, probatio.Optional(CONF_NAME): _TEXT}
+                ),
                 user_input,
             ),
             errors=errors,
@@ -442,12 +448,12 @@ class ChargerSubentryFlow(ConfigSubentryFlow):
                 entry, subentry, data={**subentry.data, CONF_CARDS: kept}
             )
         options = [SelectOptionDict(value=c.uid, label=f"{c.name} ({c.uid})") for c in cards]
-        schema = vol.Schema(
+        schema = probatio.Schema(
             {
-                vol.Optional(
+                probatio.Optional(
                     CONF_ENABLED_CARDS, default=[c.uid for c in cards if c.enabled]
                 ): SelectSelector(SelectSelectorConfig(options=options, multiple=True)),
-                vol.Optional(CONF_REMOVE_CARDS, default=[]): SelectSelector(
+                probatio.Optional(CONF_REMOVE_CARDS, default=[]): SelectSelector(
                     SelectSelectorConfig(options=options, multiple=True)
                 ),
             }

@@ -358,7 +358,9 @@ class OcppHub:
 
     def _update_device(self, registered: RegisteredCharger) -> None:
         registry = dr.async_get(self.hass)
-        device = registry.async_get_device(identifiers={registered.device_identifier})
+        device = registry.async_get_device_by_identifier(
+            registered.device_identifier, self.entry.entry_id
+        )
         if device is None:
             return
         info = registered.charger.info

@@ -17,7 +17,7 @@ from homeassistant.core import (
 )
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
-import voluptuous as vol
+import probatio
 
 from .const import DOMAIN
 from .hub import OcppHub, RegisteredCharger
@@ -41,8 +41,10 @@ ATTR_NAME = "name"
 
 NOMINAL_VOLTAGE = 230.0
 
-_DEVICE = {vol.Required(ATTR_DEVICE_ID): cv.string}
-_CONNECTOR = {vol.Optional(ATTR_CONNECTOR_ID): vol.All(vol.Coerce(int), vol.Range(min=1))}
+_DEVICE = {probatio.Required(ATTR_DEVICE_ID): cv.string}
+_CONNECTOR = {
+    probatio.Optional(ATTR_CONNECTOR_ID): probatio.All(probatio.Coerce(int), probatio.Range(min=1))
+}
 TRIGGERABLE = [
     "BootNotification",
     "DiagnosticsStatusNotification",
@@ -194,8 +196,12 @@ SERVICES: dict[str, tuple[Handler, dict[Any, Any], SupportsResponse]] = {
     "set_current_limit": (
         _set_limit,
         {
-            vol.Exclusive(ATTR_CURRENT, "limit"): vol.All(vol.Coerce(float), vol.Range(min=0)),
-            vol.Exclusive(ATTR_POWER, "limit"): vol.All(vol.Coerce(float), vol.Range(min=0)),
+            probatio.Exclusive(ATTR_CURRENT, "limit"): probatio.All(
+                probatio.Coerce(float), probatio.Range(min=0)
+            ),
+            probatio.Exclusive(ATTR_POWER, "limit"): probatio.All(
+                probatio.Coerce(float), probatio.Range(min=0)
+            ),
         },
         SupportsResponse.NONE,
     ),
@@ -203,52 +209,55 @@ SERVICES: dict[str, tuple[Handler, dict[Any, Any], SupportsResponse]] = {
     "reboot": (
         _reboot,
         {
-            vol.Optional(ATTR_HARD, default=False): cv.boolean,
-            vol.Optional(ATTR_CONFIRM, default=False): cv.boolean,
+            probatio.Optional(ATTR_HARD, default=False): cv.boolean,
+            probatio.Optional(ATTR_CONFIRM, default=False): cv.boolean,
         },
         SupportsResponse.NONE,
     ),
     "unlock_connector": (_unlock, _CONNECTOR, SupportsResponse.NONE),
     "get_configuration": (
         _get_configuration,
-        {vol.Optional(ATTR_KEYS): vol.All(cv.ensure_list, [cv.string])},
+        {probatio.Optional(ATTR_KEYS): probatio.All(cv.ensure_list, [cv.string])},
         SupportsResponse.ONLY,
     ),
     "change_configuration": (
         _change_configuration,
-        {vol.Required(ATTR_KEY): cv.string, vol.Required(ATTR_VALUE): cv.string},
+        {probatio.Required(ATTR_KEY): cv.string, probatio.Required(ATTR_VALUE): cv.string},
         SupportsResponse.OPTIONAL,
     ),
     "trigger_message": (
         _trigger,
-        {vol.Required(ATTR_MESSAGE): vol.In(TRIGGERABLE), **_CONNECTOR},
+        {probatio.Required(ATTR_MESSAGE): probatio.In(TRIGGERABLE), **_CONNECTOR},
         SupportsResponse.NONE,
     ),
     "data_transfer": (
         _data_transfer,
         {
-            vol.Required(ATTR_VENDOR_ID): cv.string,
-            vol.Optional(ATTR_MESSAGE_ID): cv.string,
-            vol.Optional(ATTR_DATA): cv.string,
+            probatio.Required(ATTR_VENDOR_ID): cv.string,
+            probatio.Optional(ATTR_MESSAGE_ID): cv.string,
+            probatio.Optional(ATTR_DATA): cv.string,
         },
         SupportsResponse.OPTIONAL,
     ),
     "update_firmware": (
         _update_firmware,
-        {vol.Required(ATTR_LOCATION): cv.string, vol.Optional(ATTR_RETRIEVE_DATE): cv.datetime},
+        {
+            probatio.Required(ATTR_LOCATION): cv.string,
+            probatio.Optional(ATTR_RETRIEVE_DATE): cv.datetime,
+        },
         SupportsResponse.NONE,
     ),
     "get_diagnostics": (
         _get_diagnostics,
-        {vol.Required(ATTR_LOCATION): cv.string},  # FTP is usual: not only http(s)
+        {probatio.Required(ATTR_LOCATION): cv.string},  # FTP is usual: not only http(s)
         SupportsResponse.OPTIONAL,
     ),
     "add_card": (
         _add_card,
-        {vol.Required(ATTR_UID): cv.string, vol.Optional(ATTR_NAME): cv.string},
+        {probatio.Required(ATTR_UID): cv.string, probatio.Optional(ATTR_NAME): cv.string},
         SupportsResponse.OPTIONAL,
     ),
-    "remove_card": (_remove_card, {vol.Required(ATTR_UID): cv.string}, SupportsResponse.NONE),
+    "remove_card": (_remove_card, {probatio.Required(ATTR_UID): cv.string}, SupportsResponse.NONE),
 }
 
 
@@ -265,6 +274,6 @@ def async_setup_services(hass: HomeAssistant) -> None:
             DOMAIN,
             name,
             _call,
-            schema=vol.Schema({**_DEVICE, **fields}),
+            schema=probatio.Schema({**_DEVICE, **fields}),
             supports_response=supports_response,
         )

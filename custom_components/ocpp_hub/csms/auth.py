@@ -48,7 +48,7 @@ def check_password(password: str, stored: str) -> bool:
             p=int(p),
             dklen=len(expected),
         )
-    except (ValueError, TypeError):
+    except ValueError, TypeError:
         return False
     return hmac.compare_digest(actual, expected)
 

@@ -117,7 +117,7 @@ def basic_credentials(headers: Headers) -> tuple[str, str] | None:
         return None
     try:
         decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except binascii.Error, UnicodeDecodeError:
         return None
     username, separator, password = decoded.partition(":")
     if not separator:

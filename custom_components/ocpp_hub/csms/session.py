@@ -80,7 +80,7 @@ def decode_frame(text: str | bytes) -> list[Any]:
         )
     try:
         frame = json.loads(text)
-    except (ValueError, RecursionError):  # RecursionError: nested ever deeper
+    except ValueError, RecursionError:  # RecursionError: nested ever deeper
         raise FrameError(
             UNKNOWN_ID, OcppErrorCode.FORMATION_VIOLATION, "frame is not valid JSON"
         ) from None

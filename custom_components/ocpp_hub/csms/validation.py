@@ -29,7 +29,7 @@ def parse_timestamp(value: str) -> datetime | None:
     """Parse an OCPP dateTime leniently; naive times are taken as UTC. None if invalid."""
     try:
         parsed = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
+    except TypeError, ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 

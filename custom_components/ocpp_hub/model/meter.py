@@ -62,7 +62,7 @@ def parse_sampled_values(timestamp: datetime, sampled: list[dict[str, Any]]) -> 
         seen.add(measurand)
         try:
             value = float(item["value"])
-        except (KeyError, TypeError, ValueError):
+        except KeyError, TypeError, ValueError:
             continue
         value *= _SCALE.get(item.get("unit", ""), 1.0)
         if not math.isfinite(value) or abs(value) > MAX_READING:
