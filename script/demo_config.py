@@ -1,14 +1,14 @@
 """Write the Home Assistant configuration of script/demo (only what is missing).
 
-Usage: .venv/bin/python script/demo_config.py CONFIG_DIR
+Usage: .venv-demo/bin/python script/demo_config.py CONFIG_DIR [--port N]
 
 Creates, in CONFIG_DIR, each of these that does not exist yet, so that a second
 run keeps whatever the user changed:
 
 - ``configuration.yaml``: name, location, units, time zone and country (so no
-  onboarding step asks), HTTP bound to 127.0.0.1 only, and a few integrations
-  that need no network (no ``default_config``: it brings cloud, mobile_app and
-  the multicast discovery integrations).
+  onboarding step asks) and a few integrations that need no network (no
+  ``default_config``: it brings cloud, mobile_app and the multicast discovery
+  integrations).
 - ``.storage/auth`` + ``.storage/auth_provider.homeassistant`` + ``.storage/person``:
   an owner ``demo`` with password ``demo`` (written together, or not at all).
 - ``.storage/onboarding``: every onboarding step done.
@@ -18,10 +18,17 @@ run keeps whatever the user changed:
 - ``.storage/energy``: that charger as an individual device of the energy dashboard.
 - ``custom_components/ocpp_hub``: a symlink to the repository's integration.
 
-The formats are those of Home Assistant 2026.2.3 (the store versions below are
+And at every run ``.storage/http``: Home Assistant's web server on 127.0.0.1 only, on
+the port given with --port (8123 by default). Since 2026.11 Home Assistant keeps its
+HTTP settings in this store, as its UI does; an ``http:`` block in configuration.yaml
+would be migrated as a trial that Home Assistant reverts, restarting, unless the owner
+confirms it within five minutes.
+
+The formats are those of Home Assistant 2026.11.0 (the store versions below are
 the ``STORAGE_VERSION``/``STORAGE_VERSION_MINOR`` constants of auth/auth_store.py,
 auth/providers/homeassistant.py, components/onboarding, components/person,
-components/energy/data.py and config_entries.py).
+components/energy/data.py, components/http/config.py and config_entries.py); the
+HTTP settings are completed by Home Assistant's own schema.
 """
 
 from __future__ import annotations
@@ -69,10 +76,7 @@ homeassistant:
   language: en
   time_zone: {time_zone}
 
-http:
-  server_host: 127.0.0.1
-  # script/demo --port N sets the variable; 8123 otherwise.
-  server_port: !env_var OCPP_HUB_DEMO_HA_PORT 8123
+# The web server (127.0.0.1 only, and its port) is set in .storage/http by script/demo.
 
 # Loaded besides Home Assistant's defaults (frontend, automation, script, person,
 # backup, ...). Not default_config: it brings cloud, mobile_app, zeroconf, ssdp, ...
@@ -212,6 +216,34 @@ def _write_json(path: Path, content: dict[str, Any]) -> None:
     tmp.replace(path)
 
 
+# What script/demo of Home Assistant 2026.2 wrote; 2026.11 would migrate it as a trial.
+_OLD_HTTP_BLOCK = """http:
+  server_host: 127.0.0.1
+  # script/demo --port N sets the variable; 8123 otherwise.
+  server_port: !env_var OCPP_HUB_DEMO_HA_PORT 8123
+"""
+
+
+def write_http_store(config_dir: Path, port: int) -> None:
+    """Home Assistant's web server on 127.0.0.1:``port``, stored as confirmed settings."""
+    from homeassistant.components.http.config import (  # noqa: PLC0415 - the demo venv's
+        HTTP_STORAGE_SCHEMA,
+        STORAGE_MINOR_VERSION,
+        STORAGE_VERSION,
+    )
+
+    path = config_dir / ".storage" / "http"
+    stored: dict[str, Any] = {}
+    if path.exists():
+        stored = json.loads(path.read_text(encoding="utf-8")).get("data", {}).get("stable", {})
+    wanted = {k: v for k, v in stored.items() if k not in ("created_at", "error", "error_message")}
+    wanted.update(server_host=["127.0.0.1"], server_port=port)
+    stable = {**HTTP_STORAGE_SCHEMA(wanted), "created_at": _now(), "error": None}
+    stable["error_message"] = None
+    data = {"stable": stable, "pending": None, "yaml_migration_done": True}
+    _write_json(path, _store("http", STORAGE_VERSION, data, minor_version=STORAGE_MINOR_VERSION))
+
+
 def write_config(config_dir: Path) -> list[str]:
     """Create what is missing in ``config_dir``; return what was created."""
     created: list[str] = []
@@ -224,6 +256,11 @@ def write_config(config_dir: Path) -> list[str]:
             CONFIGURATION_YAML.format(time_zone=_host_time_zone()), encoding="utf-8"
         )
         created.append("configuration.yaml")
+    else:
+        text = yaml_path.read_text(encoding="utf-8")
+        if _OLD_HTTP_BLOCK in text:
+            yaml_path.write_text(text.replace(_OLD_HTTP_BLOCK, ""), encoding="utf-8")
+            created.append("configuration.yaml without its http: block (now in .storage/http)")
 
     auth_keys = ("auth", "auth_provider.homeassistant")
     present = [key for key in auth_keys if (storage / key).exists()]
@@ -275,11 +312,15 @@ def write_config(config_dir: Path) -> list[str]:
 
 def main(argv: list[str]) -> int:
     """Entry point."""
-    if len(argv) != 2:
-        print(f"usage: {argv[0]} CONFIG_DIR", file=sys.stderr)
+    port = 8123
+    if len(argv) == 4 and argv[2] == "--port" and argv[3].isdigit():
+        port = int(argv[3])
+    elif len(argv) != 2:
+        print(f"usage: {argv[0]} CONFIG_DIR [--port N]", file=sys.stderr)
         return 2
     config_dir = Path(argv[1]).absolute()
     created = write_config(config_dir)
+    write_http_store(config_dir, port)
     for item in created:
         print(f"demo_config: created {item}", file=sys.stderr)
     if not created:

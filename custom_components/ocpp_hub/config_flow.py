@@ -174,7 +174,8 @@ class OcppHubConfigFlow(ConfigFlow, domain=DOMAIN):
                 self._abort_if_unique_id_configured()
             errors = await self._validate_server(data, current_port=entry.data[CONF_PORT])
             if not errors:
-                return self.async_update_reload_and_abort(
+                # The entry's update listener reloads it when its settings change.
+                return self.async_update_and_abort(
                     entry,
                     unique_id=str(data[CONF_PORT]),
                     title=f"OCPP central system (port {data[CONF_PORT]})",

@@ -60,16 +60,21 @@ type Handler = Callable[[RegisteredCharger, ServiceCall], Awaitable[ServiceRespo
 def charger_for_device(hass: HomeAssistant, device_id: str) -> RegisteredCharger:
     """The registered charger behind a device, or a translated validation error."""
     device = dr.async_get(hass).async_get(device_id)
-    if device is not None:
-        for entry in hass.config_entries.async_loaded_entries(DOMAIN):
-            if entry.entry_id not in device.config_entries or entry.state is not (
-                ConfigEntryState.LOADED
-            ):
-                continue
-            hub: OcppHub = entry.runtime_data
-            for registered in hub.chargers.values():
-                if registered.device_identifier in device.identifiers:
-                    return registered
+    entry = (
+        hass.config_entries.async_get_entry(device.config_entry_id)
+        if device is not None and device.config_entry_id is not None
+        else None
+    )
+    if (
+        device is not None
+        and entry is not None
+        and entry.domain == DOMAIN
+        and entry.state is ConfigEntryState.LOADED
+    ):
+        hub: OcppHub = entry.runtime_data
+        for registered in hub.chargers.values():
+            if registered.device_identifier in device.identifiers:
+                return registered
     raise ServiceValidationError(
         translation_domain=DOMAIN,
         translation_key="not_a_charger",
