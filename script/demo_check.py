@@ -21,18 +21,13 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Iterator
-import json
 from pathlib import Path
 import re
 import sys
 import time
-from typing import Any
-import urllib.error
-import urllib.parse
-import urllib.request
 
-USERNAME = "demo"
-PASSWORD = "demo"
+from demo_api import HomeAssistant, answers  # script/ is on sys.path when run as a script
+
 CHARGER = "wallbox_pulsar_plus"
 CONNECTION = f"binary_sensor.{CHARGER}_connection"
 STATUS = f"sensor.{CHARGER}_status"
@@ -79,77 +74,6 @@ def ocpp_hub_problems(lines: Iterator[str]) -> list[str]:
     return problems
 
 
-class HomeAssistant:
-    """Just enough of Home Assistant's HTTP API: login, states, actions."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url.rstrip("/")
-        self.client_id = self.url + "/"
-        self.token = ""
-
-    def _request(self, path: str, data: Any = None, *, form: bool = False) -> Any:
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        body = None
-        if data is not None:
-            if form:
-                body = urllib.parse.urlencode(data).encode()
-                headers["Content-Type"] = "application/x-www-form-urlencoded"
-            else:
-                body = json.dumps(data).encode()
-                headers["Content-Type"] = "application/json"
-        request = urllib.request.Request(self.url + path, data=body, headers=headers)  # noqa: S310
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
-            text = response.read().decode()
-        try:
-            return json.loads(text)
-        except ValueError:
-            return text
-
-    def login(self) -> None:
-        """The owner's access token, through the login flow the web UI uses."""
-        flow = self._request(
-            "/auth/login_flow",
-            {
-                "client_id": self.client_id,
-                "handler": ["homeassistant", None],
-                "redirect_uri": self.client_id,
-            },
-        )
-        result = self._request(
-            f"/auth/login_flow/{flow['flow_id']}",
-            {"client_id": self.client_id, "username": USERNAME, "password": PASSWORD},
-        )
-        tokens = self._request(
-            "/auth/token",
-            {
-                "grant_type": "authorization_code",
-                "code": result["result"],
-                "client_id": self.client_id,
-            },
-            form=True,
-        )
-        self.token = tokens["access_token"]
-
-    def state(self, entity_id: str) -> str | None:
-        """The state of an entity, or None while it does not exist."""
-        try:
-            answer = self._request(f"/api/states/{entity_id}")
-        except urllib.error.HTTPError as err:
-            if err.code == 404:
-                return None
-            raise
-        return str(answer["state"])
-
-    def action(self, domain: str, service: str, data: dict[str, Any]) -> None:
-        """Perform an action (raises on an HTTP error)."""
-        self._request(f"/api/services/{domain}/{service}", data)
-
-    def device_id(self, entity_id: str) -> str:
-        """The device of an entity, through a template."""
-        answer = self._request("/api/template", {"template": f"{{{{ device_id('{entity_id}') }}}}"})
-        return str(answer).strip()
-
-
 def wait(what: str, condition: Callable[[], bool], timeout: float) -> None:
     """Poll ``condition`` once a second; fail the check after ``timeout`` seconds."""
     print(f"demo_check: waiting until {what}", file=sys.stderr, flush=True)
@@ -158,17 +82,6 @@ def wait(what: str, condition: Callable[[], bool], timeout: float) -> None:
         if time.monotonic() > deadline:
             raise SystemExit(f"demo_check: not within {timeout:.0f} s: {what}")
         time.sleep(1)
-
-
-def answers(url: str) -> bool:
-    """Whether Home Assistant's web server answers at all."""
-    try:
-        urllib.request.urlopen(url, timeout=2).close()  # noqa: S310 - loopback
-    except urllib.error.HTTPError:
-        return True
-    except OSError:
-        return False
-    return True
 
 
 def drive(url: str) -> None:

@@ -16,6 +16,9 @@ run keeps whatever the user changed:
   the charger ``wallbox-demo`` registered as the subentry "Wallbox Pulsar Plus",
   with the simulator's RFID card on its card list.
 - ``.storage/energy``: that charger as an individual device of the energy dashboard.
+- ``.storage/lovelace`` and ``.storage/lovelace_dashboards`` + ``.storage/lovelace.charger``:
+  the repository's ``dashboards/charger.yaml`` as the Overview (the first page after
+  login) and as the dashboard "Charger" in the sidebar, both editable in the UI.
 - ``custom_components/ocpp_hub``: a symlink to the repository's integration.
 
 And at every run ``.storage/http``: Home Assistant's web server on 127.0.0.1 only, on
@@ -43,6 +46,7 @@ from typing import Any
 import uuid
 
 import bcrypt
+import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -207,6 +211,25 @@ def _config_entries() -> dict[str, Any]:
     return _store("core.config_entries", 1, {"entries": [entry]}, minor_version=5)
 
 
+def _dashboards() -> dict[str, dict[str, Any]]:
+    """The charger dashboard as the Overview and as a sidebar dashboard (storage mode)."""
+    config = yaml.safe_load((REPO / "dashboards" / "charger.yaml").read_text(encoding="utf-8"))
+    dashboard = {
+        "id": "charger",
+        "url_path": "charger",
+        "title": "Charger",
+        "icon": "mdi:ev-station",
+        "show_in_sidebar": True,
+        "require_admin": False,
+        "mode": "storage",
+    }
+    return {
+        "lovelace": _store("lovelace", 1, {"config": config}),
+        "lovelace_dashboards": _store("lovelace_dashboards", 1, {"items": [dashboard]}),
+        "lovelace.charger": _store("lovelace.charger", 1, {"config": config}),
+    }
+
+
 def _write_json(path: Path, content: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
@@ -295,6 +318,8 @@ def write_config(config_dir: Path) -> list[str]:
             minor_version=2,
         ),
     }
+    if not any((storage / key).exists() for key in ("lovelace", "lovelace_dashboards")):
+        simple.update(_dashboards())
     for key, content in simple.items():
         if not (storage / key).exists():
             _write_json(storage / key, content)

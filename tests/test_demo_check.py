@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+import sys
 from types import ModuleType
 
 SCRIPT = Path(__file__).parent.parent / "script" / "demo_check.py"
 
 
 def _demo_check() -> ModuleType:
+    if str(SCRIPT.parent) not in sys.path:
+        sys.path.insert(0, str(SCRIPT.parent))  # as when it runs: demo_api beside it
     spec = importlib.util.spec_from_file_location("demo_check", SCRIPT)
     assert spec is not None
     assert spec.loader is not None
