@@ -27,6 +27,8 @@ from custom_components.ocpp_hub.const import (
     CONF_PATH_PREFIX,
     CONF_PING_INTERVAL,
     CONF_PORT,
+    CONF_SESSIONS_MAX_AGE_DAYS,
+    CONF_SESSIONS_MAX_COUNT,
     CONF_SSL_CERTFILE,
     CONF_SSL_KEYFILE,
     DOMAIN,
@@ -216,6 +218,9 @@ async def test_options_restart_the_server(
         CONF_PING_INTERVAL: 10,
         CONF_HEARTBEAT_INTERVAL: 600,
         CONF_AUTO_ACCEPT: True,
+        # The session bounds, at their defaults; no price entity, so no costs.
+        CONF_SESSIONS_MAX_COUNT: 1000,
+        CONF_SESSIONS_MAX_AGE_DAYS: 730,
     }
     async with SimulatedCharger(central_system.url, "wb1") as charger:
         assert (await charger.boot())["interval"] == 600

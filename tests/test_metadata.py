@@ -49,6 +49,7 @@ from custom_components.ocpp_hub import (
     PLATFORMS,
     binary_sensor,
     button,
+    calendar,
     config_flow,
     event,
     number,
@@ -73,9 +74,10 @@ LANGUAGES = sorted(p.stem for p in TRANSLATIONS_DIR.glob("*.json"))
 DESCRIPTIONS: dict[str, Sequence[Any]] = {
     Platform.BINARY_SENSOR: binary_sensor.BINARY_SENSORS,
     Platform.BUTTON: button.BUTTONS,
+    Platform.CALENDAR: calendar.CALENDARS,
     Platform.EVENT: event.EVENTS,
     Platform.NUMBER: number.NUMBERS,
-    Platform.SENSOR: sensor.SENSORS,
+    Platform.SENSOR: (*sensor.SENSORS, *sensor.LAST_SESSION_SENSORS),
     Platform.SWITCH: switch.SWITCHES,
 }
 
@@ -609,7 +611,9 @@ def entity_translation_problems(
             if not isinstance(name, str) or not name:
                 problems.append(f"{where}.name is missing")
                 continue
-            per_connector = {bool(d.per_connector) for d in platform_descriptions}
+            per_connector = {
+                bool(getattr(d, "per_connector", False)) for d in platform_descriptions
+            }
             if len(per_connector) > 1:
                 problems.append(f"{where}: used by per-connector and per-charger descriptions")
             expected = {"connector"} if True in per_connector else set()

@@ -19,13 +19,15 @@ from .const import CONF_PORT, CONF_SSL_CERTFILE, CONF_SSL_KEYFILE, CONF_SSL_LEGA
 from .csms.tls import TlsError, server_context
 from .hub import OcppHub, OcppHubConfigEntry
 from .repairs import set_issue
-from .services import async_setup_services
+from .services import async_setup_services, charger_for_device
+from .session_export import SessionsCsvView
 
 _LOGGER = logging.getLogger(__name__)
 
 PLATFORMS = [
     Platform.BINARY_SENSOR,
     Platform.BUTTON,
+    Platform.CALENDAR,
     Platform.EVENT,
     Platform.NUMBER,
     Platform.SENSOR,
@@ -37,8 +39,9 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the integration's actions (once, whatever the number of entries)."""
+    """Register the integration's actions and its CSV download (once, for every entry)."""
     async_setup_services(hass)
+    hass.http.register_view(SessionsCsvView(charger_for_device))
     return True
 
 

@@ -18,6 +18,8 @@ from homeassistant.config_entries import (
 from homeassistant.core import callback
 from homeassistant.helpers.selector import (
     BooleanSelector,
+    EntitySelector,
+    EntitySelectorConfig,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -41,7 +43,10 @@ from .const import (
     CONF_PATH_PREFIX,
     CONF_PING_INTERVAL,
     CONF_PORT,
+    CONF_PRICE_ENTITY,
     CONF_REMOTE_ID_TAG,
+    CONF_SESSIONS_MAX_AGE_DAYS,
+    CONF_SESSIONS_MAX_COUNT,
     CONF_SSL_CERTFILE,
     CONF_SSL_KEYFILE,
     CONF_SSL_LEGACY,
@@ -57,6 +62,7 @@ from .csms.server import check_port, valid_identity
 from .csms.tls import TlsError, server_context
 from .hub import discovery_unique_id
 from .model.rfid import Card, normalise
+from .model.sessions import DEFAULT_MAX_AGE_DAYS, DEFAULT_MAX_SESSIONS
 
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 _TEXT = TextSelector()
@@ -260,13 +266,16 @@ class OcppHubOptionsFlow(OptionsFlow):
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Keepalive, heartbeat and whether new chargers are accepted automatically."""
         if user_input is not None:
-            return self.async_create_entry(
-                data={
-                    CONF_PING_INTERVAL: int(user_input[CONF_PING_INTERVAL]),
-                    CONF_HEARTBEAT_INTERVAL: int(user_input[CONF_HEARTBEAT_INTERVAL]),
-                    CONF_AUTO_ACCEPT: bool(user_input[CONF_AUTO_ACCEPT]),
-                }
-            )
+            data: dict[str, Any] = {
+                CONF_PING_INTERVAL: int(user_input[CONF_PING_INTERVAL]),
+                CONF_HEARTBEAT_INTERVAL: int(user_input[CONF_HEARTBEAT_INTERVAL]),
+                CONF_AUTO_ACCEPT: bool(user_input[CONF_AUTO_ACCEPT]),
+                CONF_SESSIONS_MAX_COUNT: int(user_input[CONF_SESSIONS_MAX_COUNT]),
+                CONF_SESSIONS_MAX_AGE_DAYS: int(user_input[CONF_SESSIONS_MAX_AGE_DAYS]),
+            }
+            if user_input.get(CONF_PRICE_ENTITY):
+                data[CONF_PRICE_ENTITY] = user_input[CONF_PRICE_ENTITY]
+            return self.async_create_entry(data=data)
         options = self.config_entry.options
         schema = probatio.Schema(
             {
@@ -293,7 +302,31 @@ class OcppHubOptionsFlow(OptionsFlow):
                 probatio.Required(
                     CONF_AUTO_ACCEPT, default=options.get(CONF_AUTO_ACCEPT, False)
                 ): BooleanSelector(),
+                probatio.Optional(CONF_PRICE_ENTITY): EntitySelector(
+                    EntitySelectorConfig(domain=["sensor", "number", "input_number"])
+                ),
+                probatio.Required(
+                    CONF_SESSIONS_MAX_COUNT,
+                    default=options.get(CONF_SESSIONS_MAX_COUNT, DEFAULT_MAX_SESSIONS),
+                ): NumberSelector(
+                    NumberSelectorConfig(min=10, max=100000, step=1, mode=NumberSelectorMode.BOX)
+                ),
+                probatio.Required(
+                    CONF_SESSIONS_MAX_AGE_DAYS,
+                    default=options.get(CONF_SESSIONS_MAX_AGE_DAYS, DEFAULT_MAX_AGE_DAYS),
+                ): NumberSelector(
+                    NumberSelectorConfig(
+                        min=1,
+                        max=3650,
+                        step=1,
+                        unit_of_measurement="d",
+                        mode=NumberSelectorMode.BOX,
+                    )
+                ),
             }
+        )
+        schema = self.add_suggested_values_to_schema(
+            schema, {CONF_PRICE_ENTITY: options.get(CONF_PRICE_ENTITY)}
         )
         return self.async_show_form(step_id="init", data_schema=schema)
 

@@ -18,6 +18,9 @@ CONF_SSL_LEGACY: Final = "ssl_legacy"
 CONF_PING_INTERVAL: Final = "ping_interval"
 CONF_HEARTBEAT_INTERVAL: Final = "heartbeat_interval"
 CONF_AUTO_ACCEPT: Final = "auto_accept"
+CONF_PRICE_ENTITY: Final = "price_entity"
+CONF_SESSIONS_MAX_COUNT: Final = "sessions_max_count"
+CONF_SESSIONS_MAX_AGE_DAYS: Final = "sessions_max_age_days"
 
 # Charger (subentry data).
 SUBENTRY_CHARGER: Final = "charger"

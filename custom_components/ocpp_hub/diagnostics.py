@@ -55,6 +55,8 @@ def _charger_diagnostics(hub: OcppHub, registered: RegisteredCharger) -> dict[st
             }
             for d in charger.decisions
         ],
+        # The last sessions; their card numbers are redacted with the rest (id_tag).
+        "last_sessions": [r.as_dict() for r in registered.sessions.history.records[:10]],
         "last_frames": [
             {"direction": direction, "frame": redact_frame(frame)}
             for direction, frame in (handler.session.frames if handler else ())

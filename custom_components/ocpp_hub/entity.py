@@ -117,3 +117,24 @@ def build_entities[E: OcppHubEntity](
         for d in descriptions
         if d.per_connector
     ]
+
+
+class OcppHubSessionEntity(Entity):
+    """An entity that shows a charger's finished sessions, updated when one finishes."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+
+    def __init__(self, registered: RegisteredCharger, key: str) -> None:
+        """Attach to the charger's device."""
+        self._registered = registered
+        self._attr_unique_id = f"{registered.entry_id}_{registered.identity}_{key}"
+        self._attr_device_info = DeviceInfo(identifiers={registered.device_identifier})
+
+    async def async_added_to_hass(self) -> None:
+        """Write state again when a session finishes."""
+        self.async_on_remove(self._registered.sessions.add_listener(self._sessions_changed))
+
+    @callback
+    def _sessions_changed(self) -> None:
+        self.async_write_ha_state()

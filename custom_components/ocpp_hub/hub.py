@@ -58,6 +58,7 @@ from .model.charger import Charger, ChargerInfo
 from .model.control import ProtectionStatus, RebootResult
 from .model.rfid import Card, normalise
 from .repairs import set_issue
+from .sessions import ChargerSessions, SessionBook
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ class RegisteredCharger:
     unsubscribe: Callable[[], None] | None = None
     device_info_of: ChargerInfo | None = None
     controller: ChargerController = field(init=False)
+    sessions: ChargerSessions = field(init=False)
     cards_sent: list[dict[str, Any]] = field(default_factory=list)
     # What the hub last reported for this charger (so each change is reported once).
     reported_reboot: tuple[datetime, RebootResult] | None = None
@@ -146,6 +148,7 @@ class OcppHub:
         self._saved: dict[str, Any] = {}
         self._save_due: float | None = None
         self._factories: list[tuple[EntityFactory, AddConfigEntryEntitiesCallback]] = []
+        self.sessions = SessionBook(hass, entry)
 
     # ------------------------------------------------------------- lifecycle
     async def async_start(self) -> None:
@@ -159,6 +162,7 @@ class OcppHub:
             # Chargers are registered but nothing was stored (a lost or corrupt file,
             # which Home Assistant set aside): never hand out an old transaction id again.
             self._next_transaction_id = int(time.time())
+        await self.sessions.async_load()
         self.async_sync_subentries()
         await self.server.start()
 
@@ -198,6 +202,7 @@ class OcppHub:
             if registered.unsubscribe:
                 registered.unsubscribe()
             registered.controller.shutdown()
+        await self.sessions.async_stop()
         await self.store.async_save(self._data_to_save())
 
     def _data_to_save(self) -> dict[str, Any]:
@@ -298,6 +303,7 @@ class OcppHub:
         )
         registered.controller = ChargerController(self.hass, self, registered)
         registered.cards_sent = subentry.data.get(CONF_CARDS, [])
+        registered.sessions = self.sessions.track(registered)
         registered.reported_reboot = _reboot_state(charger)
         registered.unsubscribe = charger.add_listener(lambda: self._charger_changed(registered))
         self.chargers[identity] = registered
@@ -327,6 +333,7 @@ class OcppHub:
         if registered.unsubscribe:
             registered.unsubscribe()
         registered.controller.shutdown()
+        self.sessions.untrack(identity, forget=True)
         for issue in ("reboot_failed", "limit_not_applied", "offline_protection"):
             set_issue(self.hass, self._issue_id(issue, registered), None)
         self._saved.pop(identity, None)

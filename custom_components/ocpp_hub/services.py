@@ -17,16 +17,20 @@ from homeassistant.core import (
 )
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.util import dt as dt_util
 import probatio
 
 from .const import DOMAIN
 from .hub import OcppHub, RegisteredCharger
+from .session_export import session_as_dict
 
 ATTR_CONNECTOR_ID = "connector_id"
 ATTR_CURRENT = "current"
 ATTR_POWER = "power"
 ATTR_HARD = "hard"
 ATTR_CONFIRM = "confirm_while_charging"
+ATTR_START = "start"
+ATTR_END = "end"
 ATTR_KEYS = "keys"
 ATTR_KEY = "key"
 ATTR_VALUE = "value"
@@ -121,6 +125,20 @@ async def _reboot(registered: RegisteredCharger, call: ServiceCall) -> ServiceRe
         hard=call.data[ATTR_HARD], confirm_while_charging=call.data[ATTR_CONFIRM]
     )
     return None
+
+
+async def _get_sessions(registered: RegisteredCharger, call: ServiceCall) -> ServiceResponse:
+    start, end = _aware(call.data.get(ATTR_START)), _aware(call.data.get(ATTR_END))
+    currency = registered.sessions.book.currency
+    sessions = registered.sessions.sessions(start, end)
+    return {"sessions": [session_as_dict(record, currency) for record in sessions]}
+
+
+def _aware(when: datetime | None) -> datetime | None:
+    """A date-time from the action; without a time zone it is Home Assistant's."""
+    if when is None or when.tzinfo is not None:
+        return when
+    return when.replace(tzinfo=dt_util.get_default_time_zone())
 
 
 async def _unlock(registered: RegisteredCharger, call: ServiceCall) -> ServiceResponse:
@@ -220,6 +238,11 @@ SERVICES: dict[str, tuple[Handler, dict[Any, Any], SupportsResponse]] = {
         SupportsResponse.NONE,
     ),
     "unlock_connector": (_unlock, _CONNECTOR, SupportsResponse.NONE),
+    "get_sessions": (
+        _get_sessions,
+        {probatio.Optional(ATTR_START): cv.datetime, probatio.Optional(ATTR_END): cv.datetime},
+        SupportsResponse.ONLY,
+    ),
     "get_configuration": (
         _get_configuration,
         {probatio.Optional(ATTR_KEYS): probatio.All(cv.ensure_list, [cv.string])},

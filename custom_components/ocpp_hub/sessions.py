@@ -1,0 +1,255 @@
+"""Charging sessions of every charger of a central system: followed, kept, saved.
+
+Each registered charger gets a :class:`ChargerSessions`, which listens to the
+charger's model: while a transaction runs it measures it (peak power, time
+charging, cost at the price of the moment), and when the charger reports the
+transaction stopped (also late, after an outage, with past timestamps) the session
+joins the charger's history, once. Histories and running measurements are saved in
+a store of their own (``ocpp_hub.<entry id>.sessions``), so a Home Assistant
+restart in the middle of a session loses nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+import logging
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from .const import (
+    CONF_PRICE_ENTITY,
+    CONF_SESSIONS_MAX_AGE_DAYS,
+    CONF_SESSIONS_MAX_COUNT,
+    DOMAIN,
+)
+from .model.rfid import find_card, normalise
+from .model.sessions import (
+    DEFAULT_MAX_AGE_DAYS,
+    DEFAULT_MAX_SESSIONS,
+    SessionHistory,
+    SessionRecord,
+    SessionTracker,
+    StartedBy,
+)
+
+if TYPE_CHECKING:
+    from .hub import RegisteredCharger
+
+_LOGGER = logging.getLogger(__name__)
+
+SESSIONS_STORAGE_VERSION = 1
+_SAVE_DELAY = 30.0
+_SAVE_DELAY_FINISHED = 1.0
+# What a Wallbox sends as idTag when no authorization is needed (its AuthDisabledIdTag).
+_FREE_VEND_KEY = "AuthDisabledIdTag"
+
+
+class ChargerSessions:
+    """The sessions of one charger: the running ones measured, the finished ones kept."""
+
+    def __init__(self, book: SessionBook, registered: RegisteredCharger) -> None:
+        """Follow ``registered``'s charger, with what was stored for it."""
+        self.book = book
+        self.registered = registered
+        self.history = SessionHistory(book.max_sessions, book.max_age)
+        self.trackers: dict[int, SessionTracker] = {}
+        self._started_by: dict[int, tuple[StartedBy, str | None]] = {}
+        self._listeners: list[Callable[[], None]] = []
+        saved = book.saved.get(registered.identity, {})
+        damaged = self.history.restore(saved.get("history", []))
+        if damaged:
+            _LOGGER.warning(
+                "%d stored session(s) of %s could not be read and were dropped",
+                damaged,
+                registered.name,
+            )
+        for connector_id, data in (saved.get("trackers") or {}).items():
+            try:
+                self.trackers[int(connector_id)] = SessionTracker.from_dict(data)
+            except KeyError, TypeError, ValueError:
+                continue
+        self._keys = {record.key for record in self.history.records}
+        self.unsubscribe = registered.charger.add_listener(self.charger_changed)
+        self.charger_changed()
+
+    def add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call ``listener`` when a session finished; returns the unsubscribe function."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    @callback
+    def charger_changed(self) -> None:
+        """Measure running transactions; keep the ones that stopped."""
+        charger = self.registered.charger
+        now = dt_util.utcnow()
+        finished = False
+        changed = False
+        for connector in charger.outlets:
+            cid = connector.connector_id
+            transaction = connector.transaction
+            if transaction is not None:
+                tracker = self.trackers.get(cid)
+                if tracker is None or tracker.transaction_id != transaction.transaction_id:
+                    tracker = SessionTracker(
+                        transaction.transaction_id,
+                        transaction.started_at,
+                        last_energy_wh=0.0,
+                    )
+                    self.trackers[cid] = tracker
+                tracker.update(
+                    now,
+                    transaction.energy_wh,
+                    connector.power_w,
+                    connector.charging is True,
+                    self.book.price(),
+                )
+                changed = True
+            last = connector.last_transaction
+            if last is None or last.stopped_at is None:
+                continue
+            key = (last.transaction_id, last.connector_id, last.started_at)
+            if key in self._keys:
+                continue
+            tracker = self.trackers.get(cid)
+            if tracker is None or tracker.transaction_id != last.transaction_id:
+                tracker = SessionTracker(last.transaction_id, last.started_at)
+            else:
+                del self.trackers[cid]
+            tracker.update(last.stopped_at, last.energy_wh, None, False, self.book.price())
+            started_by, card_name = self._who(last.id_tag)
+            record = SessionRecord(
+                transaction_id=last.transaction_id,
+                connector_id=last.connector_id,
+                started_at=last.started_at,
+                ended_at=last.stopped_at,
+                energy_wh=last.energy_wh,
+                id_tag=last.id_tag,
+                started_by=started_by,
+                card_name=card_name,
+                max_power_w=tracker.max_power_w,
+                charging_s=tracker.charging_s,
+                stop_reason=last.stop_reason,
+                cost=None if tracker.cost is None else round(tracker.cost, 4),
+            )
+            self._keys.add(key)
+            if self.history.add(record, now):
+                finished = True
+        if finished:
+            self.book.schedule_save(_SAVE_DELAY_FINISHED)
+            for listener in list(self._listeners):
+                listener()
+        elif changed:
+            self.book.schedule_save(_SAVE_DELAY)
+
+    def _who(self, id_tag: str) -> tuple[StartedBy, str | None]:
+        """How a session with ``id_tag`` was started, and the card's name."""
+        controller = self.registered.controller
+        tag = normalise(id_tag)
+        free_vend_tag = self.registered.charger.configuration.get(_FREE_VEND_KEY)
+        if free_vend_tag and tag == normalise(free_vend_tag):
+            return StartedBy.FREE_VEND, None
+        if tag == normalise(controller.hub.remote_id_tag(self.registered)):
+            if self.registered.charger.locked is False:
+                return StartedBy.FREE_VEND, None
+            return StartedBy.REMOTE, None
+        card = find_card(controller.cards(), id_tag)
+        return StartedBy.CARD, card.name if card else None
+
+    def sessions(self, start: datetime | None, end: datetime | None) -> list[SessionRecord]:
+        """Finished sessions overlapping [start, end), newest first."""
+        return self.history.between(start, end)
+
+    def as_dict(self) -> dict[str, Any]:
+        """For the store."""
+        return {
+            "history": self.history.as_list(),
+            "trackers": {str(cid): t.as_dict() for cid, t in self.trackers.items()},
+        }
+
+
+class SessionBook:
+    """The sessions of every charger of one central system, and their store."""
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
+        """Read the bounds and the price entity from the entry's options."""
+        self.hass = hass
+        self.entry = entry
+        self.store: Store[dict[str, Any]] = Store(
+            hass, SESSIONS_STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}.sessions"
+        )
+        self.saved: dict[str, Any] = {}
+        self.chargers: dict[str, ChargerSessions] = {}
+        self.max_sessions = int(entry.options.get(CONF_SESSIONS_MAX_COUNT, DEFAULT_MAX_SESSIONS))
+        self.max_age = timedelta(
+            days=int(entry.options.get(CONF_SESSIONS_MAX_AGE_DAYS, DEFAULT_MAX_AGE_DAYS))
+        )
+        self.price_entity: str | None = entry.options.get(CONF_PRICE_ENTITY) or None
+        self._save_due: float | None = None
+
+    async def async_load(self) -> None:
+        """What was stored (nothing on the first start)."""
+        data = await self.store.async_load()
+        chargers = (data or {}).get("chargers")
+        self.saved = chargers if isinstance(chargers, dict) else {}
+
+    def track(self, registered: RegisteredCharger) -> ChargerSessions:
+        """Follow the sessions of a charger the owner registered."""
+        sessions = ChargerSessions(self, registered)
+        self.chargers[registered.identity] = sessions
+        return sessions
+
+    def untrack(self, identity: str, *, forget: bool) -> None:
+        """Stop following a charger; ``forget`` drops its history too (charger removed)."""
+        sessions = self.chargers.pop(identity, None)
+        if sessions is not None:
+            sessions.unsubscribe()
+        if forget:
+            self.saved.pop(identity, None)
+            self.schedule_save(_SAVE_DELAY_FINISHED)
+
+    def price(self) -> float | None:
+        """The price per kWh now, from the configured entity (None if none or unknown)."""
+        if self.price_entity is None:
+            return None
+        state = self.hass.states.get(self.price_entity)
+        if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
+            return None
+        try:
+            return float(state.state)
+        except ValueError:
+            return None
+
+    @property
+    def currency(self) -> str:
+        """The currency costs are in: Home Assistant's configured one."""
+        return self.hass.config.currency
+
+    def schedule_save(self, delay: float) -> None:
+        """Save within ``delay`` seconds (a save already due sooner is kept)."""
+        due = self.hass.loop.time() + delay
+        if self._save_due is not None and self._save_due <= due:
+            return
+        self._save_due = due
+        self.store.async_delay_save(self._data_for_store, delay)
+
+    def _data_for_store(self) -> dict[str, Any]:
+        self._save_due = None
+        return self.data_to_save()
+
+    def data_to_save(self) -> dict[str, Any]:
+        """Everything to store: kept data of chargers not loaded now, and the live ones."""
+        chargers = dict(self.saved)
+        chargers.update({i: s.as_dict() for i, s in self.chargers.items()})
+        return {"chargers": chargers}
+
+    async def async_stop(self) -> None:
+        """Stop following every charger and save."""
+        for sessions in self.chargers.values():
+            sessions.unsubscribe()
+        await self.store.async_save(self.data_to_save())
