@@ -80,6 +80,7 @@ def _now() -> datetime:
 
 
 _MAX_REGISTER_WH = 1e15  # a petawatt-hour: anything above is not a meter reading
+_MAX_LIMIT = 1e9  # A or W: a larger limit in a composite schedule is not an answer
 MAX_CONNECTOR_ID = 64  # no charger has more; each connector gets its own entities
 
 
@@ -446,7 +447,12 @@ class V16Handler:
         if not periods:
             return None
         first = min(periods, key=lambda p: p.get("startPeriod", 0))
-        return float(first["limit"])
+        limit = float(first["limit"])
+        if not 0 <= limit <= _MAX_LIMIT:  # also refuses NaN
+            raise CallFailed(
+                "GetCompositeSchedule", FailureReason.INVALID_RESPONSE, f"limit {limit}"
+            )
+        return limit
 
     async def send_local_list(
         self, version: int, entries: list[dict[str, Any]], full: bool = True

@@ -1,0 +1,208 @@
+"""Security review, second round: what a charger (or a peer posing as one) sends is untrusted.
+
+Log lines, stored state, diagnostics, energy and our own calls must hold up
+against hostile or broken data. Each test runs the real central system and a
+real (simulated or raw) charger over 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import socket
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+import pytest
+from websockets.asyncio.client import connect
+
+from chargersim import SimulatedCharger
+from custom_components.ocpp_hub.csms.errors import CallFailed, FailureReason
+from custom_components.ocpp_hub.csms.server import CentralSystem
+from custom_components.ocpp_hub.hub import OcppHub, RegisteredCharger
+
+from .conftest import CentralSystemUnderTest
+from .helpers import wait_for
+from .test_hostile import config, server, url  # noqa: F401 - fixtures of the protocol layer
+
+
+def registered(central_system: CentralSystemUnderTest, identity: str = "wb1") -> RegisteredCharger:
+    """The hub's record of a registered charger."""
+    hub: OcppHub = central_system.entry.runtime_data
+    return hub.chargers[identity]
+
+
+# ------------------------------------------------------------------ 6: log flood
+
+
+async def test_malformed_frames_cannot_flood_the_log(
+    server: CentralSystem,  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """400 malformed frames full of attacker text: one short warning, escaped, then debug."""
+    caplog.set_level(logging.INFO)
+    junk = "A\n[ERROR] forged line\x1b[31m" + "A" * 50_000
+    async with connect(url(server, "intruder"), subprotocols=["ocpp1.6"]) as ws:
+        for n in range(200):
+            await ws.send(json.dumps([junk, f"m{n}", "Heartbeat", {}]))  # unknown type
+            reply = json.loads(await ws.recv())
+            assert reply[:3] == [4, f"m{n}", "ProtocolError"]
+            assert len(reply[3]) < 200  # the description sent back is bounded too
+            await ws.send(json.dumps([2, f"c{n}", junk, {}]))  # an unknown action
+            assert json.loads(await ws.recv())[2] == "NotImplemented"
+    records = [r for r in caplog.records if r.name.startswith("custom_components.ocpp_hub.csms")]
+    warnings = [r for r in records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1
+    assert "malformed" in warnings[0].getMessage()
+    refusals = [r for r in records if "answered with" in r.getMessage()]
+    assert [r.levelno for r in refusals] == [logging.INFO]
+    for record in records:
+        message = record.getMessage()
+        assert len(message) < 500
+        assert "\n" not in message
+        assert "\x1b" not in message
+    assert sum(len(r.getMessage()) for r in records) < 2_000
+
+
+# ------------------------------------------------------------------ 11: retry cache
+
+
+async def test_retry_cache_answers_only_the_same_question(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """A reused message id with another action or payload is a new CALL; a true retry is not."""
+    start = {
+        "connectorId": 1,
+        "idTag": "TAG",
+        "meterStart": 0,
+        "timestamp": "2026-11-01T10:00:00Z",
+    }
+    async with SimulatedCharger(central_system.url, "wb1") as charger:
+        await charger.boot()
+        heartbeat = await charger.send_raw(json.dumps([2, "1", "Heartbeat", {}]))
+        assert heartbeat is not None
+        assert "currentTime" in heartbeat[2]
+        started = await charger.send_raw(json.dumps([2, "1", "StartTransaction", start]))
+        assert started is not None
+        assert started[:2] == [3, "1"]
+        transaction_id = started[2]["transactionId"]
+        charger_model = registered(central_system).charger
+        assert charger_model.connector(1).transaction is not None
+        assert charger_model.connector(1).transaction.transaction_id == transaction_id
+        # The same id and action with another payload: another transaction.
+        other = await charger.send_raw(
+            json.dumps([2, "1", "StartTransaction", {**start, "meterStart": 5}])
+        )
+        assert other is not None
+        assert other[2]["transactionId"] == transaction_id + 1
+        # A true retry (keys in another order): the same answer, nothing applied twice.
+        again = await charger.send_raw(
+            json.dumps(
+                [2, "1", "StartTransaction", dict(reversed({**start, "meterStart": 5}.items()))]
+            )
+        )
+        assert again == other
+
+
+# ------------------------------------------------------------------ smaller ones
+
+
+async def test_not_finite_numbers_are_refused(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """NaN, Infinity and 1e400 are not JSON numbers: a CALL carrying one is refused."""
+    async with SimulatedCharger(central_system.url, "wb1") as charger:
+        await charger.boot()
+        for number in ("NaN", "Infinity", "1e400"):
+            reply = await charger.send_raw(
+                f'[2, "n", "StatusNotification", {{"connectorId": {number}, '
+                '"status": "Available", "errorCode": "NoError"}]'
+            )
+            assert reply is not None
+            assert reply[:3] == [4, "n", "TypeConstraintViolation"]
+        assert "currentTime" in await charger.heartbeat()
+
+
+@pytest.mark.parametrize("limit", ["NaN", "-Infinity", "1e400", "-6"])
+async def test_composite_schedule_with_an_impossible_limit_is_refused(
+    server: CentralSystem,  # noqa: F811
+    limit: str,
+) -> None:
+    """A GetCompositeSchedule answer with a NaN (or infinite, or negative) limit is invalid."""
+    async with connect(url(server), subprotocols=["ocpp1.6"]) as ws:
+        await ws.send(json.dumps([2, "b", "Heartbeat", {}]))
+        await ws.recv()
+        handler = server.handler("cp1")
+        assert handler is not None
+        call = asyncio.ensure_future(handler.composite_limit(1))
+        frame = json.loads(await ws.recv())
+        assert frame[2] == "GetCompositeSchedule"
+        schedule = (
+            '{"chargingRateUnit": "A", "chargingSchedulePeriod": '
+            f'[{{"startPeriod": 0, "limit": {limit}}}]}}'
+        )
+        await ws.send(
+            f'[3, "{frame[1]}", {{"status": "Accepted", "connectorId": 1, '
+            f'"chargingSchedule": {schedule}}}]'
+        )
+        with pytest.raises(CallFailed) as err:
+            await call
+    assert err.value.reason is FailureReason.INVALID_RESPONSE
+
+
+async def test_callerror_from_the_charger_is_bounded(
+    server: CentralSystem,  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A CALLERROR with a 25 kB code and a 20 kB description becomes a short one-line error."""
+    caplog.set_level(logging.DEBUG)
+    async with connect(url(server), subprotocols=["ocpp1.6"]) as ws:
+        await ws.send(json.dumps([2, "b", "Heartbeat", {}]))
+        await ws.recv()
+        handler = server.handler("cp1")
+        assert handler is not None
+        call = asyncio.ensure_future(handler.read_configuration())
+        frame = json.loads(await ws.recv())
+        assert frame[2] == "GetConfiguration"
+        await ws.send(json.dumps([4, frame[1], "Code\n" * 5_000, "Why\n" * 5_000, {}]))
+        with pytest.raises(CallFailed) as err:
+            await call
+    assert err.value.reason is FailureReason.CALL_ERROR
+    assert len(str(err.value)) < 300
+    assert "\n" not in str(err.value)
+    assert all(len(r.getMessage()) < 500 for r in caplog.records)
+
+
+async def test_a_call_times_out_while_the_charger_does_not_read(
+    server: CentralSystem,  # noqa: F811
+) -> None:
+    """A charger that stops reading cannot hold our call (and those behind it) for ever."""
+    server.config.call_timeout = 0.5
+    async with connect(url(server), subprotocols=["ocpp1.6"], max_queue=None) as ws:
+        await ws.send(json.dumps([2, "b", "Heartbeat", {}]))
+        await ws.recv()
+        handler = server.handler("cp1")
+        assert handler is not None
+        handler.session.call_timeout = 0.5
+        # Small socket buffers on both sides, and the client stops reading.
+        client = ws.transport.get_extra_info("socket")
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        ours = handler.session.connection.transport.get_extra_info("socket")
+        ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        ws.transport.pause_reading()
+        transport = handler.session.connection.transport
+        failures: list[Any] = []
+        async with asyncio.timeout(20):  # guards against a hang; not a timing assertion
+            while transport.get_write_buffer_size() == 0 and len(failures) < 10:
+                with pytest.raises(CallFailed) as err:
+                    await handler.data_transfer("com.example", data="x" * 60_000)
+                failures.append(err.value.reason)
+            # Sending itself is stuck now: the next call still ends, by its timeout.
+            with pytest.raises(CallFailed) as err:
+                await handler.data_transfer("com.example", data="x" * 60_000)
+            failures.append(err.value.reason)
+        assert transport.get_write_buffer_size() > 0
+        assert set(failures) == {FailureReason.TIMEOUT}
+        ws.transport.resume_reading()
+    await wait_for(lambda: server.handler("cp1") is None, timeout=10)
