@@ -15,15 +15,21 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 import pytest
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from websockets.asyncio.client import connect
 
-from chargersim import SimulatedCharger
+from chargersim import ChargerBehaviour, SimulatedCharger
+from custom_components.ocpp_hub.const import DOMAIN
 from custom_components.ocpp_hub.csms.errors import CallFailed, FailureReason
 from custom_components.ocpp_hub.csms.server import CentralSystem
 from custom_components.ocpp_hub.hub import OcppHub, RegisteredCharger
+from custom_components.ocpp_hub.model.charger import MAX_CONFIGURATION_KEYS
 
 from .conftest import CentralSystemUnderTest
-from .helpers import wait_for
+from .helpers import charger_device, state_of, wait_for
 from .test_hostile import config, server, url  # noqa: F401 - fixtures of the protocol layer
 
 
@@ -63,6 +69,99 @@ async def test_malformed_frames_cannot_flood_the_log(
         assert "\n" not in message
         assert "\x1b" not in message
     assert sum(len(r.getMessage()) for r in records) < 2_000
+
+
+# ------------------------------------------------------------------ 9: secrets
+
+AUTHORIZATION_KEY = "0123456789abcdef0123456789abcdef"
+WS_PASSWORD = "my-wallbox-password"
+NEW_KEY = "fedcba9876543210fedcba9876543210"
+
+
+async def test_secret_settings_are_never_stored_logged_or_exported(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    hass_storage: dict[str, Any],
+    central_system: CentralSystemUnderTest,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Passwords and keys read or written through the actions stay out of state, logs, exports."""
+    caplog.set_level(logging.DEBUG)
+    behaviour = ChargerBehaviour()
+    behaviour.configuration["AuthorizationKey"] = (AUTHORIZATION_KEY, False)
+    behaviour.configuration["WebSocketPassword"] = (WS_PASSWORD, False)
+    async with SimulatedCharger(central_system.url, "wb1", behaviour=behaviour) as charger:
+        await charger.boot()
+        await charger.status(1, "Available")
+        await wait_for(lambda: state_of(hass, "sensor.garage_offline_protection") != "unknown")
+        device = charger_device(hass, central_system.entry.entry_id, "wb1")
+        assert device is not None
+
+        async def action(service: str, **data: Any) -> Any:
+            return await hass.services.async_call(
+                DOMAIN,
+                service,
+                {"device_id": device.id, **data},
+                blocking=True,
+                return_response=True,
+            )
+
+        read = await action("get_configuration")
+        assert read["configuration"]["AuthorizationKey"] == "**REDACTED**"
+        assert read["configuration"]["AuthEnabled"] == "true"
+        await action("change_configuration", key="AuthorizationKey", value=NEW_KEY)
+        assert charger.configuration_value("AuthorizationKey") == NEW_KEY
+        await action("get_configuration", keys=["WebSocketPassword"])
+
+        # A card number where the frame log cuts frames (300 characters).
+        def authorize(padding: str) -> str:
+            return json.dumps([2, "cut", "Authorize", {"p": padding, "idTag": "C3B2A104"}])
+
+        frame = authorize("P" * (296 - authorize("").index("C3B2A104")))
+        assert frame.index("C3B2A104") == 296
+        await charger.send_raw(frame)
+        model = registered(central_system).charger
+        assert "AuthorizationKey" not in model.configuration
+        assert "WebSocketPassword" not in model.configuration
+        assert model.configuration["AuthEnabled"] == "true"
+        diagnostics = await get_diagnostics_for_config_entry(
+            hass, hass_client, central_system.entry
+        )
+    assert await hass.config_entries.async_unload(central_system.entry.entry_id)  # saves
+    saved = json.dumps(hass_storage)
+    exported = json.dumps(diagnostics)
+    assert "AuthorizationKey" in exported  # the frames are there, without the values
+    # What the integration logs (websockets' own frame dumps at debug level are not ours).
+    logged = "\n".join(
+        r.getMessage()
+        for r in caplog.records
+        if r.name.startswith("custom_components.ocpp_hub") and "websockets" not in r.name
+    )
+    for secret in (AUTHORIZATION_KEY, WS_PASSWORD, NEW_KEY, "C3B2"):
+        assert secret not in exported
+        assert secret not in saved
+        assert secret not in logged
+
+
+async def test_configuration_map_is_bounded(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """A charger reporting new keys at every connection does not grow the stored map."""
+    behaviour = ChargerBehaviour()
+    model = registered(central_system).charger
+    for round_ in range(5):
+        for n in range(120):
+            behaviour.configuration[f"Junk{round_}_{n}"] = ("x" * 100, False)
+        async with SimulatedCharger(central_system.url, "wb1", behaviour=behaviour) as charger:
+            await charger.boot()
+            first = f"Junk{round_}_0"
+            await wait_for(lambda key=first: key in model.configuration)
+            await wait_for(lambda: state_of(hass, "sensor.garage_offline_protection") != "unknown")
+        for n in range(120):
+            del behaviour.configuration[f"Junk{round_}_{n}"]
+    assert len(model.configuration) <= MAX_CONFIGURATION_KEYS
+    assert not any(key.startswith("Junk0_") for key in model.configuration)
+    assert model.configuration["AuthEnabled"] == "true"
 
 
 # ------------------------------------------------------------------ 11: retry cache

@@ -26,6 +26,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import CloseCode
 
+from ..model.secrets import redact_secrets
 from .errors import CallFailed, FailureReason, OcppError, OcppErrorCode
 from .guard import FloodGuard
 from .logtext import untrusted
@@ -193,7 +194,8 @@ class Session:
         self.frames: deque[tuple[str, str]] = deque(maxlen=_LOG_MEMORY)
         self._call_lock = asyncio.Lock()
         self._pending: tuple[str, str, asyncio.Future[dict[str, Any]]] | None = None
-        self._answers: OrderedDict[tuple[str, str, bytes], str] = OrderedDict()
+        # Answers to repeat: the frame sent, and its form in the frame log.
+        self._answers: OrderedDict[tuple[str, str, bytes], tuple[str, str]] = OrderedDict()
         # The first problem of a connection is logged at WARNING / INFO, the rest at DEBUG.
         self._malformed_logged = False
         self._refusal_logged = False
@@ -240,11 +242,11 @@ class Session:
         self.spawn(self.connection.close(CloseCode.POLICY_VIOLATION, "message flood"), "close")
 
     async def _receive(self, message: str | bytes) -> None:
-        if isinstance(message, str):
-            self.frames.append(("in", message[:_LOG_FRAME_CHARS]))
         try:
             frame = decode_frame(message)
         except FrameError as err:
+            # Not parsed, so its secrets cannot be found: only its size and fault are kept.
+            self.frames.append(("in", f"<{len(message)} characters: {err.description}>"))
             # The description only: the exception would keep the whole frame alive.
             if self._malformed_logged:
                 _LOGGER.debug(
@@ -259,6 +261,8 @@ class Session:
                 )
             await self._send([CALLERROR, err.message_id, err.code.value, err.description, {}])
             return
+        assert isinstance(message, str)  # decode_frame refuses binary frames
+        self._log_frame("in", message, frame)
         kind, message_id = frame[0], frame[1]
         if kind == CALL:
             await self._answer_call(message_id, frame[2], frame[3])
@@ -270,7 +274,8 @@ class Session:
         repeated = self._answers.get(key) if key is not None else None
         if repeated is not None:
             # The same CALL again (a retry): same answer, nothing applied twice.
-            await self._send_text(repeated)
+            self.frames.append(("out", repeated[1]))
+            await self._write(repeated[0])
             return
         assert self.handler is not None
         try:
@@ -307,11 +312,12 @@ class Session:
                 {},
             ]
         text = encode(reply)
+        logged = self._log_frame("out", text, reply)
         if key is not None:
-            self._answers[key] = text
+            self._answers[key] = (text, logged)
             if len(self._answers) > _REPLAY_MEMORY:
                 self._answers.popitem(last=False)
-        await self._send_text(text)
+        await self._write(text)
 
     def _resolve(self, frame: list[Any]) -> None:
         pending = self._pending
@@ -412,11 +418,24 @@ class Session:
         self._finished.set()
 
     # ------------------------------------------------------------------ output
-    async def _send(self, frame: list[Any]) -> None:
-        await self._send_text(encode(frame))
+    def _log_frame(self, direction: str, text: str, frame: list[Any]) -> str:
+        """Keep a frame for diagnostics: secrets redacted in the parsed frame, then cut short."""
+        clean, redacted = redact_secrets(frame)
+        if redacted:
+            try:
+                text = encode(clean)
+            except TypeError, ValueError:  # a placeholder for NaN: not JSON
+                text = f"<{len(text)} characters with secrets>"
+        logged = text[:_LOG_FRAME_CHARS]
+        self.frames.append((direction, logged))
+        return logged
 
-    async def _send_text(self, text: str) -> None:
-        self.frames.append(("out", text[:_LOG_FRAME_CHARS]))
+    async def _send(self, frame: list[Any]) -> None:
+        text = encode(frame)
+        self._log_frame("out", text, frame)
+        await self._write(text)
+
+    async def _write(self, text: str) -> None:
         try:
             await self.connection.send(text)
         except ConnectionClosed:

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..model.charger import Charger, ChargerInfo, Transaction, plausible_time
 from ..model.meter import Sample, parse_sampled_values
+from ..model.secrets import REDACTED, is_secret_key
 from ..model.status import ConnectorStatus
 from .backend import AuthorizationStatus, Backend
 from .errors import CallFailed, FailureReason, OcppError, OcppErrorCode
@@ -364,7 +365,10 @@ class V16Handler:
     async def get_configuration(
         self, keys: list[str] | None = None
     ) -> tuple[dict[str, str], list[str]]:
-        """(values, unknown keys) from GetConfiguration; the model learns the values."""
+        """(values, unknown keys) from GetConfiguration; the model learns the values.
+
+        Values of secret keys (passwords, keys) are neither kept nor returned.
+        """
         payload: dict[str, Any] = {"key": keys} if keys else {}
         answer = await self.session.call("GetConfiguration", payload)
         values = {
@@ -373,8 +377,9 @@ class V16Handler:
             if "key" in item
         }
         if self.charger is not None:
-            self.charger.apply_configuration(values)
-        return values, list(answer.get("unknownKey") or [])
+            self.charger.apply_configuration(values, complete=not keys)
+        shown = {key: REDACTED if is_secret_key(key) else value for key, value in values.items()}
+        return shown, list(answer.get("unknownKey") or [])
 
     async def change_configuration(self, key: str, value: str) -> str:
         """Set one configuration key; returns Accepted or RebootRequired.

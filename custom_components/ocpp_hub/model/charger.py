@@ -20,12 +20,15 @@ from .control import LimitState, LimitStatus, ProtectionStatus, RebootRecord, Re
 from .led import LedColour, LedInput
 from .meter import EnergyCounter, Sample, derive_power
 from .profiles import GENERIC, QuirkProfile, profile_by_key, select_profile
+from .secrets import public_configuration
 from .status import PLUGGED_IN, ConnectorStatus
 
 # A charger clock further ahead than this, or before this year, is not believed.
 _MAX_CLOCK_AHEAD = timedelta(minutes=10)
 _EARLIEST_PLAUSIBLE = datetime(2015, 1, 1, tzinfo=UTC)
 DEFAULT_MAX_CURRENT_A = 32
+# Configuration keys kept per charger (a Wallbox reports about 60; a full read replaces them).
+MAX_CONFIGURATION_KEYS = 256
 
 
 def plausible_time(reported: datetime | None, received: datetime) -> datetime:
@@ -442,9 +445,19 @@ class Charger:
         self.last_heartbeat = now
         self.notify()
 
-    def apply_configuration(self, values: dict[str, str]) -> None:
-        """Configuration keys read back from the charger."""
-        self.configuration.update(values)
+    def apply_configuration(self, values: dict[str, str], *, complete: bool = False) -> None:
+        """Configuration keys read back from the charger (``complete``: all of them).
+
+        Secret values (passwords, keys) are never kept. A complete read replaces
+        what was known, so keys a charger no longer reports go; at most
+        :data:`MAX_CONFIGURATION_KEYS` keys are kept.
+        """
+        values = public_configuration(values)
+        configuration = {} if complete else self.configuration
+        for key, value in values.items():
+            if key in configuration or len(configuration) < MAX_CONFIGURATION_KEYS:
+                configuration[key] = value
+        self.configuration = configuration
         self.notify()
 
     def apply_status(
@@ -638,7 +651,9 @@ class Charger:
         for cid, cdata in (data.get("connectors") or {}).items():
             charger.connector(int(cid))
             charger.connectors[int(cid)] = Connector.from_dict(int(cid), cdata)
-        charger.configuration = dict(data.get("configuration") or {})
+        charger.configuration = public_configuration(
+            dict(list((data.get("configuration") or {}).items())[:MAX_CONFIGURATION_KEYS])
+        )
         charger.measurands = set(data.get("measurands") or [])
         charger.clock_skew_s = data.get("clock_skew_s")
         charger.lock_wanted = bool(data.get("lock_wanted", True))
