@@ -14,6 +14,7 @@ import socket
 from typing import Any
 
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
@@ -162,6 +163,74 @@ async def test_configuration_map_is_bounded(
     assert len(model.configuration) <= MAX_CONFIGURATION_KEYS
     assert not any(key.startswith("Junk0_") for key in model.configuration)
     assert model.configuration["AuthEnabled"] == "true"
+
+
+# ------------------------------------------------------------------ 10: energy
+
+
+async def test_impossible_energy_readings_are_rejected(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    central_system: CentralSystemUnderTest,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """1e15 Wh for an unknown transaction and a 4294967295 Wh glitch: ignored, shown, repaired."""
+    issue_id = f"energy_rejected_{central_system.entry.entry_id}_wb1"
+    async with SimulatedCharger(central_system.url, "wb1") as charger:
+        await charger.boot()
+        await charger.meter_values(1, energy_wh=12_000)
+        assert state_of(hass, "sensor.garage_energy") == "12.0"
+        assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+        await charger.stop_transaction(424242, 10**15)  # a transaction nobody started
+        assert state_of(hass, "sensor.garage_energy") == "12.0"
+        await charger.meter_values(1, energy_wh=4_294_967_295)
+        assert state_of(hass, "sensor.garage_energy") == "12.0"
+        issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+        assert issue is not None
+        assert issue.translation_key == "energy_reading_rejected"
+        assert issue.translation_placeholders is not None
+        assert issue.translation_placeholders["reading"] == "4294967.295"
+        # A normal reading afterwards carries on from the last good one.
+        await charger.meter_values(1, energy_wh=12_500)
+        assert state_of(hass, "sensor.garage_energy") == "12.5"
+        # A drop that is not to (near) zero is no meter reset: ignored too.
+        await charger.meter_values(1, energy_wh=6_000)
+        assert state_of(hass, "sensor.garage_energy") == "12.5"
+        # A real restart from zero is followed.
+        await charger.meter_values(1, energy_wh=100)
+        assert state_of(hass, "sensor.garage_energy") == "12.6"
+        diagnostics = await get_diagnostics_for_config_entry(
+            hass, hass_client, central_system.entry
+        )
+    garage = next(c for c in diagnostics["chargers"] if c["identity"] == "wb1")
+    energy = garage["state"]["connectors"]["1"]["energy"]
+    assert energy["rejected"] == 3
+    assert energy["last_rejected_wh"] == 6_000
+    assert "4294967295" in caplog.text
+
+
+async def test_unknown_transaction_is_not_folded_into_another_connector(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """A StopTransaction nobody started, on a two-connector charger, moves no connector's meter."""
+    async with SimulatedCharger(central_system.url, "wb1", connectors=2) as charger:
+        await charger.boot()
+        await charger.meter_values(1, energy_wh=1_000)
+        await charger.meter_values(2, energy_wh=2_000)
+        model = registered(central_system).charger
+        await wait_for(lambda: model.configuration.get("NumberOfConnectors") == "2")
+        await charger.stop_transaction(777, 2_900)  # connector 2's session, lost
+        assert model.connector(1).energy.total_wh == 1_000
+        assert model.connector(1).energy.last_register_wh == 1_000
+        # Connector 2's own next reading counts its energy, once.
+        await charger.meter_values(2, energy_wh=2_900)
+        assert model.energy_wh == 3_900
+        # A transaction that ran (and ended) on connector 2 stays there when stopped again.
+        tx = (await charger.start_transaction(2, "TAG", 2_900))["transactionId"]
+        await charger.stop_transaction(tx, 3_000)
+        await charger.stop_transaction(tx, 3_000)
+        assert model.connector(2).energy.total_wh == 3_000
+        assert model.connector(1).energy.total_wh == 1_000
 
 
 # ------------------------------------------------------------------ 11: retry cache
