@@ -13,6 +13,7 @@ import logging
 import socket
 from typing import Any
 
+from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 import pytest
@@ -23,7 +24,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from websockets.asyncio.client import connect
 
 from chargersim import ChargerBehaviour, SimulatedCharger
-from custom_components.ocpp_hub.const import DOMAIN
+from custom_components.ocpp_hub.const import CONF_CARDS, DOMAIN
 from custom_components.ocpp_hub.csms.errors import CallFailed, FailureReason
 from custom_components.ocpp_hub.csms.server import CentralSystem
 from custom_components.ocpp_hub.hub import OcppHub, RegisteredCharger
@@ -374,3 +375,55 @@ async def test_a_call_times_out_while_the_charger_does_not_read(
         assert set(failures) == {FailureReason.TIMEOUT}
         ws.transport.resume_reading()
     await wait_for(lambda: server.handler("cp1") is None, timeout=10)
+
+
+async def test_learning_ignores_tags_that_are_no_card(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """NoAuthorization (Wallbox, authorization off) and a non-hex idTag are not learnt, not crashed on."""
+    async with SimulatedCharger(central_system.url, "wb1") as charger:
+        await charger.boot()
+        await charger.status(1, "Available")
+        await wait_for(lambda: state_of(hass, "sensor.garage_offline_protection") != "unknown")
+        await hass.services.async_call(
+            "button", "press", {ATTR_ENTITY_ID: "button.garage_learn_card"}, blocking=True
+        )
+        started = await charger.start_transaction(1, "NoAuthorization", 0)
+        assert started["idTagInfo"]["status"] == "Invalid"  # locked: no card, no charge
+        assert (await charger.authorize("Kitchen door"))["idTagInfo"]["status"] == "Invalid"
+        # The window is still open for a real card.
+        assert (await charger.authorize("11223344"))["idTagInfo"]["status"] == "Accepted"
+    subentry = central_system.entry.subentries[registered(central_system).subentry_id]
+    assert [c["uid"] for c in subentry.data[CONF_CARDS]] == ["04A1B2C3", "11223344"]
+
+
+async def test_free_vend_starts_do_not_pile_up(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """100 plug/unplug cycles with an unanswered start: one start at most, none after locking."""
+
+    def free_vend_tasks() -> list[asyncio.Task[Any]]:
+        return [t for t in asyncio.all_tasks() if t.get_name().endswith("free vend start")]
+
+    behaviour = ChargerBehaviour(responses={"RemoteStartTransaction": "timeout"})
+    async with SimulatedCharger(
+        central_system.url, "wb1", vendor="Generic Co", model="GC-1", behaviour=behaviour
+    ) as charger:
+        await charger.boot()
+        await charger.status(1, "Available")
+        await wait_for(lambda: state_of(hass, "sensor.garage_offline_protection") != "unknown")
+        controller = registered(central_system).controller
+        await controller.async_set_locked(False)
+        for _ in range(100):
+            await charger.status(1, "Preparing")
+            await charger.status(1, "Available")
+        await charger.status(1, "Preparing")
+        await wait_for(lambda: any(a == "RemoteStartTransaction" for a, _ in charger.received))
+        assert len(free_vend_tasks()) <= 1  # each unplug dropped its start
+        await controller.async_set_locked(True)
+        sent = [a for a, _ in charger.received].count("RemoteStartTransaction")
+        await hass.async_block_till_done()
+        assert free_vend_tasks() == []
+        await charger.status(1, "Available")
+        await charger.heartbeat()
+        assert [a for a, _ in charger.received].count("RemoteStartTransaction") == sent

@@ -379,14 +379,19 @@ class Session:
                 if not future.done():
                     future.cancel()
 
-    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
-        """Run ``coro`` alongside the connection; it is cancelled when the connection ends."""
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any] | None:
+        """Run ``coro`` alongside the connection; it is cancelled when the connection ends.
+
+        Returns the task (None when the connection has already ended), so that
+        the caller can cancel work that is no longer wanted.
+        """
         if self._closed:
             coro.close()
-            return
+            return None
         task = asyncio.get_running_loop().create_task(coro, name=f"ocpp_hub {self.identity} {name}")
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
+        return task
 
     def _task_done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
