@@ -52,6 +52,7 @@ from .const import (
 from .controller import ChargerController
 from .csms.auth import PasswordVerifier
 from .csms.backend import AuthorizationStatus, Registration
+from .csms.logtext import untrusted
 from .csms.server import CentralSystem, ServerConfig
 from .csms.v16 import V16Handler, V16Settings
 from .model.charger import Charger, ChargerInfo
@@ -447,8 +448,8 @@ class OcppHub:
         _LOGGER.info(
             "Unknown charger %s (%s %s) from %s is waiting for approval",
             pending.identity,
-            pending.info.vendor,
-            pending.info.model,
+            untrusted(pending.info.vendor, 40),
+            untrusted(pending.info.model, 40),
             pending.remote_address,
         )
         discovery_flow.async_create_flow(

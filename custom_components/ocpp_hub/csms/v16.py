@@ -21,6 +21,7 @@ from ..model.secrets import REDACTED, is_secret_key
 from ..model.status import ConnectorStatus
 from .backend import AuthorizationStatus, Backend
 from .errors import CallFailed, FailureReason, OcppError, OcppErrorCode
+from .logtext import untrusted
 from .session import Session
 from .validation import parse_timestamp
 
@@ -247,7 +248,7 @@ class V16Handler:
             _LOGGER.warning(
                 "Charger %s reported connector %s; ignored (0 to %d expected)",
                 self.session.identity,
-                connector_id,
+                untrusted(connector_id, 20),
                 MAX_CONNECTOR_ID,
             )
         return False
@@ -333,8 +334,8 @@ class V16Handler:
         _LOGGER.debug(
             "Charger %s: DataTransfer %s/%s",
             self.session.identity,
-            vendor_id,
-            payload.get("messageId"),
+            untrusted(vendor_id),
+            untrusted(payload.get("messageId")),
         )
         return {"status": "Accepted"}
 
