@@ -122,6 +122,8 @@ async def test_secret_settings_are_never_stored_logged_or_exported(
         frame = authorize("P" * (296 - authorize("").index("C3B2A104")))
         assert frame.index("C3B2A104") == 296
         await charger.send_raw(frame)
+        # A key written with a JSON escape is the same key once parsed.
+        await charger.send_raw('[2, "esc", "Authorize", {"\\u0069dTag": "C3B2A104"}]')
         model = registered(central_system).charger
         assert "AuthorizationKey" not in model.configuration
         assert "WebSocketPassword" not in model.configuration

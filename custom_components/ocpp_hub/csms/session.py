@@ -26,7 +26,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import CloseCode
 
-from ..model.secrets import redact_secrets
+from ..model.secrets import may_hold_secrets, redact_secrets
 from .errors import CallFailed, FailureReason, OcppError, OcppErrorCode
 from .guard import FloodGuard
 from .logtext import untrusted
@@ -153,6 +153,10 @@ def encode(frame: list[Any]) -> str:
     return json.dumps(frame, separators=(",", ":"))
 
 
+# Payloads come from json.loads, so they hold no cycles to check for.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), check_circular=False)
+
+
 def replay_key(message_id: str, action: str, payload: Any) -> tuple[str, str, bytes] | None:
     """What makes a CALL the same CALL again: its id, its action and its payload.
 
@@ -160,7 +164,7 @@ def replay_key(message_id: str, action: str, payload: Any) -> tuple[str, str, by
     digest; None for a payload that cannot be serialised (never repeated).
     """
     try:
-        canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+        canonical = _CANONICAL.encode(payload)
     except TypeError, ValueError, RecursionError:
         return None
     digest = hashlib.blake2b(canonical.encode(), digest_size=16).digest()
@@ -425,7 +429,7 @@ class Session:
     # ------------------------------------------------------------------ output
     def _log_frame(self, direction: str, text: str, frame: list[Any]) -> str:
         """Keep a frame for diagnostics: secrets redacted in the parsed frame, then cut short."""
-        clean, redacted = redact_secrets(frame)
+        clean, redacted = redact_secrets(frame) if may_hold_secrets(text) else (frame, False)
         if redacted:
             try:
                 text = encode(clean)

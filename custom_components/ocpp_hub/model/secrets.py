@@ -54,6 +54,19 @@ def public_configuration(values: dict[str, str]) -> dict[str, str]:
     return {key: value for key, value in values.items() if not is_secret_key(key)}
 
 
+_NAMES_IN_TEXT = (*sorted(SECRET_FIELDS), '"key"')
+
+
+def may_hold_secrets(text: str) -> bool:
+    """Whether the frame ``text`` parses to anything :func:`redact_secrets` would replace.
+
+    A quick test, not a redaction: an object key parsed from JSON text appears in
+    it literally unless the text escapes something (a backslash), in which case
+    the answer is True. Frames without secrets (most MeterValues) skip the walk.
+    """
+    return "\\" in text or any(name in text for name in _NAMES_IN_TEXT)
+
+
 def redact_secrets(value: Any, depth: int = 0) -> tuple[Any, bool]:
     """(``value`` with secrets replaced, whether anything was replaced).
 
