@@ -141,10 +141,10 @@ async def test_energy_never_decreases(
     async with SimulatedCharger(central_system.url, "wb1") as charger:
         await charger.boot()
         await charger.meter_values(1, energy_wh=50_000)
-        await charger.meter_values(1, energy_wh=40_000)
-        assert state_of(hass, "sensor.garage_energy") == "90.0"
-        await charger.meter_values(1, energy_wh=41_000)
-        assert state_of(hass, "sensor.garage_energy") == "91.0"
+        await charger.meter_values(1, energy_wh=400)  # the meter restarted from zero
+        assert state_of(hass, "sensor.garage_energy") == "50.4"
+        await charger.meter_values(1, energy_wh=1_400)
+        assert state_of(hass, "sensor.garage_energy") == "51.4"
 
 
 async def test_state_written_only_when_changed(

@@ -119,6 +119,35 @@ def test_energy_counter_ignores_rounding_steps_back() -> None:
     assert counter.total_wh == 6_471_000  # nothing counted twice, nothing lost
 
 
+def test_energy_counter_rejects_leaps_and_follows_a_replaced_meter() -> None:
+    """A rise faster than the maximum power is a glitch; a new meter level that persists is followed."""
+    counter = EnergyCounter()
+    counter.update(12_000, T0, max_power_w=7_400)
+    # 4294967295 Wh a minute later: not energy.
+    assert not counter.update(4_294_967_295, T0 + timedelta(minutes=1), max_power_w=7_400)
+    assert counter.total_wh == 12_000
+    assert counter.rejected == 1
+    # An hour at 7.4 kW is possible (the burst allowance absorbs timing slack).
+    assert counter.update(19_000, T0 + timedelta(hours=1), max_power_w=7_400)
+    assert counter.total_wh == 19_000
+    # A meter replaced by one at 3,000 kWh: rejected until it has agreed three times,
+    # then followed from there; the step itself is never counted.
+    for minutes in (61, 62, 63):
+        assert not counter.update(
+            3_000_000 + minutes, T0 + timedelta(minutes=minutes), max_power_w=7_400
+        )
+    assert counter.total_wh == 19_000
+    assert counter.update(3_000_163, T0 + timedelta(minutes=64), max_power_w=7_400)
+    assert counter.total_wh == 19_100
+    # Storage of an older version (no rejection fields) still loads.
+    old = EnergyCounter.from_dict(
+        {"total_wh": 5.0, "last_register_wh": 5.0, "last_timestamp": T0.isoformat()}
+    )
+    assert old.rejected == 0
+    assert old.allowance_wh is None
+    assert EnergyCounter.from_dict(counter.as_dict()) == counter
+
+
 def test_plausible_time() -> None:
     """A clock hours ahead, or at 1970, is replaced by the receive time."""
     assert plausible_time(T0 - timedelta(hours=3), T0) == T0 - timedelta(hours=3)

@@ -149,6 +149,21 @@ async def test_sessions_in_diagnostics_without_card_numbers(
     assert session["id_tag"] == "**REDACTED**"
 
 
+async def test_a_start_in_the_future_is_still_an_event(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """A charger whose clock runs ahead: the session is accepted and is the calendar's event."""
+    async with SimulatedCharger(central_system.url, "wb1") as charger:
+        await charger.boot()
+        ahead = datetime.now(UTC) + timedelta(minutes=7)
+        answer = await charger.start_transaction(1, CARD_ALICE, 0, timestamp=ahead)
+        assert answer["idTagInfo"]["status"] == "Accepted"
+        await hass.async_block_till_done()
+        calendar = hass.states.get("calendar.garage_sessions")
+        assert calendar is not None
+        assert calendar.attributes["message"] == "Charging · 0.00 kWh so far"
+
+
 async def test_csv_needs_a_login(
     hass: HomeAssistant,
     central_system: CentralSystemUnderTest,

@@ -101,9 +101,10 @@ class SessionsCalendar(OcppHubSessionEntity, CalendarEntity):
         )
         if transaction is None:
             return None
+        # A charger with a clock ahead may report a start in the future.
         return CalendarEvent(
             start=transaction.started_at,
-            end=dt_util.utcnow() + timedelta(minutes=1),
+            end=max(dt_util.utcnow(), transaction.started_at) + timedelta(minutes=1),
             summary=f"Charging · {transaction.energy_wh / 1000:.2f} kWh so far",
         )
 

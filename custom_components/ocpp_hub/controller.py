@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+import functools
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +26,7 @@ from .csms.errors import CallFailed, FailureReason
 from .csms.v16 import V16Handler
 from .model.charger import CardDecision
 from .model.control import LimitStatus, ProtectionStatus, RebootResult
-from .model.rfid import Card, find_card, local_list_id_tags, normalise
+from .model.rfid import Card, find_card, id_tag_forms, local_list_id_tags, normalise
 from .model.status import ConnectorStatus
 
 if TYPE_CHECKING:
@@ -64,6 +65,8 @@ class ChargerController:
         self._learn_until: float | None = None
         self._local_list_version = 0
         self._free_vend_started: set[int] = set()
+        # The RemoteStartTransaction of a free-vend plug-in, per connector, until it is done.
+        self._free_vend_tasks: dict[int, asyncio.Task[Any]] = {}
 
     # ----------------------------------------------------------------- plumbing
     def _placeholders(self, **extra: str) -> dict[str, str]:
@@ -101,6 +104,14 @@ class ChargerController:
             self._cancel_reboot_timer = None
         if self._limit_task and not self._limit_task.done():
             self._limit_task.cancel()
+        self._cancel_free_vend()
+
+    def _cancel_free_vend(self, connector_id: int | None = None) -> None:
+        """Drop free-vend starts not sent yet (or unanswered): unplugged, or locked again."""
+        for cid in [connector_id] if connector_id is not None else list(self._free_vend_tasks):
+            task = self._free_vend_tasks.pop(cid, None)
+            if task is not None and not task.done():
+                task.cancel()
 
     # ------------------------------------------------------------------ reboot
     async def async_reboot(
@@ -287,25 +298,37 @@ class ChargerController:
         """Free vend where the charger has no such mode: start the charge ourselves.
 
         Unlocked, a car plugged in (Preparing) and no transaction: the central
-        system sends RemoteStartTransaction, once per plug-in.
+        system sends RemoteStartTransaction, once per plug-in. A start still
+        waiting (for its turn, or for the charger's answer) is dropped when the
+        car is unplugged or the owner locks again: at most one per connector.
         """
         charger = self.charger
         if charger.profile.lock_key is not None or charger.lock_wanted or not charger.connected:
+            self._cancel_free_vend()
             return
         for connector in charger.outlets:
+            cid = connector.connector_id
             waiting = (
                 connector.status is ConnectorStatus.PREPARING and connector.transaction is None
             )
             if not waiting:
-                self._free_vend_started.discard(connector.connector_id)
-            elif connector.connector_id not in self._free_vend_started:
-                self._free_vend_started.add(connector.connector_id)
+                self._free_vend_started.discard(cid)
+                self._cancel_free_vend(cid)
+            elif cid not in self._free_vend_started:
+                self._free_vend_started.add(cid)
                 handler = self.hub.server.handler(self.registered.identity)
                 if handler is not None:
                     id_tag = self.hub.remote_id_tag(self.registered)
-                    handler.session.spawn(
-                        handler.remote_start(id_tag, connector.connector_id), "free vend start"
+                    task = handler.session.spawn(
+                        handler.remote_start(id_tag, cid), "free vend start"
                     )
+                    if task is not None:
+                        self._free_vend_tasks[cid] = task
+                        task.add_done_callback(functools.partial(self._free_vend_done, cid))
+
+    def _free_vend_done(self, connector_id: int, task: asyncio.Task[Any]) -> None:
+        if self._free_vend_tasks.get(connector_id) is task:
+            del self._free_vend_tasks[connector_id]
 
     def cards(self) -> list[Card]:
         """The charger's card list."""
@@ -339,7 +362,7 @@ class ChargerController:
             status = AuthorizationStatus.ACCEPTED
         elif card is not None:
             status = AuthorizationStatus.ACCEPTED if card.enabled else AuthorizationStatus.BLOCKED
-        elif self.learning and action != "StopTransaction":
+        elif self.learning and action != "StopTransaction" and self._learnable(tag):
             card = self.hub.add_card(self.registered, id_tag, None)
             self._learn_until = None
             learned = True
@@ -360,6 +383,26 @@ class ChargerController:
                 )
             )
         return status
+
+    def _learnable(self, tag: str) -> bool:
+        """Whether a presented idTag can be a card: a UID, not the charger's no-card tag.
+
+        A Wallbox with authorization off starts with its ``AuthDisabledIdTag``
+        (``NoAuthorization``); other chargers send names or numbers that are no
+        card. Such a tag is not learnt (the window stays open for a real card).
+        """
+        no_card = self.charger.configuration.get("AuthDisabledIdTag") or "NoAuthorization"
+        if tag == normalise(no_card):
+            return False
+        try:
+            id_tag_forms(tag)
+        except ValueError:
+            _LOGGER.info(
+                "Charger %s: a presented idTag is not a card UID; not learnt",
+                self.registered.identity,
+            )
+            return False
+        return True
 
     def _just_decided(self, tag: str, now: datetime) -> bool:
         """The same card was presented moments ago (Authorize, then StartTransaction)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
@@ -11,8 +10,8 @@ from homeassistant.helpers.device_registry import DeviceEntry
 
 from .const import CONF_PASSWORD_HASH
 from .hub import OcppHub, OcppHubConfigEntry, RegisteredCharger
+from .model.secrets import REDACTED, public_configuration
 
-REDACTED = "**REDACTED**"
 TO_REDACT = {
     CONF_PASSWORD_HASH,
     "serial",
@@ -20,21 +19,14 @@ TO_REDACT = {
     "id_tag",
     "remote_address",
 }
-# OCPP fields that carry card numbers or serial numbers inside logged frames.
-_FRAME_SECRETS = re.compile(
-    r'"(idTag|parentIdTag|chargePointSerialNumber|chargeBoxSerialNumber|meterSerialNumber|iccid|imsi)"\s*:\s*"[^"]*"'
-)
-
-
-def redact_frame(text: str) -> str:
-    """A logged OCPP frame with card numbers and serial numbers replaced."""
-    return _FRAME_SECRETS.sub(lambda m: f'"{m.group(1)}":"{REDACTED}"', text)
 
 
 def _charger_diagnostics(hub: OcppHub, registered: RegisteredCharger) -> dict[str, Any]:
     charger = registered.charger
     handler = hub.server.handler(registered.identity)
     state = charger.as_dict()
+    # The model keeps no secret settings; this guards the export all the same.
+    state["configuration"] = public_configuration(state["configuration"])
     return {
         "name": registered.name,
         "identity": registered.identity,
@@ -57,8 +49,9 @@ def _charger_diagnostics(hub: OcppHub, registered: RegisteredCharger) -> dict[st
         ],
         # The last sessions; their card numbers are redacted with the rest (id_tag).
         "last_sessions": [r.as_dict() for r in registered.sessions.history.records[:10]],
+        # Redacted by the session as they were kept (on the parsed frame, before cutting).
         "last_frames": [
-            {"direction": direction, "frame": redact_frame(frame)}
+            {"direction": direction, "frame": frame}
             for direction, frame in (handler.session.frames if handler else ())
         ],
     }

@@ -52,6 +52,7 @@ from .const import (
 from .controller import ChargerController
 from .csms.auth import PasswordVerifier
 from .csms.backend import AuthorizationStatus, Registration
+from .csms.logtext import untrusted
 from .csms.server import CentralSystem, ServerConfig
 from .csms.v16 import V16Handler, V16Settings
 from .model.charger import Charger, ChargerInfo
@@ -90,6 +91,7 @@ class RegisteredCharger:
     # What the hub last reported for this charger (so each change is reported once).
     reported_reboot: tuple[datetime, RebootResult] | None = None
     reported_protection: tuple[ProtectionStatus, tuple[str, ...]] | None = None
+    reported_energy_rejections: int = 0
 
     @property
     def identity(self) -> str:
@@ -305,6 +307,7 @@ class OcppHub:
         registered.cards_sent = subentry.data.get(CONF_CARDS, [])
         registered.sessions = self.sessions.track(registered)
         registered.reported_reboot = _reboot_state(charger)
+        registered.reported_energy_rejections = charger.energy_rejections
         registered.unsubscribe = charger.add_listener(lambda: self._charger_changed(registered))
         self.chargers[identity] = registered
         self._add_missing_entities(registered)
@@ -334,7 +337,12 @@ class OcppHub:
             registered.unsubscribe()
         registered.controller.shutdown()
         self.sessions.untrack(identity, forget=True)
-        for issue in ("reboot_failed", "limit_not_applied", "offline_protection"):
+        for issue in (
+            "reboot_failed",
+            "limit_not_applied",
+            "offline_protection",
+            "energy_rejected",
+        ):
             set_issue(self.hass, self._issue_id(issue, registered), None)
         self._saved.pop(identity, None)
         self.schedule_save()
@@ -361,6 +369,10 @@ class OcppHub:
         ):
             registered.reported_protection = protection
             self._report_protection(registered)
+        if (rejections := charger.energy_rejections) != registered.reported_energy_rejections:
+            if rejections > registered.reported_energy_rejections:
+                self._report_energy_rejected(registered)
+            registered.reported_energy_rejections = rejections
         self.schedule_save()
 
     def _update_device(self, registered: RegisteredCharger) -> None:
@@ -443,8 +455,8 @@ class OcppHub:
         _LOGGER.info(
             "Unknown charger %s (%s %s) from %s is waiting for approval",
             pending.identity,
-            pending.info.vendor,
-            pending.info.model,
+            untrusted(pending.info.vendor, 40),
+            untrusted(pending.info.model, 40),
             pending.remote_address,
         )
         discovery_flow.async_create_flow(
@@ -561,6 +573,35 @@ class OcppHub:
             self._issue_id("offline_protection", registered),
             f"offline_protection_{charger.protection}" if active else None,
             {"charger": registered.name, "keys": ", ".join(charger.protection_keys)},
+        )
+
+    def _report_energy_rejected(self, registered: RegisteredCharger) -> None:
+        """An energy reading was refused as implausible: tell the owner what and why."""
+        connector = registered.charger.last_rejected_connector()
+        if connector is None:
+            return
+        energy = connector.energy
+        _LOGGER.warning(
+            "Charger %s reported an energy register of %.0f Wh on connector %d, more than it "
+            "can have delivered since its last reading of %s Wh; ignored",
+            registered.identity,
+            energy.last_rejected_wh or 0.0,
+            connector.connector_id,
+            "-" if energy.last_register_wh is None else f"{energy.last_register_wh:.0f}",
+        )
+        set_issue(
+            self.hass,
+            self._issue_id("energy_rejected", registered),
+            "energy_reading_rejected",
+            {
+                "charger": registered.name,
+                "connector": str(connector.connector_id),
+                "reading": f"{(energy.last_rejected_wh or 0.0) / 1000:.3f}",
+                "previous": "-"
+                if energy.last_register_wh is None
+                else f"{energy.last_register_wh / 1000:.3f}",
+                "count": str(registered.charger.energy_rejections),
+            },
         )
 
     def limit_repair(self, registered: RegisteredCharger, active: bool) -> None:

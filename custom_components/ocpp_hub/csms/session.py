@@ -15,17 +15,21 @@ import asyncio
 from collections import OrderedDict, deque
 from collections.abc import Coroutine
 from datetime import UTC, datetime
+import hashlib
 import itertools
 import json
 import logging
+import math
 from typing import Any, Protocol
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import CloseCode
 
+from ..model.secrets import may_hold_secrets, redact_secrets
 from .errors import CallFailed, FailureReason, OcppError, OcppErrorCode
 from .guard import FloodGuard
+from .logtext import untrusted
 from .validation import SchemaSet
 
 _LOGGER = logging.getLogger(__name__)
@@ -38,6 +42,38 @@ _LOG_FRAME_CHARS = 300  # of each (memory per charger stays small)
 
 # A frame whose message id could not be read is answered with this id.
 UNKNOWN_ID = "-1"
+
+# CALLERROR code and description of a charger, as kept in errors and logs.
+_ERROR_CODE_CHARS = 40
+_ERROR_DESCRIPTION_CHARS = 100
+
+
+class NotFinite:
+    """What ``NaN``, ``Infinity`` or ``1e400`` in a frame parse to.
+
+    They are not JSON numbers (RFC 8259), but Python's parser reads them as
+    floats. This placeholder matches no schema type, so such a value is refused
+    where a number (or anything else) is expected: a CALL gets a
+    TypeConstraintViolation, an answer to our call is invalid.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        """Shown as what it stands for."""
+        return "<not a finite number>"
+
+
+_NOT_FINITE = NotFinite()
+
+
+def _parse_constant(_text: str) -> NotFinite:
+    return _NOT_FINITE
+
+
+def _parse_float(text: str) -> float | NotFinite:
+    value = float(text)
+    return value if math.isfinite(value) else _NOT_FINITE
 
 
 class CallHandler(Protocol):
@@ -79,7 +115,7 @@ def decode_frame(text: str | bytes) -> list[Any]:
             UNKNOWN_ID, OcppErrorCode.FORMATION_VIOLATION, "OCPP-J frames are text, not binary"
         )
     try:
-        frame = json.loads(text)
+        frame = json.loads(text, parse_constant=_parse_constant, parse_float=_parse_float)
     except ValueError, RecursionError:  # RecursionError: nested ever deeper
         raise FrameError(
             UNKNOWN_ID, OcppErrorCode.FORMATION_VIOLATION, "frame is not valid JSON"
@@ -98,7 +134,9 @@ def decode_frame(text: str | bytes) -> list[Any]:
     kind = frame[0]
     expected = {CALL: 4, CALLRESULT: 3, CALLERROR: 5}.get(kind) if type(kind) is int else None
     if expected is None:
-        raise FrameError(message_id, OcppErrorCode.PROTOCOL_ERROR, f"unknown message type {kind!r}")
+        raise FrameError(
+            message_id, OcppErrorCode.PROTOCOL_ERROR, f"unknown message type {untrusted(kind, 20)}"
+        )
     if len(frame) != expected:
         raise FrameError(
             message_id,
@@ -113,6 +151,24 @@ def decode_frame(text: str | bytes) -> list[Any]:
 def encode(frame: list[Any]) -> str:
     """Serialise a frame compactly."""
     return json.dumps(frame, separators=(",", ":"))
+
+
+# Payloads come from json.loads, so they hold no cycles to check for.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), check_circular=False)
+
+
+def replay_key(message_id: str, action: str, payload: Any) -> tuple[str, str, bytes] | None:
+    """What makes a CALL the same CALL again: its id, its action and its payload.
+
+    The payload is compared by its canonical JSON (keys sorted), kept as a short
+    digest; None for a payload that cannot be serialised (never repeated).
+    """
+    try:
+        canonical = _CANONICAL.encode(payload)
+    except TypeError, ValueError, RecursionError:
+        return None
+    digest = hashlib.blake2b(canonical.encode(), digest_size=16).digest()
+    return message_id, action, digest
 
 
 class Session:
@@ -142,7 +198,11 @@ class Session:
         self.frames: deque[tuple[str, str]] = deque(maxlen=_LOG_MEMORY)
         self._call_lock = asyncio.Lock()
         self._pending: tuple[str, str, asyncio.Future[dict[str, Any]]] | None = None
-        self._answers: OrderedDict[str, str] = OrderedDict()
+        # Answers to repeat: the frame sent, and its form in the frame log.
+        self._answers: OrderedDict[tuple[str, str, bytes], tuple[str, str]] = OrderedDict()
+        # The first problem of a connection is logged at WARNING / INFO, the rest at DEBUG.
+        self._malformed_logged = False
+        self._refusal_logged = False
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
         self._finished = asyncio.Event()
@@ -186,15 +246,27 @@ class Session:
         self.spawn(self.connection.close(CloseCode.POLICY_VIOLATION, "message flood"), "close")
 
     async def _receive(self, message: str | bytes) -> None:
-        if isinstance(message, str):
-            self.frames.append(("in", message[:_LOG_FRAME_CHARS]))
         try:
             frame = decode_frame(message)
         except FrameError as err:
+            # Not parsed, so its secrets cannot be found: only its size and fault are kept.
+            self.frames.append(("in", f"<{len(message)} characters: {err.description}>"))
             # The description only: the exception would keep the whole frame alive.
-            _LOGGER.warning("Charger %s sent a malformed frame: %s", self.identity, err.description)
+            if self._malformed_logged:
+                _LOGGER.debug(
+                    "Charger %s sent a malformed frame: %s", self.identity, err.description
+                )
+            else:
+                self._malformed_logged = True
+                _LOGGER.warning(
+                    "Charger %s sent a malformed frame: %s (more are logged at debug level)",
+                    self.identity,
+                    err.description,
+                )
             await self._send([CALLERROR, err.message_id, err.code.value, err.description, {}])
             return
+        assert isinstance(message, str)  # decode_frame refuses binary frames
+        self._log_frame("in", message, frame)
         kind, message_id = frame[0], frame[1]
         if kind == CALL:
             await self._answer_call(message_id, frame[2], frame[3])
@@ -202,10 +274,12 @@ class Session:
             self._resolve(frame)
 
     async def _answer_call(self, message_id: str, action: str, payload: Any) -> None:
-        repeated = self._answers.get(message_id)
+        key = replay_key(message_id, action, payload)
+        repeated = self._answers.get(key) if key is not None else None
         if repeated is not None:
             # The same CALL again (a retry): same answer, nothing applied twice.
-            await self._send_text(repeated)
+            self.frames.append(("out", repeated[1]))
+            await self._write(repeated[0])
             return
         assert self.handler is not None
         try:
@@ -216,16 +290,24 @@ class Session:
                     else OcppErrorCode.NOT_IMPLEMENTED
                 )
                 raise OcppError(
-                    code, f"action {action[:40]!r} is not handled by this central system"
+                    code, f"action {untrusted(action, 40)} is not handled by this central system"
                 )
             self.schemas.validate_request(action, payload)
             result = self.handler.handle_call(action, payload)
             reply: list[Any] = [CALLRESULT, message_id, result]
         except OcppError as err:
-            _LOGGER.info("Charger %s: %s answered with %s", self.identity, action[:40], str(err))
+            level = logging.DEBUG if self._refusal_logged else logging.INFO
+            self._refusal_logged = True
+            _LOGGER.log(
+                level,
+                "Charger %s: %s answered with %s",
+                self.identity,
+                untrusted(action, 40),
+                untrusted(str(err), 200),
+            )
             reply = [CALLERROR, message_id, err.code.value, err.description, {}]
         except Exception:
-            _LOGGER.exception("Charger %s: error handling %s", self.identity, action)
+            _LOGGER.exception("Charger %s: error handling %s", self.identity, untrusted(action, 40))
             reply = [
                 CALLERROR,
                 message_id,
@@ -234,10 +316,12 @@ class Session:
                 {},
             ]
         text = encode(reply)
-        self._answers[message_id] = text
-        if len(self._answers) > _REPLAY_MEMORY:
-            self._answers.popitem(last=False)
-        await self._send_text(text)
+        logged = self._log_frame("out", text, reply)
+        if key is not None:
+            self._answers[key] = (text, logged)
+            if len(self._answers) > _REPLAY_MEMORY:
+                self._answers.popitem(last=False)
+        await self._write(text)
 
     def _resolve(self, frame: list[Any]) -> None:
         pending = self._pending
@@ -245,7 +329,7 @@ class Session:
             _LOGGER.info(
                 "Charger %s answered message %r that is not awaiting an answer; ignored",
                 self.identity,
-                frame[1],
+                untrusted(frame[1], 40),
             )
             return
         _, action, future = pending
@@ -257,13 +341,15 @@ class Session:
                 return
             future.set_result(frame[2])
             return
-        code = str(frame[2])
+        # Bounded and escaped: both become part of errors shown and logged.
+        code = untrusted(frame[2], _ERROR_CODE_CHARS)
+        description = untrusted(frame[3], _ERROR_DESCRIPTION_CHARS)
         reason = (
             FailureReason.NOT_SUPPORTED
             if code in (OcppErrorCode.NOT_SUPPORTED, OcppErrorCode.NOT_IMPLEMENTED)
             else FailureReason.CALL_ERROR
         )
-        future.set_exception(CallFailed(action, reason, f"{code}: {str(frame[3])[:100]}"))
+        future.set_exception(CallFailed(action, reason, f"{code}: {description}"))
 
     # ----------------------------------------------------------------- calling
     async def call(
@@ -271,8 +357,10 @@ class Session:
     ) -> dict[str, Any]:
         """Send a CALL and return the charger's answer payload.
 
-        Waits its turn behind calls already in flight. Raises :class:`CallFailed`
-        (offline, timeout, CALLERROR, invalid answer).
+        Waits its turn behind calls already in flight. The timeout covers sending
+        too: a charger that stops reading cannot hold a call (and the calls
+        queued behind it) for ever. Raises :class:`CallFailed` (offline,
+        timeout, CALLERROR, invalid answer).
         """
         if self._closed:
             raise CallFailed(action, FailureReason.OFFLINE)
@@ -283,8 +371,8 @@ class Session:
             future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
             self._pending = (message_id, action, future)
             try:
-                await self._send([CALL, message_id, action, payload])
                 async with asyncio.timeout(timeout or self.call_timeout):
+                    await self._send([CALL, message_id, action, payload])
                     return await future
             except TimeoutError:
                 raise CallFailed(action, FailureReason.TIMEOUT) from None
@@ -295,14 +383,19 @@ class Session:
                 if not future.done():
                     future.cancel()
 
-    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
-        """Run ``coro`` alongside the connection; it is cancelled when the connection ends."""
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any] | None:
+        """Run ``coro`` alongside the connection; it is cancelled when the connection ends.
+
+        Returns the task (None when the connection has already ended), so that
+        the caller can cancel work that is no longer wanted.
+        """
         if self._closed:
             coro.close()
-            return
+            return None
         task = asyncio.get_running_loop().create_task(coro, name=f"ocpp_hub {self.identity} {name}")
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
+        return task
 
     def _task_done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
@@ -334,11 +427,24 @@ class Session:
         self._finished.set()
 
     # ------------------------------------------------------------------ output
-    async def _send(self, frame: list[Any]) -> None:
-        await self._send_text(encode(frame))
+    def _log_frame(self, direction: str, text: str, frame: list[Any]) -> str:
+        """Keep a frame for diagnostics: secrets redacted in the parsed frame, then cut short."""
+        clean, redacted = redact_secrets(frame) if may_hold_secrets(text) else (frame, False)
+        if redacted:
+            try:
+                text = encode(clean)
+            except TypeError, ValueError:  # a placeholder for NaN: not JSON
+                text = f"<{len(text)} characters with secrets>"
+        logged = text[:_LOG_FRAME_CHARS]
+        self.frames.append((direction, logged))
+        return logged
 
-    async def _send_text(self, text: str) -> None:
-        self.frames.append(("out", text[:_LOG_FRAME_CHARS]))
+    async def _send(self, frame: list[Any]) -> None:
+        text = encode(frame)
+        self._log_frame("out", text, frame)
+        await self._write(text)
+
+    async def _write(self, text: str) -> None:
         try:
             await self.connection.send(text)
         except ConnectionClosed:

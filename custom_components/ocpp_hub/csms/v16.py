@@ -17,9 +17,11 @@ from typing import Any
 
 from ..model.charger import Charger, ChargerInfo, Transaction, plausible_time
 from ..model.meter import Sample, parse_sampled_values
+from ..model.secrets import REDACTED, is_secret_key
 from ..model.status import ConnectorStatus
 from .backend import AuthorizationStatus, Backend
 from .errors import CallFailed, FailureReason, OcppError, OcppErrorCode
+from .logtext import untrusted
 from .session import Session
 from .validation import parse_timestamp
 
@@ -80,6 +82,7 @@ def _now() -> datetime:
 
 
 _MAX_REGISTER_WH = 1e15  # a petawatt-hour: anything above is not a meter reading
+_MAX_LIMIT = 1e9  # A or W: a larger limit in a composite schedule is not an answer
 MAX_CONNECTOR_ID = 64  # no charger has more; each connector gets its own entities
 
 
@@ -245,7 +248,7 @@ class V16Handler:
             _LOGGER.warning(
                 "Charger %s reported connector %s; ignored (0 to %d expected)",
                 self.session.identity,
-                connector_id,
+                untrusted(connector_id, 20),
                 MAX_CONNECTOR_ID,
             )
         return False
@@ -331,8 +334,8 @@ class V16Handler:
         _LOGGER.debug(
             "Charger %s: DataTransfer %s/%s",
             self.session.identity,
-            vendor_id,
-            payload.get("messageId"),
+            untrusted(vendor_id),
+            untrusted(payload.get("messageId")),
         )
         return {"status": "Accepted"}
 
@@ -363,7 +366,10 @@ class V16Handler:
     async def get_configuration(
         self, keys: list[str] | None = None
     ) -> tuple[dict[str, str], list[str]]:
-        """(values, unknown keys) from GetConfiguration; the model learns the values."""
+        """(values, unknown keys) from GetConfiguration; the model learns the values.
+
+        Values of secret keys (passwords, keys) are neither kept nor returned.
+        """
         payload: dict[str, Any] = {"key": keys} if keys else {}
         answer = await self.session.call("GetConfiguration", payload)
         values = {
@@ -372,8 +378,9 @@ class V16Handler:
             if "key" in item
         }
         if self.charger is not None:
-            self.charger.apply_configuration(values)
-        return values, list(answer.get("unknownKey") or [])
+            self.charger.apply_configuration(values, complete=not keys)
+        shown = {key: REDACTED if is_secret_key(key) else value for key, value in values.items()}
+        return shown, list(answer.get("unknownKey") or [])
 
     async def change_configuration(self, key: str, value: str) -> str:
         """Set one configuration key; returns Accepted or RebootRequired.
@@ -446,7 +453,12 @@ class V16Handler:
         if not periods:
             return None
         first = min(periods, key=lambda p: p.get("startPeriod", 0))
-        return float(first["limit"])
+        limit = float(first["limit"])
+        if not 0 <= limit <= _MAX_LIMIT:  # also refuses NaN
+            raise CallFailed(
+                "GetCompositeSchedule", FailureReason.INVALID_RESPONSE, f"limit {limit}"
+            )
+        return limit
 
     async def send_local_list(
         self, version: int, entries: list[dict[str, Any]], full: bool = True

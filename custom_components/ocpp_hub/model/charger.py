@@ -20,12 +20,20 @@ from .control import LimitState, LimitStatus, ProtectionStatus, RebootRecord, Re
 from .led import LedColour, LedInput
 from .meter import EnergyCounter, Sample, derive_power
 from .profiles import GENERIC, QuirkProfile, profile_by_key, select_profile
+from .secrets import public_configuration
 from .status import PLUGGED_IN, ConnectorStatus
 
 # A charger clock further ahead than this, or before this year, is not believed.
 _MAX_CLOCK_AHEAD = timedelta(minutes=10)
 _EARLIEST_PLAUSIBLE = datetime(2015, 1, 1, tzinfo=UTC)
 DEFAULT_MAX_CURRENT_A = 32
+# A current above this is not a home charger's (it would void the energy plausibility check).
+_MAX_PLAUSIBLE_CURRENT_A = 80
+# Volts per phase and phases assumed for the most a charger can draw.
+_MAX_VOLTAGE_V = 250.0
+_MAX_PHASES = 3
+# Configuration keys kept per charger (a Wallbox reports about 60; a full read replaces them).
+MAX_CONFIGURATION_KEYS = 256
 
 
 def plausible_time(reported: datetime | None, received: datetime) -> datetime:
@@ -319,6 +327,28 @@ class Charger:
             return DEFAULT_MAX_CURRENT_A
 
     @property
+    def max_power_w(self) -> float:
+        """The most this charger can draw: its current ceiling on three phases at 250 V.
+
+        Energy readings that rise faster than this are glitches, not energy.
+        """
+        return min(self.max_current_a, _MAX_PLAUSIBLE_CURRENT_A) * _MAX_PHASES * _MAX_VOLTAGE_V
+
+    @property
+    def energy_rejections(self) -> int:
+        """How many energy readings were refused as implausible (all connectors)."""
+        return sum(c.energy.rejected for c in self.connectors.values())
+
+    def last_rejected_connector(self) -> Connector | None:
+        """The connector whose energy reading was refused most recently, if any."""
+        refused = [c for c in self.connectors.values() if c.energy.last_rejected_at is not None]
+        return (
+            max(refused, key=lambda c: c.energy.last_rejected_at or _EARLIEST_PLAUSIBLE)
+            if refused
+            else None
+        )
+
+    @property
     def power_w(self) -> float | None:
         """Charging power of the whole charger."""
         values = [c.power_w for c in self.outlets if c.power_w is not None]
@@ -361,6 +391,21 @@ class Charger:
             ),
             None,
         )
+
+    def _connector_of_unknown_stop(self, transaction_id: int) -> Connector | None:
+        """Where a StopTransaction for a transaction not running here belongs, if that is known.
+
+        The connector that ran it last, or the only connector of a charger that
+        has one; otherwise none (StopTransaction names no connector, and folding
+        its register into another connector's would count energy that is not there).
+        """
+        for connector in self.connectors.values():
+            last = connector.last_transaction
+            if last is not None and last.transaction_id == transaction_id:
+                return connector
+        if self.connector_count == 1 and self.configuration.get("NumberOfConnectors", "1") == "1":
+            return self.connector(1)
+        return None
 
     # ------------------------------------------------------------------ events
     def apply_connected(
@@ -442,9 +487,19 @@ class Charger:
         self.last_heartbeat = now
         self.notify()
 
-    def apply_configuration(self, values: dict[str, str]) -> None:
-        """Configuration keys read back from the charger."""
-        self.configuration.update(values)
+    def apply_configuration(self, values: dict[str, str], *, complete: bool = False) -> None:
+        """Configuration keys read back from the charger (``complete``: all of them).
+
+        Secret values (passwords, keys) are never kept. A complete read replaces
+        what was known, so keys a charger no longer reports go; at most
+        :data:`MAX_CONFIGURATION_KEYS` keys are kept.
+        """
+        values = public_configuration(values)
+        configuration = {} if complete else self.configuration
+        for key, value in values.items():
+            if key in configuration or len(configuration) < MAX_CONFIGURATION_KEYS:
+                configuration[key] = value
+        self.configuration = configuration
         self.notify()
 
     def apply_status(
@@ -537,22 +592,27 @@ class Charger:
         """A StopTransaction; returns the closed transaction, or None if it was unknown."""
         connector = self.find_transaction(transaction_id)
         if connector is None:
-            # Not running here (lost, or already stopped): keep the register reading.
-            for sample in sorted(samples, key=lambda s: s.timestamp):
-                if sample.energy_wh is not None:
-                    self._fold_register(self.connector(1), sample.energy_wh, sample.timestamp)
-            self._fold_register(self.connector(1), meter_stop_wh, stopped_at)
+            # Not running here (lost, or already stopped): keep the register reading
+            # where it belongs, if that is known.
+            owner = self._connector_of_unknown_stop(transaction_id)
+            if owner is not None:
+                for sample in sorted(samples, key=lambda s: s.timestamp):
+                    if sample.energy_wh is not None:
+                        self._fold_register(owner, sample.energy_wh, sample.timestamp)
+                self._fold_register(owner, meter_stop_wh, stopped_at)
             self.notify()
             return None
         for sample in sorted(samples, key=lambda s: s.timestamp):
             self._apply_sample(connector, transaction_id, sample)
         transaction = connector.transaction
         assert transaction is not None
+        if not self._fold_register(connector, meter_stop_wh, stopped_at):
+            # An implausible meterStop: the session ends at its last good reading.
+            meter_stop_wh = transaction.meter_last_wh or transaction.meter_start_wh
         transaction.meter_stop_wh = meter_stop_wh
         transaction.meter_last_wh = meter_stop_wh
         transaction.stopped_at = max(stopped_at, transaction.started_at)
         transaction.stop_reason = reason
-        self._fold_register(connector, meter_stop_wh, stopped_at)
         connector.last_transaction = transaction
         connector.transaction = None
         connector.authorized = False
@@ -567,10 +627,11 @@ class Charger:
         self.measurands |= sample.measurands
         newest = connector.last_sample_at is None or sample.timestamp >= connector.last_sample_at
         if sample.energy_wh is not None:
-            self._fold_register(connector, sample.energy_wh, sample.timestamp)
+            plausible = self._fold_register(connector, sample.energy_wh, sample.timestamp)
             tx = connector.transaction
             if (
-                tx is not None
+                plausible
+                and tx is not None
                 and (transaction_id is None or tx.transaction_id == transaction_id)
                 and sample.energy_wh >= (tx.meter_last_wh or 0.0)
             ):
@@ -606,9 +667,11 @@ class Charger:
             limit.status = LimitStatus.NOT_APPLIED
             limit.failures += 1
 
-    @staticmethod
-    def _fold_register(connector: Connector, register_wh: float, when: datetime) -> None:
-        connector.energy.update(register_wh, when)
+    def _fold_register(self, connector: Connector, register_wh: float, when: datetime) -> bool:
+        """Fold a register reading into the connector's total; False if it was implausible."""
+        rejected = connector.energy.rejected
+        connector.energy.update(register_wh, when, self.max_power_w)
+        return connector.energy.rejected == rejected
 
     # ----------------------------------------------------------------- storage
     def as_dict(self) -> dict[str, Any]:
@@ -638,7 +701,9 @@ class Charger:
         for cid, cdata in (data.get("connectors") or {}).items():
             charger.connector(int(cid))
             charger.connectors[int(cid)] = Connector.from_dict(int(cid), cdata)
-        charger.configuration = dict(data.get("configuration") or {})
+        charger.configuration = public_configuration(
+            dict(list((data.get("configuration") or {}).items())[:MAX_CONFIGURATION_KEYS])
+        )
         charger.measurands = set(data.get("measurands") or [])
         charger.clock_skew_s = data.get("clock_skew_s")
         charger.lock_wanted = bool(data.get("lock_wanted", True))

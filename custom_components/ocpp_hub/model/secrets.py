@@ -1,0 +1,97 @@
+"""What must never be stored, logged or exported: card numbers, serials, secret settings.
+
+Redaction works on parsed JSON, never on text: a frame cut short for the frame
+log cannot leak half a card number, and a key written with JSON escapes is
+still recognised. Configuration keys whose values are secrets (OCPP's
+``AuthorizationKey``, a vendor's ``WebSocketPassword``, a PIN or PUK...) are
+recognised by the words of their name.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+import re
+from typing import Any
+
+REDACTED = "**REDACTED**"
+
+# OCPP fields whose values identify a card or a device.
+SECRET_FIELDS = frozenset(
+    {
+        "idTag",
+        "parentIdTag",
+        "chargePointSerialNumber",
+        "chargeBoxSerialNumber",
+        "meterSerialNumber",
+        "iccid",
+        "imsi",
+    }
+)
+
+# The words of a configuration key name: WebSocketPassword -> web, socket, password.
+_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+_SECRET_WORDS = frozenset(
+    {"password", "passwd", "pwd", "passphrase", "secret", "token", "pin", "puk", "credentials"}
+)
+_SECRET_COMPOUNDS = ("authorizationkey", "authkey", "privatekey", "apikey", "accesskey")
+
+# Deeper than any OCPP payload: what lies below is not kept in a redacted copy.
+_MAX_DEPTH = 12
+
+
+@lru_cache(maxsize=512)
+def is_secret_key(key: str) -> bool:
+    """Whether a configuration key's value is a secret (never stored or logged)."""
+    words = [word.lower() for word in _WORDS.findall(key)]
+    if _SECRET_WORDS.intersection(words):
+        return True
+    joined = "".join(words)
+    return any(compound in joined for compound in _SECRET_COMPOUNDS)
+
+
+def public_configuration(values: dict[str, str]) -> dict[str, str]:
+    """Configuration values without the secret ones."""
+    return {key: value for key, value in values.items() if not is_secret_key(key)}
+
+
+_NAMES_IN_TEXT = (*sorted(SECRET_FIELDS), '"key"')
+
+
+def may_hold_secrets(text: str) -> bool:
+    """Whether the frame ``text`` parses to anything :func:`redact_secrets` would replace.
+
+    A quick test, not a redaction: an object key parsed from JSON text appears in
+    it literally unless the text escapes something (a backslash), in which case
+    the answer is True. Frames without secrets (most MeterValues) skip the walk.
+    """
+    return "\\" in text or any(name in text for name in _NAMES_IN_TEXT)
+
+
+def redact_secrets(value: Any, depth: int = 0) -> tuple[Any, bool]:
+    """(``value`` with secrets replaced, whether anything was replaced).
+
+    Secrets are the values of :data:`SECRET_FIELDS` and the ``value`` next to a
+    secret configuration ``key`` (GetConfiguration, ChangeConfiguration).
+    Containers are copied only where something changed.
+    """
+    if depth > _MAX_DEPTH:
+        return "…", True
+    if isinstance(value, dict):
+        key = value.get("key")
+        secret_setting = isinstance(key, str) and is_secret_key(key)
+        changed = False
+        result: dict[str, Any] = {}
+        for name, item in value.items():
+            if name in SECRET_FIELDS or (secret_setting and name == "value"):
+                result[name] = REDACTED
+                changed = True
+            else:
+                result[name], child_changed = redact_secrets(item, depth + 1)
+                changed = changed or child_changed
+        return (result, True) if changed else (value, False)
+    if isinstance(value, list):
+        items = [redact_secrets(item, depth + 1) for item in value]
+        if any(changed for _, changed in items):
+            return [item for item, _ in items], True
+        return value, False
+    return value, False
