@@ -9,9 +9,11 @@ from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
 from chargersim import SimulatedCharger
+from custom_components.ocpp_hub.const import DOMAIN
 
 from .conftest import CARD_ALICE, CentralSystemUnderTest
 from .helpers import charger_device, state_of, wait_for, wait_for_state
@@ -306,3 +308,49 @@ async def test_absurd_values_are_ignored(
     assert hass.states.get("sensor.garage_connector_2_status") is None
     assert state_of(hass, "sensor.garage_energy") == "5.0"
     assert "reported connector 2147483647; ignored" in caplog.text
+
+
+async def test_charge_switch_keeps_the_entity_id_of_existing_installs(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """The start/stop switch is called "Charge" (beside the Charging binary sensor).
+
+    An install from before the rename has switch.garage_charging in its entity
+    registry: the unique id did not change, so that entity id (its history and the
+    automations that use it) stays; only new installs get switch.garage_charge.
+    """
+    config_entry.add_to_hass(hass)
+    subentry_id = next(iter(config_entry.subentries))
+    old = entity_registry.async_get_or_create(
+        "switch",
+        DOMAIN,
+        f"{config_entry.entry_id}_wb1_charging",
+        suggested_object_id="garage_charging",
+        config_entry=config_entry,
+        config_subentry_id=subentry_id,
+        original_name="Charging",
+        translation_key="charging",
+    )
+    assert old.entity_id == "switch.garage_charging"
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    entry = entity_registry.async_get("switch.garage_charging")
+    assert entry is not None
+    assert entry.unique_id == old.unique_id
+    assert entry.translation_key == "charge"
+    assert hass.states.get("switch.garage_charge") is None
+    state = hass.states.get("switch.garage_charging")
+    assert state is not None
+    assert state.attributes["friendly_name"] == "Garage Charge"
+    # A charger registered now gets the new id; its binary sensor keeps "Charging".
+    driveway = hass.states.get("switch.driveway_charge")
+    assert driveway is not None
+    assert driveway.attributes["friendly_name"] == "Driveway Charge"
+    assert state_of(hass, "binary_sensor.driveway_charging") is not None
+    assert hass.states.get("binary_sensor.driveway_charging").attributes[  # type: ignore[union-attr]
+        "friendly_name"
+    ] == "Driveway Charging"
+    await hass.config_entries.async_unload(config_entry.entry_id)
+    await hass.async_block_till_done()

@@ -160,20 +160,20 @@ async def test_start_and_stop_charging(
 ) -> None:
     """The Charging switch follows the real transaction, started with a stable idTag."""
     await wallbox.status(1, "Preparing")
-    assert state_of(hass, "switch.garage_charging") == STATE_OFF
-    await switch(hass, "switch.garage_charging", True)
+    assert state_of(hass, "switch.garage_charge") == STATE_OFF
+    await switch(hass, "switch.garage_charge", True)
     assert await wallbox.wait_for_call("RemoteStartTransaction") == {
         "idTag": "HOMEASSISTANT",
         "connectorId": 1,
     }
-    await wait_for_state(hass, "switch.garage_charging", STATE_ON)
+    await wait_for_state(hass, "switch.garage_charge", STATE_ON)
     # Home Assistant's own start is no card presented at the charger.
     assert not registered(central_system).charger.decisions
-    await switch(hass, "switch.garage_charging", False)
+    await switch(hass, "switch.garage_charge", False)
     await wallbox.wait_for_call("RemoteStopTransaction")
-    await wait_for_state(hass, "switch.garage_charging", STATE_OFF)
+    await wait_for_state(hass, "switch.garage_charge", STATE_OFF)
     with pytest.raises(ServiceValidationError, match="no charging session"):
-        await switch(hass, "switch.garage_charging", False)
+        await switch(hass, "switch.garage_charge", False)
 
 
 @pytest.mark.parametrize(
@@ -196,8 +196,8 @@ async def test_start_charging_failures(
         behaviour=ChargerBehaviour(responses={"RemoteStartTransaction": answer}),
     )
     with pytest.raises(HomeAssistantError, match=f"Garage {message}"):
-        await switch(hass, "switch.garage_charging", True)
-    assert state_of(hass, "switch.garage_charging") == STATE_OFF
+        await switch(hass, "switch.garage_charge", True)
+    assert state_of(hass, "switch.garage_charge") == STATE_OFF
     await charger.close()
 
 
@@ -464,7 +464,7 @@ async def test_free_vend_on_a_charger_without_such_mode(
         "idTag": "HOMEASSISTANT",
         "connectorId": 1,
     }
-    await wait_for_state(hass, "switch.garage_charging", STATE_ON)
+    await wait_for_state(hass, "switch.garage_charge", STATE_ON)
     await charger.close()
 
 
@@ -499,14 +499,14 @@ async def test_availability_scheduled_while_charging(
 ) -> None:
     """Out of service asked during a session: Scheduled is shown until it happens."""
     await wallbox.status(1, "Preparing")
-    await switch(hass, "switch.garage_charging", True)
-    await wait_for_state(hass, "switch.garage_charging", STATE_ON)
+    await switch(hass, "switch.garage_charge", True)
+    await wait_for_state(hass, "switch.garage_charge", STATE_ON)
     await switch(hass, "switch.garage_available", False)
     state = hass.states.get("switch.garage_available")
     assert state is not None
     assert state.state == STATE_ON  # still charging: the charger has not changed yet
     assert state.attributes["scheduled"] == "out_of_service"
-    await switch(hass, "switch.garage_charging", False)
+    await switch(hass, "switch.garage_charge", False)
     await wait_for_state(hass, "switch.garage_available", STATE_OFF)
     assert hass.states.get("switch.garage_available").attributes["scheduled"] is None  # type: ignore[union-attr]
 
@@ -518,8 +518,8 @@ async def test_limit_as_tx_profile_where_the_charger_needs_it(
     charger = registered(central_system).charger
     charger.profile = dataclasses.replace(charger.profile, limit_as_tx_profile=True)
     await wallbox.status(1, "Preparing")
-    await switch(hass, "switch.garage_charging", True)
-    await wait_for_state(hass, "switch.garage_charging", STATE_ON)
+    await switch(hass, "switch.garage_charge", True)
+    await wait_for_state(hass, "switch.garage_charge", STATE_ON)
     await set_limit(hass, 10)
     await wait_for_state(hass, "sensor.garage_current_limit_status", "applied")
     (payload,) = profiles_sent(wallbox)

@@ -109,7 +109,7 @@ def test_dashboard_is_valid_yaml_with_core_cards() -> None:
     assert types <= CORE_CARD_TYPES, f"not core cards: {types - CORE_CARD_TYPES}"
 
     tiles = {card["entity"]: card for card in cards if card["type"] == "tile"}
-    for switch in (f"switch.{SLUG}_charging", f"switch.{SLUG}_lock"):
+    for switch in (f"switch.{SLUG}_charge", f"switch.{SLUG}_lock"):
         assert {"type": "toggle"} in tiles[switch]["features"], switch
     limit_features = [f["type"] for f in tiles[f"number.{SLUG}_current_limit"]["features"]]
     assert "numeric-input" in limit_features

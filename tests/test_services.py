@@ -123,9 +123,9 @@ async def test_other_actions(
     """Start, stop, unlock, trigger, data transfer, firmware, diagnostics reach the charger."""
     await wallbox.status(1, "Preparing")
     await action(hass, central_system, "start_charging")
-    await wait_for(lambda: state_of(hass, "switch.garage_charging") == "on")
+    await wait_for(lambda: state_of(hass, "switch.garage_charge") == "on")
     await action(hass, central_system, "stop_charging")
-    await wait_for(lambda: state_of(hass, "switch.garage_charging") == "off")
+    await wait_for(lambda: state_of(hass, "switch.garage_charge") == "off")
     await action(hass, central_system, "unlock_connector", connector_id=1)
     await action(hass, central_system, "trigger_message", message="Heartbeat")
     answer = await action(
