@@ -14,6 +14,7 @@ from syrupy.assertion import SnapshotAssertion
 
 from chargersim import SimulatedCharger
 from custom_components.ocpp_hub.const import DOMAIN
+from custom_components.ocpp_hub.sensor import SENSORS
 
 from .conftest import CARD_ALICE, CentralSystemUnderTest
 from .helpers import charger_device, state_of, wait_for, wait_for_state
@@ -349,8 +350,32 @@ async def test_charge_switch_keeps_the_entity_id_of_existing_installs(
     assert driveway is not None
     assert driveway.attributes["friendly_name"] == "Driveway Charge"
     assert state_of(hass, "binary_sensor.driveway_charging") is not None
-    assert hass.states.get("binary_sensor.driveway_charging").attributes[  # type: ignore[union-attr]
-        "friendly_name"
-    ] == "Driveway Charging"
+    assert (
+        hass.states.get("binary_sensor.driveway_charging").attributes[  # type: ignore[union-attr]
+            "friendly_name"
+        ]
+        == "Driveway Charging"
+    )
     await hass.config_entries.async_unload(config_entry.entry_id)
     await hass.async_block_till_done()
+
+
+async def test_display_precision_fits_each_value(
+    hass: HomeAssistant,
+    central_system: CentralSystemUnderTest,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """Offered current in whole amps, phase currents to 0.1 A, volts and watts whole."""
+    expected = {
+        "sensor.garage_offered_current": 0,
+        "sensor.garage_charging_power": 0,
+        "sensor.garage_energy": 2,
+        "sensor.garage_session_duration": 0,
+    }
+    for entity_id, digits in expected.items():
+        entry = entity_registry.async_get(entity_id)
+        assert entry is not None, entity_id
+        assert entry.options["sensor"]["suggested_display_precision"] == digits, entity_id
+    # Disabled by default (no registry options until enabled): the descriptions say it.
+    precision = {d.key: d.suggested_display_precision for d in SENSORS if not d.per_connector}
+    assert (precision["current_l1"], precision["voltage"]) == (1, 0)

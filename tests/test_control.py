@@ -261,7 +261,7 @@ async def test_current_limit_applied_and_verified(
     assert profile["stackLevel"] == 0
     assert profile["chargingSchedule"]["chargingRateUnit"] == "A"
     assert profile["chargingSchedule"]["chargingSchedulePeriod"][0]["limit"] == 16
-    assert state_of(hass, "number.garage_current_limit") == "16.0"
+    assert state_of(hass, "number.garage_current_limit") == "16"
     assert wallbox.current_limit(1) == 16
 
 
@@ -542,3 +542,29 @@ async def test_set_up_goes_on_when_the_configuration_cannot_be_read(
     assert any(a == "SendLocalList" for a, _ in charger.received)
     assert charger.configuration_value("AllowOfflineTxForUnknownId") == "false"
     await charger.close()
+
+
+async def test_refused_limit_shows_the_limit_in_force_again(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: SimulatedCharger
+) -> None:
+    """3 A is refused: the number writes its real state again, so the frontend snaps back.
+
+    It is a box (typing 3 is deliberate), in whole amps without a decimal.
+    """
+    state = hass.states.get("number.garage_current_limit")
+    assert state is not None
+    assert state.state == "32"
+    assert state.attributes["mode"] == "box"
+    assert (state.attributes["min"], state.attributes["max"], state.attributes["step"]) == (
+        0,
+        32,
+        1,
+    )
+    before = state.last_reported
+    with pytest.raises(ServiceValidationError, match="between 6 A and 32 A"):
+        await set_limit(hass, 3)
+    after = hass.states.get("number.garage_current_limit")
+    assert after is not None
+    assert after.state == "32"
+    assert after.last_reported > before  # written again, unchanged: the control shows 32 A
+    assert profiles_sent(wallbox) == []
