@@ -145,8 +145,12 @@ async def test_reboot_while_charging_needs_confirmation(
 ) -> None:
     """The button refuses while charging; the action with confirmation goes ahead."""
     await wallbox.status(1, "Charging")
-    with pytest.raises(ServiceValidationError, match="is charging"):
+    with pytest.raises(ServiceValidationError, match="is charging") as refused:
         await press(hass, "button.garage_reboot")
+    # What to do in the words of the UI, not the action's field names.
+    assert "turn off the charger's Charge switch" in str(refused.value)
+    assert "ocpp_hub." not in str(refused.value)
+    assert "confirm_while_charging" not in str(refused.value)
     assert not any(action == "Reset" for action, _ in wallbox.received)
     await registered(central_system).controller.async_reboot(confirm_while_charging=True)
     assert await wallbox.wait_for_call("Reset") == {"type": "Soft"}
