@@ -379,3 +379,21 @@ async def test_display_precision_fits_each_value(
     # Disabled by default (no registry options until enabled): the descriptions say it.
     precision = {d.key: d.suggested_display_precision for d in SENSORS if not d.per_connector}
     assert (precision["current_l1"], precision["voltage"]) == (1, 0)
+
+
+async def test_plain_words_before_anything_happened(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """Never rebooted, no limit set, idle without a reading: said so, not Unknown."""
+    assert state_of(hass, "sensor.garage_last_reboot") == "never"
+    assert state_of(hass, "sensor.garage_current_limit_status") == "no_limit"
+    async with SimulatedCharger(central_system.url, "wb1") as charger:
+        await charger.boot()
+        assert state_of(hass, "sensor.garage_charging_power") == STATE_UNKNOWN  # no status yet
+        await charger.status(1, "Available")
+        assert state_of(hass, "sensor.garage_charging_power") == "0.0"
+        await charger.status(1, "Charging")
+        # Charging and nothing measured yet: unknown, not a made-up 0 W.
+        assert state_of(hass, "sensor.garage_charging_power") == STATE_UNKNOWN
+        await charger.meter_values(1, power_w=7000)
+        assert state_of(hass, "sensor.garage_charging_power") == "7000.0"

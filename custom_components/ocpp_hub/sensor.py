@@ -180,6 +180,28 @@ def _energy_sensor(
     )
 
 
+def _power(charger: Charger, power_w: float | None, charging: bool | None) -> float | None:
+    """The reported power; 0 W for a connected charger that says it is not charging.
+
+    A charger that sends no meter values while idle would otherwise show Unknown.
+    """
+    if power_w is None and charger.connected and charging is False:
+        return 0.0
+    return power_w
+
+
+# States of the Last reboot and Current limit status sensors before anything happened.
+NEVER_REBOOTED = "never"
+NO_LIMIT = "no_limit"
+
+
+def _limit_status(charger: Charger) -> str | None:
+    limit = charger.limit
+    if limit.status is not None:
+        return limit.status.value
+    return NO_LIMIT if limit.requested_a is None else None
+
+
 def _connector_energy(connector: Connector) -> float | None:
     counter = connector.energy
     return _kwh(counter.total_wh if counter.last_register_wh is not None else None)
@@ -188,7 +210,7 @@ def _connector_energy(connector: Connector) -> float | None:
 SENSORS: tuple[OcppSensorDescription, ...] = (
     _status_sensor(per_connector=False),
     _led_sensor(per_connector=False),
-    _power_sensor(lambda ch, _: ch.power_w, per_connector=False),
+    _power_sensor(lambda ch, _: _power(ch, ch.power_w, ch.charging), per_connector=False),
     _energy_sensor("energy", lambda ch, _: _kwh(ch.energy_wh), per_connector=False),
     _energy_sensor("session_energy", lambda _, c: _session_energy(c), per_connector=False),
     OcppSensorDescription(
@@ -242,9 +264,9 @@ SENSORS: tuple[OcppSensorDescription, ...] = (
         key="reboot_result",
         translation_key="reboot_result",
         device_class=SensorDeviceClass.ENUM,
-        options=[r.value for r in RebootResult],
+        options=[*(r.value for r in RebootResult), NEVER_REBOOTED],
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda ch, _: ch.reboot.result.value if ch.reboot else None,
+        value_fn=lambda ch, _: ch.reboot.result.value if ch.reboot else NEVER_REBOOTED,
         attrs_fn=lambda ch, _: _reboot_attributes(ch),
     ),
     OcppSensorDescription(
@@ -260,9 +282,9 @@ SENSORS: tuple[OcppSensorDescription, ...] = (
         key="limit_status",
         translation_key="limit_status",
         device_class=SensorDeviceClass.ENUM,
-        options=[s.value for s in LimitStatus],
+        options=[*(s.value for s in LimitStatus), NO_LIMIT],
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda ch, _: ch.limit.status.value if ch.limit.status else None,
+        value_fn=lambda ch, _: _limit_status(ch),
         attrs_fn=lambda ch, _: {
             "requested_limit": ch.limit.requested_a,
             "reported_limit": ch.limit.reported_a,
@@ -271,7 +293,7 @@ SENSORS: tuple[OcppSensorDescription, ...] = (
     # Per connector, on chargers with more than one.
     _status_sensor(per_connector=True),
     _led_sensor(per_connector=True),
-    _power_sensor(lambda _, c: c.power_w, per_connector=True),
+    _power_sensor(lambda ch, c: _power(ch, c.power_w, c.charging), per_connector=True),
     _energy_sensor("energy", lambda _, c: _connector_energy(c), per_connector=True),
     _energy_sensor("session_energy", lambda _, c: _session_energy(c), per_connector=True),
 )
