@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import dataclasses
 from typing import Any
 
-from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON
+from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
@@ -18,7 +18,7 @@ from custom_components.ocpp_hub.const import CONF_CARDS, DOMAIN
 from custom_components.ocpp_hub.hub import OcppHub, RegisteredCharger
 
 from .conftest import CARD_ALICE, CentralSystemUnderTest
-from .helpers import state_of, wait_for, wait_for_state
+from .helpers import charger_device, state_of, wait_for, wait_for_state
 
 ALICE_ON_THE_WIRE = "C3B2A104"  # a Wallbox reads UIDs little-endian
 
@@ -205,14 +205,56 @@ async def test_start_charging_failures(
     await charger.close()
 
 
+CONTROLS = (
+    "button.garage_reboot",
+    "button.garage_unlock_connector",
+    "button.garage_learn_card",
+    "switch.garage_lock",
+    "switch.garage_charge",
+    "switch.garage_available",
+    "number.garage_current_limit",
+)
+
+
 async def test_commands_to_an_offline_charger(
     hass: HomeAssistant, central_system: CentralSystemUnderTest
 ) -> None:
-    """Nothing is sent into the void: a clear error says the charger is not connected."""
+    """Nothing is sent into the void: a clear error says the charger is not connected.
+
+    The controls of a charger that is not connected are unavailable (so the Lock
+    cannot look changed, nor Available show a control for an unknown state); the
+    actions, which automations call, raise the translated error.
+    """
+    for entity_id in CONTROLS:
+        assert state_of(hass, entity_id) == STATE_UNAVAILABLE, entity_id
+    # Readings stay: the connection and what was last reported.
+    assert state_of(hass, "binary_sensor.garage_connection") == STATE_OFF
+    assert state_of(hass, "sensor.garage_last_reboot") == "never"
+    device = charger_device(hass, central_system.entry.entry_id, "wb1")
+    assert device is not None
     with pytest.raises(HomeAssistantError, match="Garage is not connected"):
-        await press(hass, "button.garage_reboot")
+        await hass.services.async_call(DOMAIN, "reboot", {"device_id": device.id}, blocking=True)
     with pytest.raises(HomeAssistantError, match="Garage is not connected"):
-        await set_limit(hass, 10)
+        await hass.services.async_call(
+            DOMAIN, "set_current_limit", {"device_id": device.id, "current": 10}, blocking=True
+        )
+    with pytest.raises(HomeAssistantError, match="Garage is not connected"):
+        await registered(central_system).controller.async_set_limit(10)
+
+
+async def test_controls_follow_the_connection(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """Controls become available when the charger connects, unavailable when it leaves."""
+    charger = await connected_charger(hass, central_system)
+    for entity_id in CONTROLS:
+        assert state_of(hass, entity_id) != STATE_UNAVAILABLE, entity_id
+    assert state_of(hass, "switch.garage_lock") == STATE_ON
+    await charger.close()
+    for entity_id in CONTROLS:
+        await wait_for_state(hass, entity_id, STATE_UNAVAILABLE)
+    # The lock wanted is kept, and applied at the next connection.
+    assert registered(central_system).charger.lock_wanted is True
 
 
 async def test_availability(

@@ -31,6 +31,8 @@ def _whole_amps(amps: float) -> float:
 class OcppNumberDescription(OcppHubEntityDescription, NumberEntityDescription):
     """A number of a charger."""
 
+    needs_connection: bool = True  # a control: unavailable while the charger is offline
+
 
 NUMBERS: tuple[OcppNumberDescription, ...] = (
     OcppNumberDescription(

@@ -24,6 +24,8 @@ PARALLEL_UPDATES = 1
 class OcppSwitchDescription(OcppHubEntityDescription, SwitchEntityDescription):
     """A switch: its state comes from what the charger reports, not from the last command."""
 
+    needs_connection: bool = True  # a control: unavailable while the charger is offline
+
     turn_fn: Callable[[ChargerController, bool, int], Awaitable[Any]]
 
 
