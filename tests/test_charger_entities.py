@@ -38,8 +38,10 @@ async def test_boot_creates_device_and_entities(
         device = charger_device(hass, central_system.entry.entry_id, "wb1")
         assert device is not None
         assert device.name == "Garage"
-        assert device.manufacturer == "Wall Box Chargers"
-        assert device.model == "PLP1-0-2-4"
+        # Readable where the Wallbox profile knows the code; the code stays the model id.
+        assert device.manufacturer == "Wallbox"
+        assert device.model == "Pulsar Plus"
+        assert device.model_id == "PLP1-0-2-4"
         assert device.serial_number == "WB-123456"
         assert device.sw_version == "6.7.11"
         # The central system reads the configuration after boot (the lock lives there).
@@ -397,3 +399,33 @@ async def test_plain_words_before_anything_happened(
         assert state_of(hass, "sensor.garage_charging_power") == STATE_UNKNOWN
         await charger.meter_values(1, power_w=7000)
         assert state_of(hass, "sensor.garage_charging_power") == "7000.0"
+
+
+async def test_device_of_an_unknown_model_shows_what_it_sent(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """A model code no profile knows, from another vendor: shown as the charger sent it."""
+    async with SimulatedCharger(
+        central_system.url, "wb1", vendor="Acme EV", model="X-1000"
+    ) as charger:
+        await charger.boot()
+        await wait_for_state(hass, "binary_sensor.garage_connection", STATE_ON)
+        device = charger_device(hass, central_system.entry.entry_id, "wb1")
+        assert device is not None
+        assert (device.manufacturer, device.model, device.model_id) == (
+            "Acme EV",
+            "X-1000",
+            "X-1000",
+        )
+    # The same charger comes back as a Copper SB: the device page follows.
+    async with SimulatedCharger(central_system.url, "wb1", model="CPB1-S-2-4") as charger:
+        await charger.boot()
+        await wait_for(
+            lambda: (
+                (d := charger_device(hass, central_system.entry.entry_id, "wb1")) is not None
+                and d.model == "Copper SB"
+            )
+        )
+        device = charger_device(hass, central_system.entry.entry_id, "wb1")
+        assert device is not None
+        assert (device.manufacturer, device.model_id) == ("Wallbox", "CPB1-S-2-4")

@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.core import callback
-from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 
 from .controller import ChargerController
-from .hub import RegisteredCharger
+from .hub import RegisteredCharger, device_details
 from .model.charger import Charger, Connector
 
 
@@ -56,15 +55,9 @@ class OcppHubEntity(Entity):
             unique += f"_connector_{connector_id}"
             self._attr_translation_placeholders = {"connector": str(connector_id)}
         self._attr_unique_id = unique
-        info = registered.charger.info
-        self._attr_device_info = DeviceInfo(
-            identifiers={registered.device_identifier},
-            name=registered.name,
-            manufacturer=info.vendor,
-            model=info.model,
-            serial_number=info.serial,
-            sw_version=info.firmware,
-        )
+        self._attr_device_info = device_details(registered.charger)
+        self._attr_device_info["identifiers"] = {registered.device_identifier}
+        self._attr_device_info["name"] = registered.name
         self._value: Any = None
         self._attrs: dict[str, Any] | None = None
         self._value, self._attrs = self._read()
