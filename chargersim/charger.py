@@ -116,6 +116,8 @@ _ALIASES: Final[dict[tuple[str, str], str]] = {
     ("SendLocalList", "Rejected"): "Failed",
 }
 _ERROR_CODES: Final = frozenset({"NotSupported", "NotImplemented"})
+#: Model codes of Wallbox chargers with a tethered cable.
+TETHERED_MODELS: Final = ("PLP", "PUP", "CMX")
 
 
 def default_configuration(connectors: int = 1) -> dict[str, tuple[str, bool]]:
@@ -612,7 +614,12 @@ class _Session(_OcppChargePoint):  # type: ignore[misc]  # the ocpp library is u
     def on_unlock_connector(self, **_: Any) -> Any:
         sim = self.sim
         connector = sim.connectors.get(int(self.payload["connectorId"]))
-        status = self._status("UnlockConnector", "Unlocked" if connector else "UnlockFailed")
+        if connector is None:
+            default = "UnlockFailed"
+        else:
+            # A tethered cable (Pulsar Plus, Commander 2) has no lock to release.
+            default = "NotSupported" if sim.tethered else "Unlocked"
+        status = self._status("UnlockConnector", default)
         if status == "Unlocked" and connector and connector.transaction_id is not None:
             cid = connector.connector_id
             self._after(lambda: sim._local_stop(cid, "UnlockCommand"))
@@ -699,6 +706,7 @@ class SimulatedCharger:
         behaviour: ChargerBehaviour | None = None,
         call_timeout: float = 10.0,
         phases: int | None = None,
+        tethered: bool | None = None,
     ) -> None:
         if connectors < 1:
             raise ValueError("a charger has at least one connector")
@@ -720,6 +728,11 @@ class SimulatedCharger:
         #: single phase unless told otherwise; 240 V for North American models.
         self.phases = phases if phases is not None else 1
         self.voltage = 240.0 if model.upper().startswith("PUP") else 230.0
+        #: A fixed cable (UnlockConnector answers NotSupported): the Pulsar Plus and
+        #: Commander 2 by default, not the Copper SB (a socket) or other models.
+        self.tethered = (
+            tethered if tethered is not None else model.upper().startswith(TETHERED_MODELS)
+        )
 
         # Fit the configuration to the number of connectors.
         config = self.behaviour.configuration

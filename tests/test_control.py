@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 import dataclasses
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
 import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from chargersim import ChargerBehaviour, SimulatedCharger
 from custom_components.ocpp_hub.const import CONF_CARDS, DOMAIN
@@ -281,8 +284,33 @@ async def test_unlock_not_supported(
         central_system,
         behaviour=ChargerBehaviour(responses={"UnlockConnector": "NotSupported"}),
     )
-    with pytest.raises(HomeAssistantError, match="does not support UnlockConnector"):
+    with pytest.raises(HomeAssistantError, match="Garage cannot unlock its connector"):
         await press(hass, "button.garage_unlock_connector")
+    await charger.close()
+
+
+@pytest.mark.parametrize(
+    ("model", "answer"),
+    [("PLP1-0-2-4", "NotSupported"), ("CMX2-0-2-4", "NotSupported"), ("CPB1-S-2-4", "Unlocked")],
+)
+async def test_unlock_a_tethered_charger(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, model: str, answer: str
+) -> None:
+    """A Pulsar Plus has a fixed cable: it answers NotSupported, said in plain words.
+
+    A Copper SB (a socket) releases the cable.
+    """
+    charger = await connected_charger(hass, central_system, model=model)
+    if answer == "NotSupported":
+        with pytest.raises(HomeAssistantError) as refused:
+            await press(hass, "button.garage_unlock_connector")
+        assert str(refused.value) == (
+            "Charger Garage cannot unlock its connector: its cable is fixed (tethered), "
+            "so there is nothing to release"
+        )
+    else:
+        await press(hass, "button.garage_unlock_connector")
+    assert await charger.wait_for_call("UnlockConnector") == {"connectorId": 1}
     await charger.close()
 
 
@@ -614,3 +642,30 @@ async def test_refused_limit_shows_the_limit_in_force_again(
     assert after.state == "32"
     assert after.last_reported > before  # written again, unchanged: the control shows 32 A
     assert profiles_sent(wallbox) == []
+
+
+async def test_learn_card_says_what_it_is_doing(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: SimulatedCharger
+) -> None:
+    """Pressing Learn card shows it waits (until when); then the card, or that none came."""
+    assert state_of(hass, "sensor.garage_card_learning") == "idle"
+    await press(hass, "button.garage_learn_card")
+    state = hass.states.get("sensor.garage_card_learning")
+    assert state is not None
+    assert state.state == "waiting"
+    ends_at = datetime.fromisoformat(state.attributes["ends_at"])
+    assert timedelta(seconds=50) < ends_at - datetime.now(UTC) <= timedelta(seconds=60)
+    await wallbox.authorize("11223344")
+    state = hass.states.get("sensor.garage_card_learning")
+    assert state is not None
+    assert state.state == "learned"
+    assert state.attributes["id_tag"] == "11223344"
+    assert state.attributes["card_name"] == "Card 2"
+    assert state.attributes["ends_at"] is None
+    # Again, and no card comes: when the minute is over, the sensor says so.
+    await press(hass, "button.garage_learn_card")
+    assert state_of(hass, "sensor.garage_card_learning") == "waiting"
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=61))
+    await hass.async_block_till_done()
+    assert state_of(hass, "sensor.garage_card_learning") == "timed_out"
+    assert (await wallbox.authorize("55667788"))["idTagInfo"]["status"] == "Invalid"

@@ -28,7 +28,7 @@ from homeassistant.helpers.typing import StateType
 from .entity import OcppHubEntity, OcppHubEntityDescription, build_entities
 from .hub import OcppHubConfigEntry, RegisteredCharger
 from .model.charger import Charger, Connector
-from .model.control import LimitStatus, ProtectionStatus, RebootResult
+from .model.control import LearnStatus, LimitStatus, ProtectionStatus, RebootResult
 from .model.led import LedColour
 from .model.status import ConnectorStatus
 
@@ -288,6 +288,19 @@ SENSORS: tuple[OcppSensorDescription, ...] = (
         attrs_fn=lambda ch, _: {
             "requested_limit": ch.limit.requested_a,
             "reported_limit": ch.limit.reported_a,
+        },
+    ),
+    OcppSensorDescription(
+        key="card_learning",
+        translation_key="card_learning",
+        device_class=SensorDeviceClass.ENUM,
+        options=[s.value for s in LearnStatus],
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda ch, _: ch.learn.status.value,
+        attrs_fn=lambda ch, _: {
+            "ends_at": ch.learn.until.isoformat() if ch.learn.until else None,
+            "card_name": ch.learn.card_name,
+            "id_tag": ch.learn.id_tag,
         },
     ),
     # Per connector, on chargers with more than one.

@@ -36,18 +36,11 @@ class QuirkProfile:
     # (the raw code stays the device's model id).
     brand: str | None = None
     model_names: tuple[tuple[str, str], ...] = ()
-    # Model codes with a tethered cable (UnlockConnector has nothing to release).
-    tethered_models: tuple[str, ...] = ()
 
     def model_name(self, model: str | None) -> str | None:
         """A readable model name where the profile knows the code."""
         code = (model or "").strip().upper()
         return next((name for prefix, name in self.model_names if code.startswith(prefix)), None)
-
-    def tethered(self, model: str | None) -> bool:
-        """Whether this model has a fixed cable."""
-        code = (model or "").strip().upper()
-        return any(code.startswith(prefix) for prefix in self.tethered_models)
 
     def lock_from_configuration(self, configuration: dict[str, str]) -> bool | None:
         """Whether the charger's configuration says authorization is required."""
@@ -79,7 +72,6 @@ WALLBOX = QuirkProfile(
         ("CMX", "Commander 2"),
         ("CPB", "Copper SB"),
     ),
-    tethered_models=("PLP", "PUP", "CMX"),
 )
 
 PROFILES = (WALLBOX, GENERIC)
