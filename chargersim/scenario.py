@@ -225,6 +225,8 @@ async def _plug_in(charger: SimulatedCharger, config: ScenarioConfig) -> bool:
         return False
     if _transaction(connector) is None:
         await _set_status(charger, cid, "Preparing")
+    while connector.remote_start_pending:  # a remote start was waiting for this car
+        await asyncio.sleep(0.1)
     if _transaction(connector) is not None:  # started remotely meanwhile
         return True
     if charger.configuration_value("AuthEnabled", "true") == "false":

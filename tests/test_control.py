@@ -183,6 +183,34 @@ async def test_start_and_stop_charging(
         await switch(hass, "switch.garage_charge", False)
 
 
+async def test_start_charging_without_a_car(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """No car plugged in: the charger waits in Preparing, then gives up; nothing charges.
+
+    Like a real charger: RemoteStartTransaction accepted, Preparing for at most
+    ConnectionTimeOut seconds, then Available again without a transaction.
+    """
+    behaviour = ChargerBehaviour()
+    behaviour.configuration["ConnectionTimeOut"] = ("0.5", False)
+    charger = await connected_charger(hass, central_system, behaviour=behaviour)
+    await switch(hass, "switch.garage_charge", True)
+    await wait_for_state(hass, "sensor.garage_status", "preparing")
+    assert state_of(hass, "switch.garage_charge") == STATE_OFF
+    await wait_for_state(hass, "sensor.garage_status", "available")
+    assert state_of(hass, "switch.garage_charge") == STATE_OFF
+    assert state_of(hass, "sensor.garage_charging_power") == "0.0"
+    assert registered(central_system).charger.connector(1).transaction is None
+    # Asked again, and the car is plugged in while the charger waits: it charges.
+    behaviour.configuration["ConnectionTimeOut"] = ("30", False)
+    await switch(hass, "switch.garage_charge", True)
+    await wait_for_state(hass, "sensor.garage_status", "preparing")
+    await charger.status(1, "Preparing")  # the car
+    await wait_for_state(hass, "switch.garage_charge", STATE_ON)
+    await wait_for_state(hass, "sensor.garage_status", "charging")
+    await charger.close()
+
+
 @pytest.mark.parametrize(
     ("answer", "message"),
     [
