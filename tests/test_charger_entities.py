@@ -8,8 +8,9 @@ import logging
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from syrupy.assertion import SnapshotAssertion
 
 from chargersim import SimulatedCharger
@@ -429,3 +430,24 @@ async def test_device_of_an_unknown_model_shows_what_it_sent(
         device = charger_device(hass, central_system.entry.entry_id, "wb1")
         assert device is not None
         assert (device.manufacturer, device.model_id) == ("Wallbox", "CPB1-S-2-4")
+
+
+async def test_session_duration_moves_with_the_clock(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """The duration follows the clock on its own timer, not only the next message."""
+    async with SimulatedCharger(central_system.url, "wb1") as charger:
+        await charger.boot()
+        await charger.status(1, "Charging")
+        start = datetime.now(UTC) - timedelta(minutes=30, seconds=5)
+        await charger.start_transaction(1, CARD_ALICE, 1000, timestamp=start)
+        assert state_of(hass, "sensor.garage_session_duration") == "30"
+        # Two minutes pass without a message from the charger.
+        model = central_system.entry.runtime_data.chargers["wb1"].charger
+        transaction = model.connector(1).transaction
+        assert transaction is not None
+        transaction.started_at -= timedelta(minutes=2)
+        assert state_of(hass, "sensor.garage_session_duration") == "30"
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=31))
+        await hass.async_block_till_done()
+        assert state_of(hass, "sensor.garage_session_duration") == "32"

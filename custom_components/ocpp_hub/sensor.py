@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 import re
 
 from homeassistant.components.sensor import (
@@ -21,8 +21,9 @@ from homeassistant.const import (
     UnitOfPower,
     UnitOfTime,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import StateType
 
 from .entity import OcppHubEntity, OcppHubEntityDescription, build_entities
@@ -116,7 +117,17 @@ def _phase_current(phase: str) -> OcppSensorDescription:
 
 @dataclass(frozen=True, kw_only=True)
 class OcppSensorDescription(OcppHubEntityDescription, SensorEntityDescription):
-    """A sensor of a charger or connector."""
+    """A sensor of a charger or connector.
+
+    ``clock``: the value depends on the time too (not only on the charger's
+    messages), so it is read again on a timer of its own.
+    """
+
+    clock: bool = False
+
+
+# How often a clock-driven value is read again (it is written only when it changed).
+CLOCK_INTERVAL = timedelta(seconds=30)
 
 
 def _status(_: Charger, connector: Connector) -> str | None:
@@ -220,6 +231,8 @@ SENSORS: tuple[OcppSensorDescription, ...] = (
         native_unit_of_measurement=UnitOfTime.MINUTES,
         suggested_display_precision=0,
         value_fn=lambda _, c: _session_duration(c),
+        # Whole minutes that move with the clock, not with the next message.
+        clock=True,
     ),
     *(_phase_current(phase) for phase in ("L1", "L2", "L3")),
     OcppSensorDescription(
@@ -335,3 +348,15 @@ class OcppHubSensor(OcppHubEntity, SensorEntity):
         """The value read at the last change."""
         value: StateType | datetime = self._value
         return value
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the charger, and the clock where the value depends on it."""
+        await super().async_added_to_hass()
+        if self.entity_description.clock:
+            self.async_on_remove(
+                async_track_time_interval(self.hass, self._clock_ticked, CLOCK_INTERVAL)
+            )
+
+    @callback
+    def _clock_ticked(self, _now: datetime) -> None:
+        self._charger_changed()
