@@ -225,7 +225,8 @@ async def _plug_in(charger: SimulatedCharger, config: ScenarioConfig) -> bool:
         return False
     if _transaction(connector) is None:
         await _set_status(charger, cid, "Preparing")
-    while connector.remote_start_pending:  # a remote start was waiting for this car
+    # A remote start was waiting for this car: let it start the transaction.
+    while connector.remote_start_pending:  # noqa: ASYNC110 - set and cleared by the simulator
         await asyncio.sleep(0.1)
     if _transaction(connector) is not None:  # started remotely meanwhile
         return True
