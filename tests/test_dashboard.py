@@ -118,7 +118,12 @@ def test_dashboard_is_valid_yaml_with_core_cards() -> None:
 
     (gauge,) = (card for card in cards if card["type"] == "gauge")
     assert gauge["entity"] == f"sensor.{SLUG}_charging_power"
-    assert (gauge["min"], gauge["max"]) == (0, 11000)  # W: the sensor's unit
+    # W (the sensor's unit): the demo's single-phase 32 A Pulsar Plus, not 11 kW.
+    assert (gauge["min"], gauge["max"]) == (0, 7400)
+    assert all(0 <= step < gauge["max"] for step in gauge["severity"].values())
+    # Statistic cards share a row: their names are short enough to be shown whole.
+    for card in (card for card in cards if card["type"] == "statistic"):
+        assert len(card["name"]) <= 10, card["name"]
     assert set(gauge["severity"]) == {"green", "yellow", "red"}
 
     (history,) = (card for card in cards if card["type"] == "history-graph")
