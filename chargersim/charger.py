@@ -116,6 +116,12 @@ _ALIASES: Final[dict[tuple[str, str], str]] = {
     ("SendLocalList", "Rejected"): "Failed",
 }
 _ERROR_CODES: Final = frozenset({"NotSupported", "NotImplemented"})
+#: Statuses a connector has only with a car plugged in.
+_CAR_STATUSES: Final = frozenset(
+    {"Preparing", "Charging", "SuspendedEV", "SuspendedEVSE", "Finishing"}
+)
+#: Model codes of Wallbox chargers with a tethered cable.
+TETHERED_MODELS: Final = ("PLP", "PUP", "CMX")
 
 
 def default_configuration(connectors: int = 1) -> dict[str, tuple[str, bool]]:
@@ -139,6 +145,8 @@ def default_configuration(connectors: int = 1) -> dict[str, tuple[str, bool]]:
             "LocalAuthListEnabled": ("true", False),
             "AuthorizeRemoteTxRequests": ("false", True),
             "StopTransactionOnInvalidId": ("true", False),
+            # Seconds a remote start waits in Preparing for the car to be plugged in.
+            "ConnectionTimeOut": ("60", False),
             "HeartbeatInterval": ("3600", False),
             "ChargeProfileMaxStackLevel": ("1", True),
             "MaxChargingProfilesInstalled": ("1", True),
@@ -219,6 +227,14 @@ class ConnectorState:
     energy_wh: float = 0.0
     #: Last reported active power (W).
     power_w: float = 0.0
+    #: A car is plugged in: set by `SimulatedCharger.status` with a status that
+    #: needs one (Preparing, Charging, SuspendedEV/EVSE, Finishing), cleared by
+    #: one that does not.
+    car: bool = False
+    #: A RemoteStartTransaction was accepted and waits for the car (Preparing,
+    #: at most ConnectionTimeOut seconds).
+    remote_start_pending: bool = False
+    car_plugged: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @dataclass
@@ -612,7 +628,12 @@ class _Session(_OcppChargePoint):  # type: ignore[misc]  # the ocpp library is u
     def on_unlock_connector(self, **_: Any) -> Any:
         sim = self.sim
         connector = sim.connectors.get(int(self.payload["connectorId"]))
-        status = self._status("UnlockConnector", "Unlocked" if connector else "UnlockFailed")
+        if connector is None:
+            default = "UnlockFailed"
+        else:
+            # A tethered cable (Pulsar Plus, Commander 2) has no lock to release.
+            default = "NotSupported" if sim.tethered else "Unlocked"
+        status = self._status("UnlockConnector", default)
         if status == "Unlocked" and connector and connector.transaction_id is not None:
             cid = connector.connector_id
             self._after(lambda: sim._local_stop(cid, "UnlockCommand"))
@@ -699,6 +720,7 @@ class SimulatedCharger:
         behaviour: ChargerBehaviour | None = None,
         call_timeout: float = 10.0,
         phases: int | None = None,
+        tethered: bool | None = None,
     ) -> None:
         if connectors < 1:
             raise ValueError("a charger has at least one connector")
@@ -720,6 +742,11 @@ class SimulatedCharger:
         #: single phase unless told otherwise; 240 V for North American models.
         self.phases = phases if phases is not None else 1
         self.voltage = 240.0 if model.upper().startswith("PUP") else 230.0
+        #: A fixed cable (UnlockConnector answers NotSupported): the Pulsar Plus and
+        #: Commander 2 by default, not the Copper SB (a socket) or other models.
+        self.tethered = (
+            tethered if tethered is not None else model.upper().startswith(TETHERED_MODELS)
+        )
 
         # Fit the configuration to the number of connectors.
         config = self.behaviour.configuration
@@ -1062,7 +1089,40 @@ class SimulatedCharger:
         vendor_id: str | None = None,
         timestamp: datetime | None = None,
     ) -> JSONDict:
-        """Send a StatusNotification and remember the connector's status."""
+        """Send a StatusNotification and remember the connector's status.
+
+        A status that needs a car (Preparing, Charging, ...) means a car is plugged
+        in; Available and the others mean none is. (The charger's own Preparing
+        while a remote start waits for a car goes through `_report_status`.)
+        """
+        connector = self.connectors.get(connector_id)
+        if connector is not None:
+            connector.car = status in _CAR_STATUSES
+            if connector.car:
+                connector.car_plugged.set()
+            else:
+                connector.car_plugged.clear()
+        return await self._report_status(
+            connector_id,
+            status,
+            error_code,
+            info=info,
+            vendor_error_code=vendor_error_code,
+            vendor_id=vendor_id,
+            timestamp=timestamp,
+        )
+
+    async def _report_status(
+        self,
+        connector_id: int,
+        status: str,
+        error_code: str = "NoError",
+        *,
+        info: str | None = None,
+        vendor_error_code: str | None = None,
+        vendor_id: str | None = None,
+        timestamp: datetime | None = None,
+    ) -> JSONDict:
         connector = self.connectors.get(connector_id)
         if connector is not None:
             connector.status = status
@@ -1548,13 +1608,36 @@ class SimulatedCharger:
                 _LOGGER.warning("%s: cannot trigger %s", self.identity, requested)
 
     async def _remote_start(self, connector_id: int, id_tag: str, profile: JSONDict | None) -> None:
-        """Start a transaction after an accepted RemoteStartTransaction."""
+        """Start a transaction after an accepted RemoteStartTransaction.
+
+        Without a car, like a real charger: Preparing, then wait for the car at most
+        ConnectionTimeOut seconds; none came: Available again, no transaction.
+        """
+        connector = self.connectors[connector_id]
+        connector.remote_start_pending = True
+        try:
+            await self._start_remotely(connector, id_tag, profile)
+        finally:
+            connector.remote_start_pending = False
+
+    async def _start_remotely(
+        self, connector: ConnectorState, id_tag: str, profile: JSONDict | None
+    ) -> None:
+        connector_id = connector.connector_id
+        if not connector.car:
+            await self._report_status(connector_id, "Preparing")
+            timeout = float(self.configuration_value("ConnectionTimeOut", "60") or 60)
+            try:
+                await asyncio.wait_for(connector.car_plugged.wait(), timeout)
+            except TimeoutError:
+                _LOGGER.info("%s: no car plugged in; remote start dropped", self.identity)
+                await self._report_status(connector_id, "Available")
+                return
         if self.configuration_value("AuthorizeRemoteTxRequests", "false") == "true":
             auth = await self.authorize(id_tag)
             if auth.get("idTagInfo", {}).get("status") != "Accepted":
                 _LOGGER.info("%s: remote start for %s not authorized", self.identity, id_tag)
                 return
-        connector = self.connectors[connector_id]
         answer = await self.start_transaction(
             connector_id, id_tag, meter_start=int(connector.energy_wh)
         )

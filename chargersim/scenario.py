@@ -225,6 +225,9 @@ async def _plug_in(charger: SimulatedCharger, config: ScenarioConfig) -> bool:
         return False
     if _transaction(connector) is None:
         await _set_status(charger, cid, "Preparing")
+    # A remote start was waiting for this car: let it start the transaction.
+    while connector.remote_start_pending:  # noqa: ASYNC110 - set and cleared by the simulator
+        await asyncio.sleep(0.1)
     if _transaction(connector) is not None:  # started remotely meanwhile
         return True
     if charger.configuration_value("AuthEnabled", "true") == "false":

@@ -454,5 +454,5 @@ async def test_drives_a_real_charger(
         blocking=True,
     )
     await wait_for(lambda: charger.current_limit(1) == 10)
-    assert state_of(hass, "number.garage_current_limit") == "10.0"
+    assert state_of(hass, "number.garage_current_limit") == "10"
     await charger.close()

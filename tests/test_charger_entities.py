@@ -8,10 +8,14 @@ import logging
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from syrupy.assertion import SnapshotAssertion
 
 from chargersim import SimulatedCharger
+from custom_components.ocpp_hub.const import DOMAIN
+from custom_components.ocpp_hub.sensor import SENSORS
 
 from .conftest import CARD_ALICE, CentralSystemUnderTest
 from .helpers import charger_device, state_of, wait_for, wait_for_state
@@ -35,8 +39,10 @@ async def test_boot_creates_device_and_entities(
         device = charger_device(hass, central_system.entry.entry_id, "wb1")
         assert device is not None
         assert device.name == "Garage"
-        assert device.manufacturer == "Wall Box Chargers"
-        assert device.model == "PLP1-0-2-4"
+        # Readable where the Wallbox profile knows the code; the code stays the model id.
+        assert device.manufacturer == "Wallbox"
+        assert device.model == "Pulsar Plus"
+        assert device.model_id == "PLP1-0-2-4"
         assert device.serial_number == "WB-123456"
         assert device.sw_version == "6.7.11"
         # The central system reads the configuration after boot (the lock lives there).
@@ -306,3 +312,142 @@ async def test_absurd_values_are_ignored(
     assert hass.states.get("sensor.garage_connector_2_status") is None
     assert state_of(hass, "sensor.garage_energy") == "5.0"
     assert "reported connector 2147483647; ignored" in caplog.text
+
+
+async def test_charge_switch_keeps_the_entity_id_of_existing_installs(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """The start/stop switch is called "Charge" (beside the Charging binary sensor).
+
+    An install from before the rename has switch.garage_charging in its entity
+    registry: the unique id did not change, so that entity id (its history and the
+    automations that use it) stays; only new installs get switch.garage_charge.
+    """
+    config_entry.add_to_hass(hass)
+    subentry_id = next(iter(config_entry.subentries))
+    old = entity_registry.async_get_or_create(
+        "switch",
+        DOMAIN,
+        f"{config_entry.entry_id}_wb1_charging",
+        suggested_object_id="garage_charging",
+        config_entry=config_entry,
+        config_subentry_id=subentry_id,
+        original_name="Charging",
+        translation_key="charging",
+    )
+    assert old.entity_id == "switch.garage_charging"
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    entry = entity_registry.async_get("switch.garage_charging")
+    assert entry is not None
+    assert entry.unique_id == old.unique_id
+    assert entry.translation_key == "charge"
+    assert hass.states.get("switch.garage_charge") is None
+    state = hass.states.get("switch.garage_charging")
+    assert state is not None
+    assert state.attributes["friendly_name"] == "Garage Charge"
+    # A charger registered now gets the new id; its binary sensor keeps "Charging".
+    driveway = hass.states.get("switch.driveway_charge")
+    assert driveway is not None
+    assert driveway.attributes["friendly_name"] == "Driveway Charge"
+    assert state_of(hass, "binary_sensor.driveway_charging") is not None
+    assert (
+        hass.states.get("binary_sensor.driveway_charging").attributes[  # type: ignore[union-attr]
+            "friendly_name"
+        ]
+        == "Driveway Charging"
+    )
+    await hass.config_entries.async_unload(config_entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def test_display_precision_fits_each_value(
+    hass: HomeAssistant,
+    central_system: CentralSystemUnderTest,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """Offered current in whole amps, phase currents to 0.1 A, volts and watts whole."""
+    expected = {
+        "sensor.garage_offered_current": 0,
+        "sensor.garage_charging_power": 0,
+        "sensor.garage_energy": 2,
+        "sensor.garage_session_duration": 0,
+    }
+    for entity_id, digits in expected.items():
+        entry = entity_registry.async_get(entity_id)
+        assert entry is not None, entity_id
+        assert entry.options["sensor"]["suggested_display_precision"] == digits, entity_id
+    # Disabled by default (no registry options until enabled): the descriptions say it.
+    precision = {d.key: d.suggested_display_precision for d in SENSORS if not d.per_connector}
+    assert (precision["current_l1"], precision["voltage"]) == (1, 0)
+
+
+async def test_plain_words_before_anything_happened(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """Never rebooted, no limit set, idle without a reading: said so, not Unknown."""
+    assert state_of(hass, "sensor.garage_last_reboot") == "never"
+    assert state_of(hass, "sensor.garage_current_limit_status") == "no_limit"
+    async with SimulatedCharger(central_system.url, "wb1") as charger:
+        await charger.boot()
+        assert state_of(hass, "sensor.garage_charging_power") == STATE_UNKNOWN  # no status yet
+        await charger.status(1, "Available")
+        assert state_of(hass, "sensor.garage_charging_power") == "0.0"
+        await charger.status(1, "Charging")
+        # Charging and nothing measured yet: unknown, not a made-up 0 W.
+        assert state_of(hass, "sensor.garage_charging_power") == STATE_UNKNOWN
+        await charger.meter_values(1, power_w=7000)
+        assert state_of(hass, "sensor.garage_charging_power") == "7000.0"
+
+
+async def test_device_of_an_unknown_model_shows_what_it_sent(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """A model code no profile knows, from another vendor: shown as the charger sent it."""
+    async with SimulatedCharger(
+        central_system.url, "wb1", vendor="Acme EV", model="X-1000"
+    ) as charger:
+        await charger.boot()
+        await wait_for_state(hass, "binary_sensor.garage_connection", STATE_ON)
+        device = charger_device(hass, central_system.entry.entry_id, "wb1")
+        assert device is not None
+        assert (device.manufacturer, device.model, device.model_id) == (
+            "Acme EV",
+            "X-1000",
+            "X-1000",
+        )
+    # The same charger comes back as a Copper SB: the device page follows.
+    async with SimulatedCharger(central_system.url, "wb1", model="CPB1-S-2-4") as charger:
+        await charger.boot()
+        await wait_for(
+            lambda: (
+                (d := charger_device(hass, central_system.entry.entry_id, "wb1")) is not None
+                and d.model == "Copper SB"
+            )
+        )
+        device = charger_device(hass, central_system.entry.entry_id, "wb1")
+        assert device is not None
+        assert (device.manufacturer, device.model_id) == ("Wallbox", "CPB1-S-2-4")
+
+
+async def test_session_duration_moves_with_the_clock(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """The duration follows the clock on its own timer, not only the next message."""
+    async with SimulatedCharger(central_system.url, "wb1") as charger:
+        await charger.boot()
+        await charger.status(1, "Charging")
+        start = datetime.now(UTC) - timedelta(minutes=30, seconds=5)
+        await charger.start_transaction(1, CARD_ALICE, 1000, timestamp=start)
+        assert state_of(hass, "sensor.garage_session_duration") == "30"
+        # Two minutes pass without a message from the charger.
+        model = central_system.entry.runtime_data.chargers["wb1"].charger
+        transaction = model.connector(1).transaction
+        assert transaction is not None
+        transaction.started_at -= timedelta(minutes=2)
+        assert state_of(hass, "sensor.garage_session_duration") == "30"
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=31))
+        await hass.async_block_till_done()
+        assert state_of(hass, "sensor.garage_session_duration") == "32"

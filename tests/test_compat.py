@@ -32,7 +32,7 @@ async def test_evcc_home_assistant_charger(
     options = set(status.attributes["options"])
     assert options == set().union(*EVCC_STATUS.values())  # every state has a letter
     # enabled / enable: a switch with on/off.
-    assert hass.states.get("switch.garage_charging") is not None
+    assert hass.states.get("switch.garage_charge") is not None
     # maxcurrent: a number in amperes.
     limit = hass.states.get("number.garage_current_limit")
     assert limit is not None
@@ -48,7 +48,7 @@ async def test_evcc_home_assistant_charger(
         tx = (await charger.start_transaction(1, CARD_ALICE, 1000))["transactionId"]
         await charger.meter_values(1, transaction_id=tx, energy_wh=2500, power_w=7200)
         assert state_of(hass, "sensor.garage_status") in EVCC_STATUS["C"]
-        assert state_of(hass, "switch.garage_charging") == "on"
+        assert state_of(hass, "switch.garage_charge") == "on"
         assert float(state_of(hass, "sensor.garage_charging_power")) == 7200  # W
         assert float(state_of(hass, "sensor.garage_energy")) == 2.5  # kWh
 

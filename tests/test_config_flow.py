@@ -15,6 +15,7 @@ from cryptography.x509.oid import NameOID
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.translation import async_get_translations
 import pytest
 
 from chargersim import SimulatedCharger
@@ -260,10 +261,30 @@ async def test_add_charger_subentry(
         (entry.entry_id, SUBENTRY_CHARGER), context={"source": SOURCE_USER}
     )
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {CONF_IDENTITY: "carport"}
+        result["flow_id"], {CONF_IDENTITY: "carport", "name": "Second carport"}
     )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    # A form error naming the charger that has the identity; what was typed stays.
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_IDENTITY: "identity_taken"}
+    assert result["description_placeholders"] == {"charger": "Carport"}
+    suggested = {
+        str(key): key.description["suggested_value"]
+        for key in result["data_schema"].schema
+        if key.description and "suggested_value" in key.description
+    }
+    assert suggested == {CONF_IDENTITY: "carport", "name": "Second carport"}
+    translations = await async_get_translations(hass, "en", "config_subentries", {DOMAIN})
+    message = translations[
+        f"component.{DOMAIN}.config_subentries.{SUBENTRY_CHARGER}.error.identity_taken"
+    ]
+    assert message.format(**result["description_placeholders"]) == (
+        "Charger Carport already has this identity. Check the identity on the charger, or "
+        "change that charger instead (its gear icon)."
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {CONF_IDENTITY: "carport2", "name": "Second carport"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
 async def _charger_menu(
@@ -360,3 +381,11 @@ async def test_manage_cards_in_the_ui(
     result = await _charger_menu(hass, central_system, subentry_id, "cards")
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "no_cards"
+
+
+async def test_the_integration_page_says_central_system(hass: HomeAssistant) -> None:
+    """The add button of the integration's page names the entry type: a central system."""
+    translations = await async_get_translations(hass, "en", "config", {DOMAIN})
+    assert translations[f"component.{DOMAIN}.config.initiate_flow.user"] == "Add central system"
+    subentries = await async_get_translations(hass, "en", "config_subentries", {DOMAIN})
+    assert subentries[f"component.{DOMAIN}.config_subentries.charger.entry_type"] == "Charger"

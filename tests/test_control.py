@@ -5,20 +5,23 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 import dataclasses
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON
+from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
 import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from chargersim import ChargerBehaviour, SimulatedCharger
 from custom_components.ocpp_hub.const import CONF_CARDS, DOMAIN
 from custom_components.ocpp_hub.hub import OcppHub, RegisteredCharger
 
 from .conftest import CARD_ALICE, CentralSystemUnderTest
-from .helpers import state_of, wait_for, wait_for_state
+from .helpers import charger_device, state_of, wait_for, wait_for_state
 
 ALICE_ON_THE_WIRE = "C3B2A104"  # a Wallbox reads UIDs little-endian
 
@@ -145,8 +148,12 @@ async def test_reboot_while_charging_needs_confirmation(
 ) -> None:
     """The button refuses while charging; the action with confirmation goes ahead."""
     await wallbox.status(1, "Charging")
-    with pytest.raises(ServiceValidationError, match="is charging"):
+    with pytest.raises(ServiceValidationError, match="is charging") as refused:
         await press(hass, "button.garage_reboot")
+    # What to do in the words of the UI, not the action's field names.
+    assert "turn off the charger's Charge switch" in str(refused.value)
+    assert "ocpp_hub." not in str(refused.value)
+    assert "confirm_while_charging" not in str(refused.value)
     assert not any(action == "Reset" for action, _ in wallbox.received)
     await registered(central_system).controller.async_reboot(confirm_while_charging=True)
     assert await wallbox.wait_for_call("Reset") == {"type": "Soft"}
@@ -160,20 +167,48 @@ async def test_start_and_stop_charging(
 ) -> None:
     """The Charging switch follows the real transaction, started with a stable idTag."""
     await wallbox.status(1, "Preparing")
-    assert state_of(hass, "switch.garage_charging") == STATE_OFF
-    await switch(hass, "switch.garage_charging", True)
+    assert state_of(hass, "switch.garage_charge") == STATE_OFF
+    await switch(hass, "switch.garage_charge", True)
     assert await wallbox.wait_for_call("RemoteStartTransaction") == {
         "idTag": "HOMEASSISTANT",
         "connectorId": 1,
     }
-    await wait_for_state(hass, "switch.garage_charging", STATE_ON)
+    await wait_for_state(hass, "switch.garage_charge", STATE_ON)
     # Home Assistant's own start is no card presented at the charger.
     assert not registered(central_system).charger.decisions
-    await switch(hass, "switch.garage_charging", False)
+    await switch(hass, "switch.garage_charge", False)
     await wallbox.wait_for_call("RemoteStopTransaction")
-    await wait_for_state(hass, "switch.garage_charging", STATE_OFF)
+    await wait_for_state(hass, "switch.garage_charge", STATE_OFF)
     with pytest.raises(ServiceValidationError, match="no charging session"):
-        await switch(hass, "switch.garage_charging", False)
+        await switch(hass, "switch.garage_charge", False)
+
+
+async def test_start_charging_without_a_car(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """No car plugged in: the charger waits in Preparing, then gives up; nothing charges.
+
+    Like a real charger: RemoteStartTransaction accepted, Preparing for at most
+    ConnectionTimeOut seconds, then Available again without a transaction.
+    """
+    behaviour = ChargerBehaviour()
+    behaviour.configuration["ConnectionTimeOut"] = ("0.5", False)
+    charger = await connected_charger(hass, central_system, behaviour=behaviour)
+    await switch(hass, "switch.garage_charge", True)
+    await wait_for_state(hass, "sensor.garage_status", "preparing")
+    assert state_of(hass, "switch.garage_charge") == STATE_OFF
+    await wait_for_state(hass, "sensor.garage_status", "available")
+    assert state_of(hass, "switch.garage_charge") == STATE_OFF
+    assert state_of(hass, "sensor.garage_charging_power") == "0.0"
+    assert registered(central_system).charger.connector(1).transaction is None
+    # Asked again, and the car is plugged in while the charger waits: it charges.
+    behaviour.configuration["ConnectionTimeOut"] = ("30", False)
+    await switch(hass, "switch.garage_charge", True)
+    await wait_for_state(hass, "sensor.garage_status", "preparing")
+    await charger.status(1, "Preparing")  # the car
+    await wait_for_state(hass, "switch.garage_charge", STATE_ON)
+    await wait_for_state(hass, "sensor.garage_status", "charging")
+    await charger.close()
 
 
 @pytest.mark.parametrize(
@@ -196,19 +231,61 @@ async def test_start_charging_failures(
         behaviour=ChargerBehaviour(responses={"RemoteStartTransaction": answer}),
     )
     with pytest.raises(HomeAssistantError, match=f"Garage {message}"):
-        await switch(hass, "switch.garage_charging", True)
-    assert state_of(hass, "switch.garage_charging") == STATE_OFF
+        await switch(hass, "switch.garage_charge", True)
+    assert state_of(hass, "switch.garage_charge") == STATE_OFF
     await charger.close()
+
+
+CONTROLS = (
+    "button.garage_reboot",
+    "button.garage_unlock_connector",
+    "button.garage_learn_card",
+    "switch.garage_lock",
+    "switch.garage_charge",
+    "switch.garage_available",
+    "number.garage_current_limit",
+)
 
 
 async def test_commands_to_an_offline_charger(
     hass: HomeAssistant, central_system: CentralSystemUnderTest
 ) -> None:
-    """Nothing is sent into the void: a clear error says the charger is not connected."""
+    """Nothing is sent into the void: a clear error says the charger is not connected.
+
+    The controls of a charger that is not connected are unavailable (so the Lock
+    cannot look changed, nor Available show a control for an unknown state); the
+    actions, which automations call, raise the translated error.
+    """
+    for entity_id in CONTROLS:
+        assert state_of(hass, entity_id) == STATE_UNAVAILABLE, entity_id
+    # Readings stay: the connection and what was last reported.
+    assert state_of(hass, "binary_sensor.garage_connection") == STATE_OFF
+    assert state_of(hass, "sensor.garage_last_reboot") == "never"
+    device = charger_device(hass, central_system.entry.entry_id, "wb1")
+    assert device is not None
     with pytest.raises(HomeAssistantError, match="Garage is not connected"):
-        await press(hass, "button.garage_reboot")
+        await hass.services.async_call(DOMAIN, "reboot", {"device_id": device.id}, blocking=True)
     with pytest.raises(HomeAssistantError, match="Garage is not connected"):
-        await set_limit(hass, 10)
+        await hass.services.async_call(
+            DOMAIN, "set_current_limit", {"device_id": device.id, "current": 10}, blocking=True
+        )
+    with pytest.raises(HomeAssistantError, match="Garage is not connected"):
+        await registered(central_system).controller.async_set_limit(10)
+
+
+async def test_controls_follow_the_connection(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """Controls become available when the charger connects, unavailable when it leaves."""
+    charger = await connected_charger(hass, central_system)
+    for entity_id in CONTROLS:
+        assert state_of(hass, entity_id) != STATE_UNAVAILABLE, entity_id
+    assert state_of(hass, "switch.garage_lock") == STATE_ON
+    await charger.close()
+    for entity_id in CONTROLS:
+        await wait_for_state(hass, entity_id, STATE_UNAVAILABLE)
+    # The lock wanted is kept, and applied at the next connection.
+    assert registered(central_system).charger.lock_wanted is True
 
 
 async def test_availability(
@@ -235,8 +312,33 @@ async def test_unlock_not_supported(
         central_system,
         behaviour=ChargerBehaviour(responses={"UnlockConnector": "NotSupported"}),
     )
-    with pytest.raises(HomeAssistantError, match="does not support UnlockConnector"):
+    with pytest.raises(HomeAssistantError, match="Garage cannot unlock its connector"):
         await press(hass, "button.garage_unlock_connector")
+    await charger.close()
+
+
+@pytest.mark.parametrize(
+    ("model", "answer"),
+    [("PLP1-0-2-4", "NotSupported"), ("CMX2-0-2-4", "NotSupported"), ("CPB1-S-2-4", "Unlocked")],
+)
+async def test_unlock_a_tethered_charger(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, model: str, answer: str
+) -> None:
+    """A Pulsar Plus has a fixed cable: it answers NotSupported, said in plain words.
+
+    A Copper SB (a socket) releases the cable.
+    """
+    charger = await connected_charger(hass, central_system, model=model)
+    if answer == "NotSupported":
+        with pytest.raises(HomeAssistantError) as refused:
+            await press(hass, "button.garage_unlock_connector")
+        assert str(refused.value) == (
+            "Charger Garage cannot unlock its connector: its cable is fixed (tethered), "
+            "so there is nothing to release"
+        )
+    else:
+        await press(hass, "button.garage_unlock_connector")
+    assert await charger.wait_for_call("UnlockConnector") == {"connectorId": 1}
     await charger.close()
 
 
@@ -261,7 +363,7 @@ async def test_current_limit_applied_and_verified(
     assert profile["stackLevel"] == 0
     assert profile["chargingSchedule"]["chargingRateUnit"] == "A"
     assert profile["chargingSchedule"]["chargingSchedulePeriod"][0]["limit"] == 16
-    assert state_of(hass, "number.garage_current_limit") == "16.0"
+    assert state_of(hass, "number.garage_current_limit") == "16"
     assert wallbox.current_limit(1) == 16
 
 
@@ -464,7 +566,7 @@ async def test_free_vend_on_a_charger_without_such_mode(
         "idTag": "HOMEASSISTANT",
         "connectorId": 1,
     }
-    await wait_for_state(hass, "switch.garage_charging", STATE_ON)
+    await wait_for_state(hass, "switch.garage_charge", STATE_ON)
     await charger.close()
 
 
@@ -499,14 +601,14 @@ async def test_availability_scheduled_while_charging(
 ) -> None:
     """Out of service asked during a session: Scheduled is shown until it happens."""
     await wallbox.status(1, "Preparing")
-    await switch(hass, "switch.garage_charging", True)
-    await wait_for_state(hass, "switch.garage_charging", STATE_ON)
+    await switch(hass, "switch.garage_charge", True)
+    await wait_for_state(hass, "switch.garage_charge", STATE_ON)
     await switch(hass, "switch.garage_available", False)
     state = hass.states.get("switch.garage_available")
     assert state is not None
     assert state.state == STATE_ON  # still charging: the charger has not changed yet
     assert state.attributes["scheduled"] == "out_of_service"
-    await switch(hass, "switch.garage_charging", False)
+    await switch(hass, "switch.garage_charge", False)
     await wait_for_state(hass, "switch.garage_available", STATE_OFF)
     assert hass.states.get("switch.garage_available").attributes["scheduled"] is None  # type: ignore[union-attr]
 
@@ -518,8 +620,8 @@ async def test_limit_as_tx_profile_where_the_charger_needs_it(
     charger = registered(central_system).charger
     charger.profile = dataclasses.replace(charger.profile, limit_as_tx_profile=True)
     await wallbox.status(1, "Preparing")
-    await switch(hass, "switch.garage_charging", True)
-    await wait_for_state(hass, "switch.garage_charging", STATE_ON)
+    await switch(hass, "switch.garage_charge", True)
+    await wait_for_state(hass, "switch.garage_charge", STATE_ON)
     await set_limit(hass, 10)
     await wait_for_state(hass, "sensor.garage_current_limit_status", "applied")
     (payload,) = profiles_sent(wallbox)
@@ -542,3 +644,56 @@ async def test_set_up_goes_on_when_the_configuration_cannot_be_read(
     assert any(a == "SendLocalList" for a, _ in charger.received)
     assert charger.configuration_value("AllowOfflineTxForUnknownId") == "false"
     await charger.close()
+
+
+async def test_refused_limit_shows_the_limit_in_force_again(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: SimulatedCharger
+) -> None:
+    """3 A is refused: the number writes its real state again, so the frontend snaps back.
+
+    It is a box (typing 3 is deliberate), in whole amps without a decimal.
+    """
+    state = hass.states.get("number.garage_current_limit")
+    assert state is not None
+    assert state.state == "32"
+    assert state.attributes["mode"] == "box"
+    assert (state.attributes["min"], state.attributes["max"], state.attributes["step"]) == (
+        0,
+        32,
+        1,
+    )
+    before = state.last_reported
+    with pytest.raises(ServiceValidationError, match="between 6 A and 32 A"):
+        await set_limit(hass, 3)
+    after = hass.states.get("number.garage_current_limit")
+    assert after is not None
+    assert after.state == "32"
+    assert after.last_reported > before  # written again, unchanged: the control shows 32 A
+    assert profiles_sent(wallbox) == []
+
+
+async def test_learn_card_says_what_it_is_doing(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: SimulatedCharger
+) -> None:
+    """Pressing Learn card shows it waits (until when); then the card, or that none came."""
+    assert state_of(hass, "sensor.garage_card_learning") == "idle"
+    await press(hass, "button.garage_learn_card")
+    state = hass.states.get("sensor.garage_card_learning")
+    assert state is not None
+    assert state.state == "waiting"
+    ends_at = datetime.fromisoformat(state.attributes["ends_at"])
+    assert timedelta(seconds=50) < ends_at - datetime.now(UTC) <= timedelta(seconds=60)
+    await wallbox.authorize("11223344")
+    state = hass.states.get("sensor.garage_card_learning")
+    assert state is not None
+    assert state.state == "learned"
+    assert state.attributes["id_tag"] == "11223344"
+    assert state.attributes["card_name"] == "Card 2"
+    assert state.attributes["ends_at"] is None
+    # Again, and no card comes: when the minute is over, the sensor says so.
+    await press(hass, "button.garage_learn_card")
+    assert state_of(hass, "sensor.garage_card_learning") == "waiting"
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=61))
+    await hass.async_block_till_done()
+    assert state_of(hass, "sensor.garage_card_learning") == "timed_out"
+    assert (await wallbox.authorize("55667788"))["idTagInfo"]["status"] == "Invalid"

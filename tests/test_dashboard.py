@@ -109,7 +109,7 @@ def test_dashboard_is_valid_yaml_with_core_cards() -> None:
     assert types <= CORE_CARD_TYPES, f"not core cards: {types - CORE_CARD_TYPES}"
 
     tiles = {card["entity"]: card for card in cards if card["type"] == "tile"}
-    for switch in (f"switch.{SLUG}_charging", f"switch.{SLUG}_lock"):
+    for switch in (f"switch.{SLUG}_charge", f"switch.{SLUG}_lock"):
         assert {"type": "toggle"} in tiles[switch]["features"], switch
     limit_features = [f["type"] for f in tiles[f"number.{SLUG}_current_limit"]["features"]]
     assert "numeric-input" in limit_features
@@ -118,7 +118,12 @@ def test_dashboard_is_valid_yaml_with_core_cards() -> None:
 
     (gauge,) = (card for card in cards if card["type"] == "gauge")
     assert gauge["entity"] == f"sensor.{SLUG}_charging_power"
-    assert (gauge["min"], gauge["max"]) == (0, 11000)  # W: the sensor's unit
+    # W (the sensor's unit): the demo's single-phase 32 A Pulsar Plus, not 11 kW.
+    assert (gauge["min"], gauge["max"]) == (0, 7400)
+    assert all(0 <= step < gauge["max"] for step in gauge["severity"].values())
+    # Statistic cards share a row: their names are short enough to be shown whole.
+    for card in (card for card in cards if card["type"] == "statistic"):
+        assert len(card["name"]) <= 10, card["name"]
     assert set(gauge["severity"]) == {"green", "yellow", "red"}
 
     (history,) = (card for card in cards if card["type"] == "history-graph")

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 import pytest
 
 from chargersim import ChargerBehaviour, SimulatedCharger
@@ -123,10 +123,13 @@ async def test_other_actions(
     """Start, stop, unlock, trigger, data transfer, firmware, diagnostics reach the charger."""
     await wallbox.status(1, "Preparing")
     await action(hass, central_system, "start_charging")
-    await wait_for(lambda: state_of(hass, "switch.garage_charging") == "on")
+    await wait_for(lambda: state_of(hass, "switch.garage_charge") == "on")
     await action(hass, central_system, "stop_charging")
-    await wait_for(lambda: state_of(hass, "switch.garage_charging") == "off")
-    await action(hass, central_system, "unlock_connector", connector_id=1)
+    await wait_for(lambda: state_of(hass, "switch.garage_charge") == "off")
+    # The simulated Pulsar Plus has a tethered cable: nothing to unlock, and it says so.
+    with pytest.raises(HomeAssistantError, match="cannot unlock its connector"):
+        await action(hass, central_system, "unlock_connector", connector_id=1)
+    assert await wallbox.wait_for_call("UnlockConnector") == {"connectorId": 1}
     await action(hass, central_system, "trigger_message", message="Heartbeat")
     answer = await action(
         hass, central_system, "data_transfer", True, vendor_id="com.wallbox", data="x"

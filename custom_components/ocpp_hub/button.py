@@ -23,6 +23,8 @@ PARALLEL_UPDATES = 1
 class OcppButtonDescription(OcppHubEntityDescription, ButtonEntityDescription):
     """A button and what it does."""
 
+    needs_connection: bool = True  # a control: unavailable while the charger is offline
+
     press_fn: Callable[[ChargerController, int], Awaitable[Any]]
 
 

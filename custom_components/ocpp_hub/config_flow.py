@@ -337,13 +337,20 @@ class ChargerSubentryFlow(ConfigSubentryFlow):
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
         """Identity as configured on the charger, a name, an optional password."""
         errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
         entry = self._get_entry()
         if user_input is not None:
             identity = str(user_input[CONF_IDENTITY]).strip()
+            taken_by = next(
+                (sub.title for sub in entry.subentries.values() if sub.unique_id == identity),
+                None,
+            )
             if not valid_identity(identity):
                 errors[CONF_IDENTITY] = "invalid_identity"
-            elif any(sub.unique_id == identity for sub in entry.subentries.values()):
-                return self.async_abort(reason="already_configured")
+            elif taken_by is not None:
+                # A form error naming the charger: what was typed stays, to correct it.
+                errors[CONF_IDENTITY] = "identity_taken"
+                placeholders["charger"] = taken_by
             else:
                 data: dict[str, Any] = {CONF_IDENTITY: identity}
                 if password := user_input.get(CONF_PASSWORD):
@@ -366,6 +373,7 @@ class ChargerSubentryFlow(ConfigSubentryFlow):
                 schema, {k: v for k, v in (user_input or {}).items() if k != CONF_PASSWORD}
             ),
             errors=errors,
+            description_placeholders=placeholders,
         )
 
     async def async_step_reconfigure(

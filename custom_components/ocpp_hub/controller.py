@@ -25,7 +25,7 @@ from .csms.backend import AuthorizationStatus
 from .csms.errors import CallFailed, FailureReason
 from .csms.v16 import V16Handler
 from .model.charger import CardDecision
-from .model.control import LimitStatus, ProtectionStatus, RebootResult
+from .model.control import LearnState, LearnStatus, LimitStatus, ProtectionStatus, RebootResult
 from .model.rfid import Card, find_card, id_tag_forms, local_list_id_tags, normalise
 from .model.status import ConnectorStatus
 
@@ -63,6 +63,7 @@ class ChargerController:
         self._limit_task: asyncio.Task[None] | None = None
         self._limit_sent_at: float | None = None
         self._learn_until: float | None = None
+        self._cancel_learn_timer: CALLBACK_TYPE | None = None
         self._local_list_version = 0
         self._free_vend_started: set[int] = set()
         # The RemoteStartTransaction of a free-vend plug-in, per connector, until it is done.
@@ -89,13 +90,16 @@ class ChargerController:
         try:
             return await command(handler)
         except CallFailed as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key=f"command_{err.reason.value}",
-                translation_placeholders=self._placeholders(
-                    action=err.action, detail=err.detail or "-"
-                ),
-            ) from err
+            raise self._failure(err) from err
+
+    def _failure(self, err: CallFailed) -> HomeAssistantError:
+        return HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key=f"command_{err.reason.value}",
+            translation_placeholders=self._placeholders(
+                action=err.action, detail=err.detail or "-"
+            ),
+        )
 
     def shutdown(self) -> None:
         """Stop timers and tasks (the entry unloads or the charger was removed)."""
@@ -105,6 +109,7 @@ class ChargerController:
         if self._limit_task and not self._limit_task.done():
             self._limit_task.cancel()
         self._cancel_free_vend()
+        self._stop_learn_timer()
 
     def _cancel_free_vend(self, connector_id: int | None = None) -> None:
         """Drop free-vend starts not sent yet (or unanswered): unplugged, or locked again."""
@@ -183,8 +188,22 @@ class ChargerController:
         return status
 
     async def async_unlock(self, connector_id: int = 1) -> None:
-        """UnlockConnector (not a lock: it releases the cable)."""
-        await self.run(lambda h: h.unlock_connector(connector_id))
+        """UnlockConnector (not a lock: it releases the cable of a socket charger).
+
+        A tethered cable has nothing to release: the charger answers NotSupported,
+        which is said as such.
+        """
+        handler = self.handler()
+        try:
+            await handler.unlock_connector(connector_id)
+        except CallFailed as err:
+            if err.reason is FailureReason.NOT_SUPPORTED:
+                raise HomeAssistantError(
+                    translation_domain=DOMAIN,
+                    translation_key="unlock_not_supported",
+                    translation_placeholders=self._placeholders(),
+                ) from err
+            raise self._failure(err) from err
 
     # ------------------------------------------------------------ current limit
     @property
@@ -335,8 +354,33 @@ class ChargerController:
         return self.hub.cards(self.registered)
 
     def start_learning(self) -> None:
-        """The next card presented within the window is added to the list."""
+        """The next card presented within the window is added to the list.
+
+        The model says so (the Card learning sensor: waiting, until when), and
+        again when a card was learned or the window closed without one.
+        """
         self._learn_until = asyncio.get_running_loop().time() + LEARN_WINDOW
+        self._stop_learn_timer()
+        self._cancel_learn_timer = async_call_later(
+            self.hass, LEARN_WINDOW, self._learning_timed_out
+        )
+        self.charger.apply_learning(
+            LearnState(
+                LearnStatus.WAITING, until=datetime.now(UTC) + timedelta(seconds=LEARN_WINDOW)
+            )
+        )
+
+    def _stop_learn_timer(self) -> None:
+        if self._cancel_learn_timer is not None:
+            self._cancel_learn_timer()
+            self._cancel_learn_timer = None
+
+    @callback
+    def _learning_timed_out(self, _now: datetime) -> None:
+        self._cancel_learn_timer = None
+        self._learn_until = None
+        if self.charger.learn.status is LearnStatus.WAITING:
+            self.charger.apply_learning(LearnState(LearnStatus.TIMED_OUT))
 
     @property
     def learning(self) -> bool:
@@ -365,6 +409,10 @@ class ChargerController:
         elif self.learning and action != "StopTransaction" and self._learnable(tag):
             card = self.hub.add_card(self.registered, id_tag, None)
             self._learn_until = None
+            self._stop_learn_timer()
+            self.charger.apply_learning(
+                LearnState(LearnStatus.LEARNED, card_name=card.name, id_tag=tag)
+            )
             learned = True
             status = AuthorizationStatus.ACCEPTED
         elif not self.charger.lock_wanted:

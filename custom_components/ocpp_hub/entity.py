@@ -11,8 +11,16 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 
 from .controller import ChargerController
-from .hub import RegisteredCharger
+from .hub import RegisteredCharger, device_details
 from .model.charger import Charger, Connector
+
+
+def charger_device_info(registered: RegisteredCharger) -> DeviceInfo:
+    """The charger's device as every entity of it describes it."""
+    info = device_details(registered.charger)
+    info["identifiers"] = {registered.device_identifier}
+    info["name"] = registered.name
+    return info
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -27,6 +35,10 @@ class OcppHubEntityDescription(EntityDescription):
     value_fn: Callable[[Charger, Connector], Any]
     attrs_fn: Callable[[Charger, Connector], dict[str, Any]] | None = None
     per_connector: bool = False
+    # A control: unavailable while the charger is not connected (nothing could reach
+    # it, and a changed setting would look applied when it is not). Readings keep
+    # showing the last values the charger reported.
+    needs_connection: bool = False
 
 
 class OcppHubEntity(Entity):
@@ -52,18 +64,11 @@ class OcppHubEntity(Entity):
             unique += f"_connector_{connector_id}"
             self._attr_translation_placeholders = {"connector": str(connector_id)}
         self._attr_unique_id = unique
-        info = registered.charger.info
-        self._attr_device_info = DeviceInfo(
-            identifiers={registered.device_identifier},
-            name=registered.name,
-            manufacturer=info.vendor,
-            model=info.model,
-            serial_number=info.serial,
-            sw_version=info.firmware,
-        )
+        self._attr_device_info = charger_device_info(registered)
         self._value: Any = None
         self._attrs: dict[str, Any] | None = None
         self._value, self._attrs = self._read()
+        self._reachable = self._connected()
 
     @property
     def controller(self) -> ChargerController:
@@ -74,6 +79,14 @@ class OcppHubEntity(Entity):
     def connector_id(self) -> int:
         """The connector commands address (1 for charger-level entities)."""
         return self._connector_id or 1
+
+    def _connected(self) -> bool:
+        return self._charger.connected or not self.entity_description.needs_connection
+
+    @property
+    def available(self) -> bool:
+        """A control is available while its charger is connected; readings always."""
+        return self._reachable
 
     def _read(self) -> tuple[Any, dict[str, Any] | None]:
         charger = self._charger
@@ -92,13 +105,15 @@ class OcppHubEntity(Entity):
     async def async_added_to_hass(self) -> None:
         """Follow the charger: write state when, and only when, the value changed."""
         self._value, self._attrs = self._read()  # the charger may have spoken since __init__
+        self._reachable = self._connected()
         self.async_on_remove(self._charger.add_listener(self._charger_changed))
 
     @callback
     def _charger_changed(self) -> None:
         value, attrs = self._read()
-        if value != self._value or attrs != self._attrs:
-            self._value, self._attrs = value, attrs
+        reachable = self._connected()
+        if value != self._value or attrs != self._attrs or reachable != self._reachable:
+            self._value, self._attrs, self._reachable = value, attrs, reachable
             self.async_write_ha_state()
 
 
@@ -129,7 +144,8 @@ class OcppHubSessionEntity(Entity):
         """Attach to the charger's device."""
         self._registered = registered
         self._attr_unique_id = f"{registered.entry_id}_{registered.identity}_{key}"
-        self._attr_device_info = DeviceInfo(identifiers={registered.device_identifier})
+        # The whole device: this platform may be set up before the others create it.
+        self._attr_device_info = charger_device_info(registered)
 
     async def async_added_to_hass(self) -> None:
         """Write state again when a session finishes."""

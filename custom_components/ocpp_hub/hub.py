@@ -25,6 +25,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, discovery_flow, issue_registry as ir
+from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.storage import Store
@@ -382,13 +383,14 @@ class OcppHub:
         )
         if device is None:
             return
-        info = registered.charger.info
+        details = device_details(registered.charger)
         registry.async_update_device(
             device.id,
-            manufacturer=info.vendor,
-            model=info.model,
-            serial_number=info.serial,
-            sw_version=info.firmware,
+            manufacturer=details.get("manufacturer"),
+            model=details.get("model"),
+            model_id=details.get("model_id"),
+            serial_number=details.get("serial_number"),
+            sw_version=details.get("sw_version"),
         )
 
     # ------------------------------------------------------------- Backend
@@ -624,6 +626,23 @@ class OcppHub:
         self._next_transaction_id += 1
         self.schedule_save(delay=1.0)
         return value
+
+
+def device_details(charger: Charger) -> DeviceInfo:
+    """Maker, model, serial number and firmware for the device page.
+
+    Where the vendor profile knows the model code, the model is its readable name
+    (Pulsar Plus) and the code the charger sent stays as the model id.
+    """
+    info = charger.info
+    profile = charger.profile
+    return DeviceInfo(
+        manufacturer=(profile.brand if info.vendor else None) or info.vendor,
+        model=profile.model_name(info.model) or info.model,
+        model_id=info.model,
+        serial_number=info.serial,
+        sw_version=info.firmware,
+    )
 
 
 def _reboot_state(charger: Charger) -> tuple[datetime, RebootResult] | None:

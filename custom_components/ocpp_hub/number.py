@@ -13,6 +13,7 @@ from homeassistant.components.number import (
 )
 from homeassistant.const import UnitOfElectricCurrent
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .entity import OcppHubEntity, OcppHubEntityDescription, build_entities
@@ -21,9 +22,16 @@ from .hub import OcppHubConfigEntry, RegisteredCharger
 PARALLEL_UPDATES = 1
 
 
+def _whole_amps(amps: float) -> float:
+    """Whole amps as an int, so the state reads "16" rather than "16.0"."""
+    return int(amps) if amps == int(amps) else amps
+
+
 @dataclass(frozen=True, kw_only=True)
 class OcppNumberDescription(OcppHubEntityDescription, NumberEntityDescription):
     """A number of a charger."""
+
+    needs_connection: bool = True  # a control: unavailable while the charger is offline
 
 
 NUMBERS: tuple[OcppNumberDescription, ...] = (
@@ -34,9 +42,11 @@ NUMBERS: tuple[OcppNumberDescription, ...] = (
         native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
         native_min_value=0,
         native_step=1,
-        mode=NumberMode.SLIDER,
-        # No limit set: the charger's own maximum applies.
-        value_fn=lambda ch, _: (
+        # A box, not a slider: 1-5 A cannot charge a car and is refused, and a slider
+        # from 0 to 32 makes those values the easiest to hit.
+        mode=NumberMode.BOX,
+        value_fn=lambda ch, _: _whole_amps(
+            # No limit set: the charger's own maximum applies.
             ch.limit.requested_a if ch.limit.requested_a is not None else ch.max_current_a
         ),
         attrs_fn=lambda ch, _: {
@@ -80,5 +90,13 @@ class OcppHubNumber(OcppHubEntity, NumberEntity):
         return float(self.controller.max_current)
 
     async def async_set_native_value(self, value: float) -> None:
-        """Coalesced and verified; 1-5 A is refused (6 A is the least a car charges with)."""
-        await self.controller.async_set_limit(value)
+        """Coalesced and verified; 1-5 A is refused (6 A is the least a car charges with).
+
+        On a refusal the state is written again (unchanged): the frontend has moved
+        its control to the refused value and snaps back to the real one.
+        """
+        try:
+            await self.controller.async_set_limit(value)
+        except HomeAssistantError:
+            self.async_write_ha_state()
+            raise

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 import re
 from typing import Any
 
@@ -22,8 +22,9 @@ from homeassistant.const import (
     UnitOfPower,
     UnitOfTime,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import StateType
 
 from .entity import (
@@ -34,7 +35,7 @@ from .entity import (
 )
 from .hub import OcppHubConfigEntry, RegisteredCharger
 from .model.charger import Charger, Connector
-from .model.control import LimitStatus, ProtectionStatus, RebootResult
+from .model.control import LearnStatus, LimitStatus, ProtectionStatus, RebootResult
 from .model.led import LedColour
 from .model.sessions import SessionRecord
 from .model.status import ConnectorStatus
@@ -114,6 +115,7 @@ def _phase_current(phase: str) -> OcppSensorDescription:
         device_class=SensorDeviceClass.CURRENT,
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        suggested_display_precision=1,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
         value_fn=lambda _, c: c.currents_a.get(phase),
@@ -122,7 +124,17 @@ def _phase_current(phase: str) -> OcppSensorDescription:
 
 @dataclass(frozen=True, kw_only=True)
 class OcppSensorDescription(OcppHubEntityDescription, SensorEntityDescription):
-    """A sensor of a charger or connector."""
+    """A sensor of a charger or connector.
+
+    ``clock``: the value depends on the time too (not only on the charger's
+    messages), so it is read again on a timer of its own.
+    """
+
+    clock: bool = False
+
+
+# How often a clock-driven value is read again (it is written only when it changed).
+CLOCK_INTERVAL = timedelta(seconds=30)
 
 
 def _status(_: Charger, connector: Connector) -> str | None:
@@ -186,6 +198,28 @@ def _energy_sensor(
     )
 
 
+def _power(charger: Charger, power_w: float | None, charging: bool | None) -> float | None:
+    """The reported power; 0 W for a connected charger that says it is not charging.
+
+    A charger that sends no meter values while idle would otherwise show Unknown.
+    """
+    if power_w is None and charger.connected and charging is False:
+        return 0.0
+    return power_w
+
+
+# States of the Last reboot and Current limit status sensors before anything happened.
+NEVER_REBOOTED = "never"
+NO_LIMIT = "no_limit"
+
+
+def _limit_status(charger: Charger) -> str | None:
+    limit = charger.limit
+    if limit.status is not None:
+        return limit.status.value
+    return NO_LIMIT if limit.requested_a is None else None
+
+
 def _connector_energy(connector: Connector) -> float | None:
     counter = connector.energy
     return _kwh(counter.total_wh if counter.last_register_wh is not None else None)
@@ -194,7 +228,7 @@ def _connector_energy(connector: Connector) -> float | None:
 SENSORS: tuple[OcppSensorDescription, ...] = (
     _status_sensor(per_connector=False),
     _led_sensor(per_connector=False),
-    _power_sensor(lambda ch, _: ch.power_w, per_connector=False),
+    _power_sensor(lambda ch, _: _power(ch, ch.power_w, ch.charging), per_connector=False),
     _energy_sensor("energy", lambda ch, _: _kwh(ch.energy_wh), per_connector=False),
     _energy_sensor("session_energy", lambda _, c: _session_energy(c), per_connector=False),
     OcppSensorDescription(
@@ -204,6 +238,8 @@ SENSORS: tuple[OcppSensorDescription, ...] = (
         native_unit_of_measurement=UnitOfTime.MINUTES,
         suggested_display_precision=0,
         value_fn=lambda _, c: _session_duration(c),
+        # Whole minutes that move with the clock, not with the next message.
+        clock=True,
     ),
     *(_phase_current(phase) for phase in ("L1", "L2", "L3")),
     OcppSensorDescription(
@@ -212,6 +248,7 @@ SENSORS: tuple[OcppSensorDescription, ...] = (
         device_class=SensorDeviceClass.VOLTAGE,
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfElectricPotential.VOLT,
+        suggested_display_precision=0,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
         value_fn=lambda _, c: next(iter(c.voltages_v.values()), None),
@@ -222,6 +259,8 @@ SENSORS: tuple[OcppSensorDescription, ...] = (
         device_class=SensorDeviceClass.CURRENT,
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        # Chargers offer whole amps: "32 A", not "32.00 A".
+        suggested_display_precision=0,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda _, c: c.current_offered_a,
     ),
@@ -245,9 +284,9 @@ SENSORS: tuple[OcppSensorDescription, ...] = (
         key="reboot_result",
         translation_key="reboot_result",
         device_class=SensorDeviceClass.ENUM,
-        options=[r.value for r in RebootResult],
+        options=[*(r.value for r in RebootResult), NEVER_REBOOTED],
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda ch, _: ch.reboot.result.value if ch.reboot else None,
+        value_fn=lambda ch, _: ch.reboot.result.value if ch.reboot else NEVER_REBOOTED,
         attrs_fn=lambda ch, _: _reboot_attributes(ch),
     ),
     OcppSensorDescription(
@@ -263,18 +302,31 @@ SENSORS: tuple[OcppSensorDescription, ...] = (
         key="limit_status",
         translation_key="limit_status",
         device_class=SensorDeviceClass.ENUM,
-        options=[s.value for s in LimitStatus],
+        options=[*(s.value for s in LimitStatus), NO_LIMIT],
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda ch, _: ch.limit.status.value if ch.limit.status else None,
+        value_fn=lambda ch, _: _limit_status(ch),
         attrs_fn=lambda ch, _: {
             "requested_limit": ch.limit.requested_a,
             "reported_limit": ch.limit.reported_a,
         },
     ),
+    OcppSensorDescription(
+        key="card_learning",
+        translation_key="card_learning",
+        device_class=SensorDeviceClass.ENUM,
+        options=[s.value for s in LearnStatus],
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda ch, _: ch.learn.status.value,
+        attrs_fn=lambda ch, _: {
+            "ends_at": ch.learn.until.isoformat() if ch.learn.until else None,
+            "card_name": ch.learn.card_name,
+            "id_tag": ch.learn.id_tag,
+        },
+    ),
     # Per connector, on chargers with more than one.
     _status_sensor(per_connector=True),
     _led_sensor(per_connector=True),
-    _power_sensor(lambda _, c: c.power_w, per_connector=True),
+    _power_sensor(lambda ch, c: _power(ch, c.power_w, c.charging), per_connector=True),
     _energy_sensor("energy", lambda _, c: _connector_energy(c), per_connector=True),
     _energy_sensor("session_energy", lambda _, c: _session_energy(c), per_connector=True),
 )
@@ -312,6 +364,18 @@ class OcppHubSensor(OcppHubEntity, SensorEntity):
         """The value read at the last change."""
         value: StateType | datetime = self._value
         return value
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the charger, and the clock where the value depends on it."""
+        await super().async_added_to_hass()
+        if self.entity_description.clock:
+            self.async_on_remove(
+                async_track_time_interval(self.hass, self._clock_ticked, CLOCK_INTERVAL)
+            )
+
+    @callback
+    def _clock_ticked(self, _now: datetime) -> None:
+        self._charger_changed()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,4 +1,4 @@
-"""Switches: lock (authorization required), charging (start/stop), available."""
+"""Switches: lock (authorization required), charge (start/stop), available."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ PARALLEL_UPDATES = 1
 @dataclass(frozen=True, kw_only=True)
 class OcppSwitchDescription(OcppHubEntityDescription, SwitchEntityDescription):
     """A switch: its state comes from what the charger reports, not from the last command."""
+
+    needs_connection: bool = True  # a control: unavailable while the charger is offline
 
     turn_fn: Callable[[ChargerController, bool, int], Awaitable[Any]]
 
@@ -61,8 +63,11 @@ SWITCHES: tuple[OcppSwitchDescription, ...] = (
         turn_fn=lambda ctl, on, _: ctl.async_set_locked(on),
     ),
     OcppSwitchDescription(
+        # Named "Charge" (what it does), beside the "Charging" binary sensor (what is).
+        # The key, and so the unique id, stays "charging": existing installs keep
+        # their entity id (switch.NAME_charging) through the entity registry.
         key="charging",
-        translation_key="charging",
+        translation_key="charge",
         value_fn=_charging,
         turn_fn=_turn_charging,
     ),

@@ -16,7 +16,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .control import LimitState, LimitStatus, ProtectionStatus, RebootRecord, RebootResult
+from .control import (
+    LearnState,
+    LimitState,
+    LimitStatus,
+    ProtectionStatus,
+    RebootRecord,
+    RebootResult,
+)
 from .led import LedColour, LedInput
 from .meter import EnergyCounter, Sample, derive_power
 from .profiles import GENERIC, QuirkProfile, profile_by_key, select_profile
@@ -248,6 +255,7 @@ class Charger:
         self.protection_keys: list[str] = []
         # ChangeAvailability answered Scheduled: the state it will take after the session.
         self.availability_scheduled: bool | None = None
+        self.learn = LearnState()
         self.decisions: deque[CardDecision] = deque(maxlen=20)
         self.decision_count = 0
         self._listeners: list[Listener] = []
@@ -539,6 +547,11 @@ class Charger:
     def apply_diagnostics_status(self, status: str) -> None:
         """A DiagnosticsStatusNotification."""
         self.diagnostics_status = status
+        self.notify()
+
+    def apply_learning(self, learn: LearnState) -> None:
+        """The Learn card window opened, learned a card or closed without one."""
+        self.learn = learn
         self.notify()
 
     def apply_card_decision(self, decision: CardDecision) -> None:

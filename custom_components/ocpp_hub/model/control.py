@@ -97,6 +97,25 @@ class LimitState:
         return cls(requested_a=data.get("requested_a"))
 
 
+class LearnStatus(StrEnum):
+    """The Learn card window (values are Home Assistant states)."""
+
+    IDLE = "idle"
+    WAITING = "waiting"
+    LEARNED = "learned"
+    TIMED_OUT = "timed_out"
+
+
+@dataclass(slots=True)
+class LearnState:
+    """Whether the next card presented is being learned, and how it ended."""
+
+    status: LearnStatus = LearnStatus.IDLE
+    until: datetime | None = None  # while waiting: when the window closes
+    card_name: str | None = None  # learned: the name the card was given
+    id_tag: str | None = None
+
+
 class ProtectionStatus(StrEnum):
     """Offline protection: no charging by unknown cards while the charger is offline."""
 

@@ -32,6 +32,15 @@ class QuirkProfile:
     limit_profile_id: int = 1
     limit_as_tx_profile: bool = False
     min_current_a: int = 6
+    # How the device page names the maker, and the models by the start of their code
+    # (the raw code stays the device's model id).
+    brand: str | None = None
+    model_names: tuple[tuple[str, str], ...] = ()
+
+    def model_name(self, model: str | None) -> str | None:
+        """A readable model name where the profile knows the code."""
+        code = (model or "").strip().upper()
+        return next((name for prefix, name in self.model_names if code.startswith(prefix)), None)
 
     def lock_from_configuration(self, configuration: dict[str, str]) -> bool | None:
         """Whether the charger's configuration says authorization is required."""
@@ -55,6 +64,14 @@ WALLBOX = QuirkProfile(
     lock_key="AuthEnabled",
     data_transfer_vendor_ids=frozenset({"com.wallbox"}),
     little_endian_uids=True,
+    brand="Wallbox",
+    # Model codes (inferred from Wallbox's part numbers, see docs/chargers.md).
+    model_names=(
+        ("PLP", "Pulsar Plus"),
+        ("PUP", "Pulsar Plus"),
+        ("CMX", "Commander 2"),
+        ("CPB", "Copper SB"),
+    ),
 )
 
 PROFILES = (WALLBOX, GENERIC)
