@@ -311,6 +311,7 @@ class _Session(_OcppChargePoint):  # type: ignore[misc]  # the ocpp library is u
         # Unique ids of our CALLs the library waits for, and their replies.
         self.pending: set[str] = set()
         self.replies: dict[str, list[Any]] = {}
+        self.reply_hooks: dict[str, Callable[[JSONDict], None]] = {}
         self.raw_waiter: asyncio.Future[list[Any]] | None = None
         self.payload: JSONDict = {}
         self.follow_up: Callable[[], object] | None = None
@@ -351,6 +352,10 @@ class _Session(_OcppChargePoint):  # type: ignore[misc]  # the ocpp library is u
         unique_id = frame[1] if len(frame) > 1 else None
         if isinstance(unique_id, str) and unique_id in self.pending:
             self.replies[unique_id] = frame
+            if (hook := self.reply_hooks.pop(unique_id, None)) is not None and frame[0] == 3:
+                # Applied as the answer arrives, before any call that follows it is read
+                # (a RemoteStopTransaction right behind a StartTransaction's answer).
+                hook(frame[2])
             await super().route_message(raw_msg)
         elif self.raw_waiter is not None and not self.raw_waiter.done():
             self.raw_waiter.set_result(frame)
@@ -984,12 +989,16 @@ class SimulatedCharger:
 
     # -- charger -> CSMS calls -------------------------------------------------
 
-    async def _call(self, payload: Any) -> JSONDict:
+    async def _call(
+        self, payload: Any, on_reply: Callable[[JSONDict], None] | None = None
+    ) -> JSONDict:
         session = self._session
         if session is None or session.closed.is_set():
             raise NotConnectedError(f"{self.identity}: not connected")
         unique_id = str(uuid.uuid4())
         session.pending.add(unique_id)
+        if on_reply is not None:
+            session.reply_hooks[unique_id] = on_reply
         request = asyncio.ensure_future(session.call(payload, suppress=False, unique_id=unique_id))
         closed = asyncio.ensure_future(session.closed.wait())
         try:
@@ -1002,6 +1011,7 @@ class SimulatedCharger:
         finally:
             session.pending.discard(unique_id)
             session.replies.pop(unique_id, None)
+            session.reply_hooks.pop(unique_id, None)
             for task in (request, closed):
                 if not task.done():
                     task.cancel()
@@ -1157,23 +1167,26 @@ class SimulatedCharger:
         assigned an id and expects a StopTransaction for it).
         """
         when = timestamp or datetime.now(UTC)
-        answer = await self._call(
+
+        def started(answer: JSONDict) -> None:
+            connector = self.connectors.get(connector_id)
+            transaction_id = answer.get("transactionId")
+            if connector is not None and isinstance(transaction_id, int):
+                connector.transaction_id = transaction_id
+                connector.id_tag = id_tag
+                connector.meter_start = meter_start
+                connector.transaction_started = when
+                connector.energy_wh = max(connector.energy_wh, float(meter_start))
+
+        return await self._call(
             call.StartTransaction(
                 connector_id=connector_id,
                 id_tag=id_tag,
                 meter_start=meter_start,
                 timestamp=_iso(when),
-            )
+            ),
+            on_reply=started,
         )
-        connector = self.connectors.get(connector_id)
-        transaction_id = answer.get("transactionId")
-        if connector is not None and isinstance(transaction_id, int):
-            connector.transaction_id = transaction_id
-            connector.id_tag = id_tag
-            connector.meter_start = meter_start
-            connector.transaction_started = when
-            connector.energy_wh = max(connector.energy_wh, float(meter_start))
-        return answer
 
     async def stop_transaction(
         self,
