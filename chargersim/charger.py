@@ -834,6 +834,7 @@ class SimulatedCharger:
             proxy=None,  # a charger talks to its CSMS directly
             open_timeout=10,
             close_timeout=2,
+            ping_interval=None,  # the central system pings (a Wallbox does not)
             **extra,
         )
         session = _Session(self, ws)

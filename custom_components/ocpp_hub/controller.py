@@ -20,6 +20,7 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.event import async_call_later
 
+from .autolock import AutoLock
 from .const import DOMAIN
 from .csms.backend import AuthorizationStatus
 from .csms.errors import CallFailed, FailureReason
@@ -68,6 +69,7 @@ class ChargerController:
         self._free_vend_started: set[int] = set()
         # The RemoteStartTransaction of a free-vend plug-in, per connector, until it is done.
         self._free_vend_tasks: dict[int, asyncio.Task[Any]] = {}
+        self.auto_lock = AutoLock(hass, self.charger, lambda: self.async_set_locked(True))
 
     # ----------------------------------------------------------------- plumbing
     def _placeholders(self, **extra: str) -> dict[str, str]:
@@ -110,6 +112,7 @@ class ChargerController:
             self._limit_task.cancel()
         self._cancel_free_vend()
         self._stop_learn_timer()
+        self.auto_lock.stop()
 
     def _cancel_free_vend(self, connector_id: int | None = None) -> None:
         """Drop free-vend starts not sent yet (or unanswered): unplugged, or locked again."""
@@ -225,8 +228,15 @@ class ChargerController:
         return float(int(amps))
 
     async def async_set_limit(self, amps: float) -> None:
-        """Ask for a current limit; rapid changes coalesce, the last value wins."""
+        """Ask for a current limit; rapid changes coalesce, the last value wins.
+
+        While the owner has paused charging, the limit is the one charging resumes at.
+        """
         amps = self.validate_limit(amps)
+        if self.charger.limit.paused:
+            self.charger.apply_pause(True, amps)
+            self.hub.schedule_save()
+            return
         self.handler()  # offline: fail now, not later
         self.charger.apply_limit(requested_a=amps, status=LimitStatus.PENDING)
         if self._limit_task is not None and not self._limit_task.done():
@@ -304,6 +314,31 @@ class ChargerController:
             self.registered, self.charger.limit.failures >= LIMIT_FAILURES_FOR_REPAIR
         )
 
+    async def async_pause(self, paused: bool) -> None:
+        """Pause (0 A: the session stays open) or resume at the limit from before."""
+        limit = self.charger.limit
+        if paused == limit.paused:
+            return
+        self.handler()  # offline: fail now
+        if paused:
+            resume = limit.requested_a
+            await self.async_set_limit(0)
+            self.charger.apply_pause(True, resume)
+        else:
+            resume = limit.resume_a
+            self.charger.apply_pause(False, None)
+            if resume is None:
+                await self.async_clear_limit()
+            else:
+                await self.async_set_limit(resume)
+        self.hub.schedule_save()
+
+    async def async_set_auto_lock(self, minutes: int) -> None:
+        """Lock again this many minutes after the car is unplugged (0: never)."""
+        self.charger.apply_auto_lock(max(0, int(minutes)))
+        self.hub.schedule_save()
+        self.auto_lock.minutes_changed()
+
     async def async_clear_limit(self) -> None:
         """Remove our TxDefaultProfile: the charger's own maximum applies again."""
         profile_id = self.charger.profile.limit_profile_id
@@ -322,6 +357,7 @@ class ChargerController:
         car is unplugged or the owner locks again: at most one per connector.
         """
         charger = self.charger
+        self.auto_lock.charger_changed()
         if charger.profile.lock_key is not None or charger.lock_wanted or not charger.connected:
             self._cancel_free_vend()
             return

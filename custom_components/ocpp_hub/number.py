@@ -1,8 +1,8 @@
-"""Number: the current limit, for solar surplus charging (0 A pauses)."""
+"""Numbers: the current limit (for solar surplus; 0 A pauses) and the auto-lock delay."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from homeassistant.components.number import (
@@ -11,11 +11,12 @@ from homeassistant.components.number import (
     NumberEntityDescription,
     NumberMode,
 )
-from homeassistant.const import UnitOfElectricCurrent
+from homeassistant.const import EntityCategory, UnitOfElectricCurrent, UnitOfTime
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .controller import ChargerController
 from .entity import OcppHubEntity, OcppHubEntityDescription, build_entities
 from .hub import OcppHubConfigEntry, RegisteredCharger
 
@@ -32,6 +33,9 @@ class OcppNumberDescription(OcppHubEntityDescription, NumberEntityDescription):
     """A number of a charger."""
 
     needs_connection: bool = True  # a control: unavailable while the charger is offline
+    set_fn: Callable[[ChargerController, float], Awaitable[None]]
+    # The highest value where it depends on the charger (else native_max_value).
+    max_fn: Callable[[ChargerController], float] | None = None
 
 
 NUMBERS: tuple[OcppNumberDescription, ...] = (
@@ -52,7 +56,25 @@ NUMBERS: tuple[OcppNumberDescription, ...] = (
         attrs_fn=lambda ch, _: {
             "limit_status": ch.limit.status.value if ch.limit.status else None,
             "reported_limit": ch.limit.reported_a,
+            "resume_limit": ch.limit.resume_a if ch.limit.paused else None,
         },
+        set_fn=lambda ctl, value: ctl.async_set_limit(value),
+        max_fn=lambda ctl: float(ctl.max_current),
+    ),
+    OcppNumberDescription(
+        # The Wallbox app's Auto-lock, which OCPP turns off: our own setting, so it
+        # can be changed while the charger is offline.
+        key="auto_lock",
+        translation_key="auto_lock",
+        entity_category=EntityCategory.CONFIG,
+        native_unit_of_measurement=UnitOfTime.MINUTES,
+        native_min_value=0,
+        native_max_value=240,
+        native_step=1,
+        mode=NumberMode.BOX,
+        needs_connection=False,
+        value_fn=lambda ch, _: ch.auto_lock_minutes,
+        set_fn=lambda ctl, value: ctl.async_set_auto_lock(int(value)),
     ),
 )
 
@@ -71,9 +93,10 @@ async def async_setup_entry(
 
 
 class OcppHubNumber(OcppHubEntity, NumberEntity):
-    """The current limit: what the user asked for (else the charger's maximum).
+    """A number of the charger: the current limit, or the auto-lock delay.
 
-    Its attributes, and the Current limit status sensor, say what the charger did.
+    The current limit shows what the user asked for (else the charger's maximum); its
+    attributes, and the Current limit status sensor, say what the charger did.
     """
 
     entity_description: OcppNumberDescription
@@ -86,8 +109,10 @@ class OcppHubNumber(OcppHubEntity, NumberEntity):
 
     @property
     def native_max_value(self) -> float:
-        """The charger's hardware ceiling where it reports one (else 32 A)."""
-        return float(self.controller.max_current)
+        """The charger's hardware ceiling where it depends on it (else the description's)."""
+        if self.entity_description.max_fn is not None:
+            return self.entity_description.max_fn(self.controller)
+        return super().native_max_value
 
     async def async_set_native_value(self, value: float) -> None:
         """Coalesced and verified; 1-5 A is refused (6 A is the least a car charges with).
@@ -96,7 +121,7 @@ class OcppHubNumber(OcppHubEntity, NumberEntity):
         its control to the refused value and snaps back to the real one.
         """
         try:
-            await self.controller.async_set_limit(value)
+            await self.entity_description.set_fn(self.controller, value)
         except HomeAssistantError:
             self.async_write_ha_state()
             raise

@@ -49,6 +49,18 @@ async def _turn_charging(controller: ChargerController, on: bool, connector_id: 
         await controller.async_stop_charging()
 
 
+def _pause_reason(charger: Charger, _: Connector) -> dict[str, Any]:
+    """Why the car does not charge although a session is open, as far as is known."""
+    if charger.limit.paused:
+        return {"reason": "paused"}
+    statuses = {c.status for c in charger.outlets if c.transaction}
+    if ConnectorStatus.SUSPENDED_EV in statuses:
+        return {"reason": "suspended_by_car"}
+    if ConnectorStatus.SUSPENDED_EVSE in statuses:
+        return {"reason": "suspended_by_charger"}  # a 0 A limit, or the charger's own
+    return {"reason": None}
+
+
 async def _turn_available(controller: ChargerController, on: bool, connector_id: int) -> None:
     del connector_id
     await controller.async_set_available(on)
@@ -59,7 +71,11 @@ SWITCHES: tuple[OcppSwitchDescription, ...] = (
         key="lock",
         translation_key="lock",
         value_fn=lambda ch, _: ch.locked,
-        attrs_fn=lambda ch, _: {"wanted": "locked" if ch.lock_wanted else "unlocked"},
+        attrs_fn=lambda ch, _: {
+            "wanted": "locked" if ch.lock_wanted else "unlocked",
+            "auto_lock_minutes": ch.auto_lock_minutes,
+            "auto_lock_at": ch.auto_lock_due.isoformat() if ch.auto_lock_due else None,
+        },
         turn_fn=lambda ctl, on, _: ctl.async_set_locked(on),
     ),
     OcppSwitchDescription(
@@ -70,6 +86,14 @@ SWITCHES: tuple[OcppSwitchDescription, ...] = (
         translation_key="charge",
         value_fn=_charging,
         turn_fn=_turn_charging,
+    ),
+    OcppSwitchDescription(
+        # Keeps the session open (0 A); off resumes at the limit from before.
+        key="pause",
+        translation_key="pause",
+        value_fn=lambda ch, _: ch.limit.paused,
+        attrs_fn=_pause_reason,
+        turn_fn=lambda ctl, on, _: ctl.async_pause(on),
     ),
     OcppSwitchDescription(
         key="available",

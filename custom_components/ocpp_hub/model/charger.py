@@ -249,6 +249,9 @@ class Charger:
         self.clock_skew_s: int | None = None
         # What the owner wants, and what became of our commands.
         self.lock_wanted = True
+        # Minutes after the car is unplugged before the charger locks again (0: never).
+        self.auto_lock_minutes = 0
+        self.auto_lock_due: datetime | None = None  # when it locks again (counting down)
         self.reboot: RebootRecord | None = None
         self.limit = LimitState()
         self.protection: ProtectionStatus | None = None
@@ -490,6 +493,17 @@ class Charger:
         self.lock_wanted = locked
         self.notify()
 
+    def apply_auto_lock(self, minutes: int) -> None:
+        """The owner set how long after unplugging the charger locks again (0: never)."""
+        self.auto_lock_minutes = minutes
+        self.notify()
+
+    def apply_pause(self, paused: bool, resume_a: float | None) -> None:
+        """The owner paused (0 A, the session stays open) or resumed charging."""
+        self.limit.paused = paused
+        self.limit.resume_a = resume_a
+        self.notify()
+
     def apply_heartbeat(self, now: datetime) -> None:
         """A Heartbeat arrived."""
         self.last_heartbeat = now
@@ -699,6 +713,7 @@ class Charger:
             "measurands": sorted(self.measurands),
             "clock_skew_s": self.clock_skew_s,
             "lock_wanted": self.lock_wanted,
+            "auto_lock_minutes": self.auto_lock_minutes,
             "reboot": self.reboot.as_dict() if self.reboot else None,
             "limit": self.limit.as_dict(),
         }
@@ -720,6 +735,7 @@ class Charger:
         charger.measurands = set(data.get("measurands") or [])
         charger.clock_skew_s = data.get("clock_skew_s")
         charger.lock_wanted = bool(data.get("lock_wanted", True))
+        charger.auto_lock_minutes = int(data.get("auto_lock_minutes", 0))
         reboot = data.get("reboot")
         charger.reboot = RebootRecord.from_dict(reboot) if reboot else None
         charger.limit = LimitState.from_dict(data.get("limit") or {})

@@ -86,15 +86,23 @@ class LimitState:
     status: LimitStatus | None = None
     reported_a: float | None = None  # what GetCompositeSchedule says is in force
     failures: int = 0  # consecutive times the limit was not applied
+    # Paused by the owner: 0 A is asked for, and resume_a (None: no limit) comes back.
+    paused: bool = False
+    resume_a: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Serialise for storage."""
-        return {"requested_a": self.requested_a}
+        return {"requested_a": self.requested_a, "paused": self.paused, "resume_a": self.resume_a}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LimitState:
-        """Restore the wanted limit (its verification starts over)."""
-        return cls(requested_a=data.get("requested_a"))
+        """Restore the wanted limit and pause (the verification starts over)."""
+        resume = data.get("resume_a")
+        return cls(
+            requested_a=data.get("requested_a"),
+            paused=bool(data.get("paused", False)),
+            resume_a=None if resume is None else float(resume),
+        )
 
 
 class LearnStatus(StrEnum):
