@@ -12,6 +12,16 @@ from homeassistant.helpers import issue_registry as ir
 
 from .const import DOMAIN
 
+# Characters that make Markdown of plain text (links, emphasis, headings, tables, HTML).
+_MARKDOWN = frozenset("\\`*_{}[]()<>#!|~&")
+
+
+def escape_markdown(text: str) -> str:
+    """``text`` from a charger, shown literally where Home Assistant renders Markdown."""
+    return "".join(
+        " " if not ch.isprintable() else f"\\{ch}" if ch in _MARKDOWN else ch for ch in text
+    )
+
 
 @callback
 def set_issue(
