@@ -50,7 +50,7 @@ from .const import (
     SUBENTRY_CHARGER,
 )
 from .controller import ChargerController
-from .csms.auth import PasswordVerifier
+from .csms.auth import PasswordVerifier, password_acceptable
 from .csms.backend import AuthorizationStatus, Registration
 from .csms.server import CentralSystem, ServerConfig
 from .csms.v16 import V16Handler, V16Settings
@@ -271,7 +271,7 @@ class OcppHub:
         for identity, subentry in wanted.items():
             registered = self.chargers.get(identity)
             if registered is None:
-                self._add_charger(subentry)
+                self._report_password(self._add_charger(subentry))
                 continue
             registered.name = subentry.title
             if (cards := subentry.data.get(CONF_CARDS, [])) != registered.cards_sent:
@@ -281,6 +281,17 @@ class OcppHub:
                 registered.password_hash = subentry.data.get(CONF_PASSWORD_HASH)
                 # A connection authenticated with the old password (or none) goes.
                 self.server.enforce_credentials(identity)
+                set_issue(self.hass, self._issue_id("weak_password", registered), None)
+            self._report_password(registered)
+
+    def _report_password(self, registered: RegisteredCharger) -> None:
+        """A charger without a password: a repair issue for as long as it has none."""
+        set_issue(
+            self.hass,
+            self._issue_id("no_password", registered),
+            None if registered.password_hash else "charger_without_password",
+            {"charger": escape_markdown(registered.name)},
+        )
 
     def _add_charger(self, subentry: ConfigSubentry) -> RegisteredCharger:
         identity = subentry.data[CONF_IDENTITY]
@@ -322,8 +333,15 @@ class OcppHub:
         if registered.unsubscribe:
             registered.unsubscribe()
         registered.controller.shutdown()
-        for issue in ("reboot_failed", "limit_not_applied", "offline_protection"):
+        for issue in (
+            "reboot_failed",
+            "limit_not_applied",
+            "offline_protection",
+            "no_password",
+            "weak_password",
+        ):
             set_issue(self.hass, self._issue_id(issue, registered), None)
+        set_issue(self.hass, self._wrong_password_issue_id(identity), None)
         self._saved.pop(identity, None)
         self.schedule_save()
         self.hass.async_create_task(
@@ -382,7 +400,16 @@ class OcppHub:
         registered = self.chargers.get(identity)
         if registered is None or registered.password_hash is None:
             return False
-        return await self._verifier.verify(password, registered.password_hash)
+        if not await self._verifier.verify(password, registered.password_hash):
+            return False
+        # Shorter than OCPP's 16 characters (set before the rule): works, but says so.
+        set_issue(
+            self.hass,
+            self._issue_id("weak_password", registered),
+            None if password_acceptable(password) else "weak_password",
+            {"charger": escape_markdown(registered.name)},
+        )
+        return True
 
     def unknown_boot(
         self, identity: str, info: ChargerInfo, remote_address: str | None
