@@ -279,6 +279,10 @@ class CentralSystem:
             None, SchemaSet.load, set(HANDLED_ACTIONS | COMMAND_ACTIONS)
         )
         self._password_checks = asyncio.Semaphore(self.config.max_password_checks)
+        # A TLS handshake comes before the connection is counted: bound it too.
+        extra: dict[str, Any] = (
+            {"ssl_handshake_timeout": self.config.open_timeout} if self.config.ssl_context else {}
+        )
         self._server = await serve(
             self._serve,
             self.config.host or None,
@@ -297,6 +301,7 @@ class CentralSystem:
             server_header="OCPP Hub",
             logger=self.websockets_logger,
             create_connection=type("Connection", (_Connection,), {"central": self}),
+            **extra,
         )
 
     @property
