@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
@@ -200,14 +201,19 @@ async def test_charger_texts_are_not_markdown(
 
 
 async def test_a_stranger_without_boot_gets_no_cards(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Posing as wb1 without booting: asked to boot, no SendLocalList even when cards change."""
+    caplog.set_level(logging.INFO, logger="custom_components.ocpp_hub")
     async with connect(central_system.url + "wb1", subprotocols=["ocpp1.6"]) as ws:
+        await wait_for(lambda: hub_of(central_system).server.handler("wb1") is not None)
         hub_of(central_system).chargers["wb1"].controller.cards_changed()
         frame = json.loads(await asyncio.wait_for(ws.recv(), 10))
         assert frame[2] == "TriggerMessage"
         await ws.send(json.dumps([3, frame[1], {"status": "Rejected"}]))
-        with pytest.raises(TimeoutError):
-            await asyncio.wait_for(ws.recv(), 1.0)
+        await wait_for(lambda: "did not boot on this connection" in caplog.text)
+        hub_of(central_system).chargers["wb1"].controller.cards_changed()
+        await ws.send(json.dumps([2, "hb", "Heartbeat", {}]))
+        # Nothing was queued before the answer to its own call: no cards, no configuration.
+        assert json.loads(await asyncio.wait_for(ws.recv(), 10))[:2] == [3, "hb"]
     await wait_for(lambda: hub_of(central_system).server.handler("wb1") is None)
