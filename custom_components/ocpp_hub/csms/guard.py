@@ -24,15 +24,15 @@ class _Failures:
 
 
 class AuthThrottle:
-    """Growing delay and a cap on parallel attempts for addresses that guess passwords.
+    """A growing lockout, and a cap on parallel attempts, for guessed passwords.
 
     After ``n`` failures in a row (from an address, or for an identity from any
-    address) the next attempt waits ``base * 2**(n-1)`` seconds (capped) *before*
-    its password is checked: a right guess waits as long as a wrong one, so
-    giving up on slow answers gains nothing. An address with failures may have
-    one attempt in flight at a time, any other ``parallel`` (chargers behind one
-    NAT reconnect together). A success, or ``forget_after`` seconds of quiet,
-    starts over.
+    address) the next password is not checked before ``base * 2**n`` seconds
+    (capped) have passed since the last failure: a right guess waits as
+    long as a wrong one, so giving up on slow answers gains nothing. An address
+    with failures may have one attempt in flight at a time, any other
+    ``parallel`` (chargers behind one NAT reconnect together). A success, or
+    ``forget_after`` seconds of quiet, starts over.
     """
 
     def __init__(
@@ -50,23 +50,26 @@ class AuthThrottle:
         self._failures: OrderedDict[tuple[str, str], _Failures] = OrderedDict()
         self._in_flight: dict[str, int] = {}
 
-    def _count(self, key: tuple[str, str], now: float) -> int:
+    def _current(self, key: tuple[str, str], now: float) -> _Failures | None:
         entry = self._failures.get(key)
         if entry is None or now - entry.last > self.forget_after:
-            return 0
-        return entry.count
+            return None
+        return entry
 
     def failures(self, address: str) -> int:
         """Failures in a row from ``address``."""
-        return self._count(("address", address), time.monotonic())
+        entry = self._current(("address", address), time.monotonic())
+        return entry.count if entry else 0
 
     def delay(self, address: str, identity: str) -> float:
-        """Seconds the next attempt of ``address`` for ``identity`` waits before its check."""
+        """Seconds before a password of ``address`` for ``identity`` may be checked."""
         now = time.monotonic()
-        count = max(
-            self._count(("address", address), now), self._count(("identity", identity), now)
-        )
-        return min(self.cap, self.base * 2 ** (count - 1)) if count else 0.0
+        wait = 0.0
+        for key in (("address", address), ("identity", identity)):
+            if entry := self._current(key, now):
+                lockout = min(self.cap, self.base * 2**entry.count)
+                wait = max(wait, entry.last + lockout - now)
+        return wait
 
     def begin(self, address: str) -> bool:
         """Start an attempt, or refuse it (False) when the address has enough in flight."""

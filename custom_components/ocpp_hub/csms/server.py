@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 import logging
+import math
 import ssl
 import sys
 from typing import Any
@@ -74,8 +75,9 @@ class ServerConfig:
     flood_burst: float = 500.0  # ... and at once (an offline backlog)
     flood_patience: float = 60.0  # seconds of continuous throttling before disconnecting
     auth_failures_for_report: int = 5  # wrong passwords in a row before the owner is told
-    auth_delay: float = 0.5  # before checking, after one failure; doubles with each
+    auth_delay: float = 0.5  # lockout: twice this after one failure, doubling with each
     auth_delay_cap: float = 30.0
+    auth_max_wait: float = 5.0  # a longer lockout is answered at once: HTTP 429, Retry-After
     v16: V16Settings = field(default_factory=V16Settings)
 
 
@@ -396,13 +398,13 @@ class CentralSystem:
         registration = self.backend.registration(identity)
         if registration is None or not registration.password_required:
             return None
-        if not self.auth_throttle.begin(address):
-            # Guessing in parallel: one attempt at a time from an address that failed.
+        wait = self.auth_throttle.delay(address, identity)
+        if wait > self.config.auth_max_wait or not self.auth_throttle.begin(address):
+            # Locked out for longer than a handshake may wait, or guessing in parallel
+            # (one attempt at a time from an address that failed): not checked at all.
             connection.refused = True
             response = connection.respond(HTTPStatus.TOO_MANY_REQUESTS, "Too many attempts\n")
-            response.headers["Retry-After"] = str(
-                max(1, round(self.auth_throttle.delay(address, identity)))
-            )
+            response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
             return response
         try:
             problem = await self._check_credentials(connection, identity, request.headers)
@@ -435,8 +437,9 @@ class CentralSystem:
     ) -> str | None:
         """None when the right password was presented (remembered on the connection).
 
-        After failures, the wait comes first: a right guess is answered no
-        sooner than a wrong one. At most ``max_password_checks`` run at once.
+        After failures, the rest of the lockout comes first: a right guess is
+        answered no sooner than a wrong one. At most ``max_password_checks``
+        run at once.
         """
         if wait := self.auth_throttle.delay(connection.address, identity):
             await asyncio.sleep(wait)
