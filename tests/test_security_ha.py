@@ -162,7 +162,7 @@ async def boot_from(central_system: CentralSystemUnderTest, identity: str, addre
     async with connect(
         central_system.url + identity, subprotocols=["ocpp1.6"], local_addr=(address, 0)
     ) as ws:
-        payload = {"chargePointVendor": "[Fix](https://ev.il)", "chargePointModel": "*M*"}
+        payload = {"chargePointVendor": "[Fix](https://ev.il)", "chargePointModel": "<b>M</b>"}
         await ws.send(json.dumps([2, "b", "BootNotification", payload]))
         answer = json.loads(await ws.recv())
         assert answer[2]["status"] == "Pending"
@@ -191,8 +191,8 @@ async def test_charger_texts_are_not_markdown(
     flow = discovery_flows(hass)[0]
     result = await hass.config_entries.flow.async_configure(flow["flow_id"])
     vendor = result["description_placeholders"]["vendor"]
-    assert vendor == "\\[Fix\\]\\(https://ev.il\\)"
-    assert result["description_placeholders"]["model"] == "\\*M\\*"
+    assert vendor == "\\[Fix\\](https:\\/\\/ev.il)"
+    assert result["description_placeholders"]["model"] == "\\<b\\>M\\<\\/b\\>"
     waiting = issue(hass, f"charger_waiting_{central_system.entry.entry_id}_carport")
     assert waiting is not None
     assert waiting.translation_placeholders is not None

@@ -12,8 +12,10 @@ from homeassistant.helpers import issue_registry as ir
 
 from .const import DOMAIN
 
-# Characters that make Markdown of plain text (links, emphasis, headings, tables, HTML).
-_MARKDOWN = frozenset("\\`*_{}[]()<>#!|~&")
+# What turns plain text into links, images or HTML in Markdown: brackets, angle brackets,
+# and the slashes of bare URLs (autolinks). Emphasis is left alone: the same text also
+# appears in plain-text titles, where every backslash shows.
+_MARKDOWN = frozenset("\\[]<>/")
 
 
 def escape_markdown(text: str) -> str:

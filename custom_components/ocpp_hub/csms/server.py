@@ -324,9 +324,14 @@ class CentralSystem:
         return self.handlers.get(identity)
 
     async def disconnect(self, identity: str, reason: str) -> None:
-        """Close the connection of ``identity`` (it will reconnect by itself)."""
+        """Close the connection of ``identity`` (it will reconnect by itself).
+
+        The session stops at once (its set-up and commands are cancelled before
+        this first awaits), then the socket is closed.
+        """
         handler = self.handlers.get(identity)
         if handler is not None:
+            handler.session.retire()
             await handler.session.close(reason)
 
     def authorised(self, connection: ServerConnection, identity: str) -> bool:
