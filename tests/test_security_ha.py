@@ -217,3 +217,47 @@ async def test_a_stranger_without_boot_gets_no_cards(
         # Nothing was queued before the answer to its own call: no cards, no configuration.
         assert json.loads(await asyncio.wait_for(ws.recv(), 10))[:2] == [3, "hb"]
     await wait_for(lambda: hub_of(central_system).server.handler("wb1") is None)
+
+
+async def test_approval_and_settings_refuse_short_passwords_then_recover(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """A short password on approval or in the settings is refused; a valid one goes through."""
+    charger = SimulatedCharger(central_system.url, "carport")
+    await charger.connect()
+    assert (await charger.boot())["status"] == "Pending"
+    await hass.async_block_till_done(wait_background_tasks=True)
+    flow_id = discovery_flows(hass)[0]["flow_id"]
+    result = await hass.config_entries.flow.async_configure(flow_id, {"password": "short"})
+    assert result["errors"] == {"password": "weak_password"}
+    result = await hass.config_entries.flow.async_configure(flow_id, {"password_choice": "own"})
+    assert result["errors"] == {"password": "password_missing"}
+    result = await hass.config_entries.flow.async_configure(flow_id, {"password": PASSWORD})
+    assert result["reason"] == "charger_added"
+    await charger.wait_closed(timeout=5)
+    await charger.close()
+
+    entry = central_system.entry
+    subentry_id = next(sid for sid, s in entry.subentries.items() if s.unique_id == "carport")
+    result = await entry.start_subentry_reconfigure_flow(hass, subentry_id)
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"next_step_id": "settings"}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"password": "short", "remote_id_tag": "MYTAG"}
+    )
+    assert result["errors"] == {"password": "weak_password"}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"password": "x" * 41, "remote_id_tag": "MYTAG"}
+    )
+    assert result["errors"] == {"password": "weak_password"}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"password": "ä" * 20, "remote_id_tag": "MYTAG"}
+    )
+    assert result["errors"] == {"password": "weak_password"}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"password": "y" * 40, "remote_id_tag": "MYTAG"}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert check_password("y" * 40, entry.subentries[subentry_id].data[CONF_PASSWORD_HASH])
