@@ -257,6 +257,8 @@ class Bench:
         if counter is not None and self._connections_limit is not None:
             changed["max_connections_per_address"] = {"production": self._connections_limit}
             counter.limit = 100_000
+            if hasattr(counter, "total"):  # the cap in all, too
+                counter.total = 100_000
         for name, production in self._flood.items():
             setattr(server.config, name, 1e9 if lift_flood else production)
             changed[name] = {"production": production, "lifted": lift_flood}

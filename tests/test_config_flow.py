@@ -244,17 +244,19 @@ async def test_add_charger_subentry(
     assert result["errors"] == {CONF_IDENTITY: "invalid_identity"}
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"],
-        {CONF_IDENTITY: "carport", "name": "Carport", "password": "pw-123456"},
+        {CONF_IDENTITY: "carport", "name": "Carport", "password": "pw-123456-long-enough"},
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     subentry = next(s for s in entry.subentries.values() if s.unique_id == "carport")
     assert subentry.title == "Carport"
     stored = subentry.data[CONF_PASSWORD_HASH]
-    assert "pw-123456" not in stored
-    assert check_password("pw-123456", stored)
+    assert "pw-123456-long-enough" not in stored
+    assert check_password("pw-123456-long-enough", stored)
     assert hass.states.get("sensor.carport_status") is not None
-    async with SimulatedCharger(central_system.url, "carport", password="pw-123456") as charger:
+    async with SimulatedCharger(
+        central_system.url, "carport", password="pw-123456-long-enough"
+    ) as charger:
         assert (await charger.boot())["status"] == "Accepted"
 
     result = await hass.config_entries.subentries.async_init(
@@ -272,7 +274,12 @@ async def test_add_charger_subentry(
         for key in result["data_schema"].schema
         if key.description and "suggested_value" in key.description
     }
-    assert suggested == {CONF_IDENTITY: "carport", "name": "Second carport"}
+    # What was typed stays (the password itself is never put back into a form).
+    assert suggested == {
+        CONF_IDENTITY: "carport",
+        "name": "Second carport",
+        "password_choice": "generate",
+    }
     translations = await async_get_translations(hass, "en", "config_subentries", {DOMAIN})
     message = translations[
         f"component.{DOMAIN}.config_subentries.{SUBENTRY_CHARGER}.error.identity_taken"
@@ -282,7 +289,8 @@ async def test_add_charger_subentry(
         "change that charger instead (its gear icon)."
     )
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {CONF_IDENTITY: "carport2", "name": "Second carport"}
+        result["flow_id"],
+        {CONF_IDENTITY: "carport2", "name": "Second carport", "password": "another-long-password"},
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
@@ -316,14 +324,20 @@ async def test_reconfigure_charger_settings(
     assert result["errors"] == {"remote_id_tag": "invalid_id_tag"}
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"],
-        {"name": "Garage charger", "password": "new-password", "remote_id_tag": "MYTAG"},
+        {
+            "name": "Garage charger",
+            "password": "new-password-long-enough",
+            "remote_id_tag": "MYTAG",
+        },
     )
     assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()
     assert entry.subentries[subentry_id].title == "Garage charger"
     assert entry.subentries[subentry_id].data["remote_id_tag"] == "MYTAG"
     await charger.wait_closed(timeout=5)
-    async with SimulatedCharger(central_system.url, "wb1", password="new-password") as again:
+    async with SimulatedCharger(
+        central_system.url, "wb1", password="new-password-long-enough"
+    ) as again:
         assert (await again.boot())["status"] == "Accepted"
 
     result = await _charger_menu(hass, central_system, subentry_id, "settings")

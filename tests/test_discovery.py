@@ -75,7 +75,9 @@ async def test_unknown_charger_is_held_then_added(
     assert placeholders["firmware"] == "5.15.7"
     assert placeholders["address"] == "127.0.0.1"
 
-    result = await hass.config_entries.flow.async_configure(flow["flow_id"], {"name": "Carport"})
+    result = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {"name": "Carport", "password_choice": "none"}
+    )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "charger_added"
     subentries = [s for s in central_system.entry.subentries.values() if s.unique_id == "carport"]
@@ -111,13 +113,15 @@ async def test_approve_with_password_makes_it_reconnect(
     await hass.async_block_till_done(wait_background_tasks=True)
     flow = discovery_flows(hass)[0]
     result = await hass.config_entries.flow.async_configure(
-        flow["flow_id"], {"name": "Carport", "password": "s3cret-pass"}
+        flow["flow_id"], {"name": "Carport", "password": "s3cret-pass-long-enough"}
     )
     assert result["reason"] == "charger_added"
     await charger.wait_closed(timeout=5)
     with pytest.raises(InvalidStatus):
         await SimulatedCharger(central_system.url, "carport").connect()
-    async with SimulatedCharger(central_system.url, "carport", password="s3cret-pass") as again:
+    async with SimulatedCharger(
+        central_system.url, "carport", password="s3cret-pass-long-enough"
+    ) as again:
         assert (await again.boot())["status"] == "Accepted"
     await charger.close()
 

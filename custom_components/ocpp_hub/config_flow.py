@@ -26,6 +26,7 @@ from homeassistant.helpers.selector import (
     SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
+    SelectSelectorMode,
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
@@ -57,12 +58,13 @@ from .const import (
     DOMAIN,
     SUBENTRY_CHARGER,
 )
-from .csms.auth import hash_password
+from .csms.auth import generate_password, hash_password, password_acceptable
 from .csms.server import check_port, valid_identity
 from .csms.tls import TlsError, server_context
 from .hub import discovery_unique_id
 from .model.rfid import Card, normalise
 from .model.sessions import DEFAULT_MAX_AGE_DAYS, DEFAULT_MAX_SESSIONS
+from .repairs import escape_markdown
 
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 _TEXT = TextSelector()
@@ -71,6 +73,44 @@ CONF_REMOVE_PASSWORD = "remove_password"
 CONF_UID = "uid"
 CONF_ENABLED_CARDS = "enabled_cards"
 CONF_REMOVE_CARDS = "remove_cards"
+CONF_PASSWORD_CHOICE = "password_choice"
+PASSWORD_GENERATE = "generate"
+PASSWORD_OWN = "own"
+PASSWORD_NONE = "none"
+_PASSWORD_CHOICE = SelectSelector(
+    SelectSelectorConfig(
+        options=[PASSWORD_GENERATE, PASSWORD_OWN, PASSWORD_NONE],
+        translation_key=CONF_PASSWORD_CHOICE,
+        mode=SelectSelectorMode.LIST,
+    )
+)
+
+
+def _password_fields() -> dict[Any, Any]:
+    """How a new charger gets its password: generated unless the owner says otherwise."""
+    return {
+        probatio.Optional(CONF_PASSWORD_CHOICE, default=PASSWORD_GENERATE): _PASSWORD_CHOICE,
+        probatio.Optional(CONF_PASSWORD): _PASSWORD,
+    }
+
+
+def _chosen_password(user_input: Mapping[str, Any]) -> tuple[str | None, bool, str | None]:
+    """(password or None for none, whether it was generated, error key or None).
+
+    A password typed in wins over the choice; it must follow the OCPP rule
+    (16 to 40 printable characters). No password is only ever an explicit choice.
+    """
+    typed = str(user_input.get(CONF_PASSWORD) or "")
+    choice = user_input.get(CONF_PASSWORD_CHOICE, PASSWORD_GENERATE)
+    if typed:
+        return (
+            (typed, False, None) if password_acceptable(typed) else (None, False, "weak_password")
+        )
+    if choice == PASSWORD_OWN:
+        return None, False, "password_missing"
+    if choice == PASSWORD_NONE:
+        return None, False, None
+    return generate_password(), True, None
 
 
 def _server_schema(defaults: Mapping[str, Any]) -> probatio.Schema:
@@ -114,6 +154,8 @@ class OcppHubConfigFlow(ConfigFlow, domain=DOMAIN):
     def __init__(self) -> None:
         """Nothing discovered yet."""
         self._discovery: dict[str, str] = {}
+        self._title: str | None = None
+        self._password: str | None = None
 
     @staticmethod
     @callback
@@ -205,11 +247,11 @@ class OcppHubConfigFlow(ConfigFlow, domain=DOMAIN):
         self._abort_if_unique_id_configured()
         self._discovery = {k: str(v) for k, v in discovery_info.items()}
         self.context["title_placeholders"] = {
-            "identity": identity,
-            "model": " ".join(
-                filter(None, (discovery_info.get("vendor"), discovery_info.get("model")))
-            )
-            or "OCPP",
+            "identity": escape_markdown(identity),
+            "model": escape_markdown(
+                " ".join(filter(None, (discovery_info.get("vendor"), discovery_info.get("model"))))
+                or "OCPP"
+            ),
         }
         return await self.async_step_approve()
 
@@ -223,40 +265,74 @@ class OcppHubConfigFlow(ConfigFlow, domain=DOMAIN):
             return self.async_abort(reason="central_system_gone")
         if any(sub.unique_id == info["identity"] for sub in entry.subentries.values()):
             return self.async_abort(reason="already_configured")
+        errors: dict[str, str] = {}
         if user_input is not None:
-            data: dict[str, Any] = {CONF_IDENTITY: info["identity"]}
-            if password := user_input.get(CONF_PASSWORD):
-                data[CONF_PASSWORD_HASH] = await self.hass.async_add_executor_job(
-                    hash_password, password
-                )
-            self.hass.config_entries.async_add_subentry(
-                entry,
-                ConfigSubentry(
-                    data=MappingProxyType(data),
-                    subentry_type=SUBENTRY_CHARGER,
-                    title=user_input.get(CONF_NAME) or info["identity"],
-                    unique_id=info["identity"],
-                ),
-            )
-            return self.async_abort(
-                reason="charger_added", description_placeholders={"identity": info["identity"]}
-            )
+            password, generated, error = _chosen_password(user_input)
+            if error == "weak_password":
+                errors[CONF_PASSWORD] = "weak_password"
+            elif error:
+                errors[CONF_PASSWORD] = "password_missing"
+            else:
+                self._title = user_input.get(CONF_NAME) or info["identity"]
+                self._password = password
+                if generated:
+                    return await self.async_step_approve_password()
+                return await self._add_approved(entry)
         return self.async_show_form(
             step_id="approve",
             data_schema=probatio.Schema(
                 {
                     probatio.Optional(CONF_NAME, default=info["identity"]): _TEXT,
-                    probatio.Optional(CONF_PASSWORD): _PASSWORD,
+                    **_password_fields(),
                 }
             ),
+            errors=errors,
             description_placeholders={
-                "identity": info["identity"],
-                "vendor": info.get("vendor") or "?",
-                "model": info.get("model") or "?",
-                "serial": info.get("serial") or "?",
-                "firmware": info.get("firmware") or "?",
-                "address": info.get("address") or "?",
+                key: escape_markdown(info.get(key) or "?")
+                for key in ("identity", "vendor", "model", "serial", "firmware", "address")
             },
+        )
+
+    async def async_step_approve_password(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show the generated password once; the charger is added when the owner goes on."""
+        entry = self.hass.config_entries.async_get_entry(self._discovery["entry_id"])
+        if entry is None:
+            return self.async_abort(reason="central_system_gone")
+        if user_input is not None:
+            return await self._add_approved(entry)
+        assert self._password is not None
+        return self.async_show_form(
+            step_id="approve_password",
+            data_schema=probatio.Schema({}),
+            description_placeholders={
+                "identity": escape_markdown(self._discovery["identity"]),
+                "password": self._password,
+            },
+        )
+
+    async def _add_approved(self, entry: ConfigEntry) -> ConfigFlowResult:
+        identity = self._discovery["identity"]
+        if any(sub.unique_id == identity for sub in entry.subentries.values()):
+            return self.async_abort(reason="already_configured")
+        data: dict[str, Any] = {CONF_IDENTITY: identity}
+        if self._password:
+            data[CONF_PASSWORD_HASH] = await self.hass.async_add_executor_job(
+                hash_password, self._password
+            )
+        self._password = None
+        self.hass.config_entries.async_add_subentry(
+            entry,
+            ConfigSubentry(
+                data=MappingProxyType(data),
+                subentry_type=SUBENTRY_CHARGER,
+                title=self._title or identity,
+                unique_id=identity,
+            ),
+        )
+        return self.async_abort(
+            reason="charger_added", description_placeholders={"identity": escape_markdown(identity)}
         )
 
 
@@ -334,6 +410,10 @@ class OcppHubOptionsFlow(OptionsFlow):
 class ChargerSubentryFlow(ConfigSubentryFlow):
     """Register a charger by hand, or change its name and password."""
 
+    def __init__(self) -> None:
+        """Nothing entered yet."""
+        self._new: tuple[str, str, str | None] = ("", "", None)
+
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
         """Identity as configured on the charger, a name, an optional password."""
         errors: dict[str, str] = {}
@@ -352,19 +432,21 @@ class ChargerSubentryFlow(ConfigSubentryFlow):
                 errors[CONF_IDENTITY] = "identity_taken"
                 placeholders["charger"] = taken_by
             else:
-                data: dict[str, Any] = {CONF_IDENTITY: identity}
-                if password := user_input.get(CONF_PASSWORD):
-                    data[CONF_PASSWORD_HASH] = await self.hass.async_add_executor_job(
-                        hash_password, password
-                    )
-                return self.async_create_entry(
-                    title=user_input.get(CONF_NAME) or identity, data=data, unique_id=identity
-                )
+                password, generated, error = _chosen_password(user_input)
+                if error == "weak_password":
+                    errors[CONF_PASSWORD] = "weak_password"
+                elif error:
+                    errors[CONF_PASSWORD] = "password_missing"
+                else:
+                    self._new = (identity, user_input.get(CONF_NAME) or identity, password)
+                    if generated:
+                        return await self.async_step_password()
+                    return await self._create_charger()
         schema = probatio.Schema(
             {
                 probatio.Required(CONF_IDENTITY): _TEXT,
                 probatio.Optional(CONF_NAME): _TEXT,
-                probatio.Optional(CONF_PASSWORD): _PASSWORD,
+                **_password_fields(),
             }
         )
         return self.async_show_form(
@@ -375,6 +457,30 @@ class ChargerSubentryFlow(ConfigSubentryFlow):
             errors=errors,
             description_placeholders=placeholders,
         )
+
+    async def async_step_password(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Show the generated password once; the charger is registered when the owner goes on."""
+        if user_input is not None:
+            return await self._create_charger()
+        identity, _, password = self._new
+        assert password is not None
+        return self.async_show_form(
+            step_id="password",
+            data_schema=probatio.Schema({}),
+            description_placeholders={"identity": identity, "password": password},
+        )
+
+    async def _create_charger(self) -> SubentryFlowResult:
+        identity, title, password = self._new
+        data: dict[str, Any] = {CONF_IDENTITY: identity}
+        if password:
+            data[CONF_PASSWORD_HASH] = await self.hass.async_add_executor_job(
+                hash_password, password
+            )
+        self._new = (identity, title, None)
+        return self.async_create_entry(title=title, data=data, unique_id=identity)
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
@@ -396,8 +502,11 @@ class ChargerSubentryFlow(ConfigSubentryFlow):
         if user_input is not None:
             data = dict(subentry.data)
             remote_id_tag = str(user_input.get(CONF_REMOTE_ID_TAG) or "").strip()
+            new_password = str(user_input.get(CONF_PASSWORD) or "")
             if not 0 < len(remote_id_tag) <= 20 or not remote_id_tag.isascii():
                 errors[CONF_REMOTE_ID_TAG] = "invalid_id_tag"
+            elif new_password and not password_acceptable(new_password):
+                errors[CONF_PASSWORD] = "weak_password"
             else:
                 data[CONF_REMOTE_ID_TAG] = remote_id_tag
                 if user_input.get(CONF_REMOVE_PASSWORD):

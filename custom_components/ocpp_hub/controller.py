@@ -498,7 +498,8 @@ class ChargerController:
         self.charger.apply_lock_wanted(locked)
         self.hub.schedule_save()
         handler = self.hub.server.handler(self.registered.identity)
-        if handler is not None and handler.charger is not None:
+        # Not booted yet: the set-up after its boot applies it (nothing before the boot).
+        if handler is not None and handler.charger is not None and handler.booted:
             await self._apply_lock(handler, raise_errors=True)
 
     async def _apply_lock(self, handler: V16Handler, *, raise_errors: bool) -> None:
@@ -555,7 +556,8 @@ class ChargerController:
     def cards_changed(self) -> None:
         """The card list changed: keep the charger's local list (offline use) in step."""
         handler = self.hub.server.handler(self.registered.identity)
-        if handler is not None and handler.charger is not None:
+        # Never to a connection that has not booted: its set-up sends the list after the boot.
+        if handler is not None and handler.charger is not None and handler.booted:
             handler.session.spawn(self.send_local_list(handler), "send local list")
 
     async def send_local_list(self, handler: V16Handler) -> None:

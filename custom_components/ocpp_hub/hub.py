@@ -9,7 +9,7 @@ or a connector needs entities.
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -51,7 +51,7 @@ from .const import (
     SUBENTRY_CHARGER,
 )
 from .controller import ChargerController
-from .csms.auth import PasswordVerifier
+from .csms.auth import PasswordVerifier, password_acceptable
 from .csms.backend import AuthorizationStatus, Registration
 from .csms.logtext import untrusted
 from .csms.server import CentralSystem, ServerConfig
@@ -59,7 +59,7 @@ from .csms.v16 import V16Handler, V16Settings
 from .model.charger import Charger, ChargerInfo
 from .model.control import ProtectionStatus, RebootResult
 from .model.rfid import Card, normalise
-from .repairs import set_issue
+from .repairs import escape_markdown, set_issue
 from .sessions import ChargerSessions, SessionBook
 
 _LOGGER = logging.getLogger(__name__)
@@ -279,7 +279,7 @@ class OcppHub:
         for identity, subentry in wanted.items():
             registered = self.chargers.get(identity)
             if registered is None:
-                self._add_charger(subentry)
+                self._report_password(self._add_charger(subentry))
                 continue
             registered.name = subentry.title
             if (cards := subentry.data.get(CONF_CARDS, [])) != registered.cards_sent:
@@ -287,10 +287,19 @@ class OcppHub:
                 registered.controller.cards_changed()
             if registered.password_hash != subentry.data.get(CONF_PASSWORD_HASH):
                 registered.password_hash = subentry.data.get(CONF_PASSWORD_HASH)
-                # The charger must authenticate again with the new password.
-                self.hass.async_create_task(
-                    self.server.disconnect(identity, "password changed"), eager_start=True
-                )
+                # A connection authenticated with the old password (or none) goes.
+                self.server.enforce_credentials(identity)
+                set_issue(self.hass, self._issue_id("weak_password", registered), None)
+            self._report_password(registered)
+
+    def _report_password(self, registered: RegisteredCharger) -> None:
+        """A charger without a password: a repair issue for as long as it has none."""
+        set_issue(
+            self.hass,
+            self._issue_id("no_password", registered),
+            None if registered.password_hash else "charger_without_password",
+            {"charger": escape_markdown(registered.name)},
+        )
 
     def _add_charger(self, subentry: ConfigSubentry) -> RegisteredCharger:
         identity = subentry.data[CONF_IDENTITY]
@@ -312,6 +321,8 @@ class OcppHub:
         registered.unsubscribe = charger.add_listener(lambda: self._charger_changed(registered))
         self.chargers[identity] = registered
         self._add_missing_entities(registered)
+        # Whoever is connected as this identity must have presented its password.
+        self.server.enforce_credentials(identity)
         self._adopt_if_waiting(registered)
         return registered
 
@@ -323,13 +334,8 @@ class OcppHub:
             return
         # Its discovery card goes (later: the approving flow may be the one running now).
         self.hass.loop.call_soon(self._abort_discovery, registered.identity)
-        if registered.password_hash:
-            # It connected without credentials: make it come back with them.
-            self.hass.async_create_task(
-                self.server.disconnect(registered.identity, "password required"),
-                eager_start=True,
-            )
-        else:
+        # One that connected without the password was closed above (it comes back with it).
+        if not handler.session.closed:
             handler.adopt(registered.charger)
 
     def _remove_charger(self, identity: str) -> None:
@@ -343,8 +349,11 @@ class OcppHub:
             "limit_not_applied",
             "offline_protection",
             "energy_rejected",
+            "no_password",
+            "weak_password",
         ):
             set_issue(self.hass, self._issue_id(issue, registered), None)
+        set_issue(self.hass, self._wrong_password_issue_id(identity), None)
         self._saved.pop(identity, None)
         self.schedule_save()
         self.hass.async_create_task(
@@ -399,14 +408,25 @@ class OcppHub:
         registered = self.chargers.get(identity)
         if registered is None:
             return None
-        return Registration(registered.charger, registered.password_hash is not None)
+        return Registration(
+            registered.charger, registered.password_hash is not None, registered.password_hash
+        )
 
     async def verify_password(self, identity: str, password: str) -> bool:
         """Check a charger's password against its stored hash."""
         registered = self.chargers.get(identity)
         if registered is None or registered.password_hash is None:
             return False
-        return await self._verifier.verify(password, registered.password_hash)
+        if not await self._verifier.verify(password, registered.password_hash):
+            return False
+        # Shorter than OCPP's 16 characters (set before the rule): works, but says so.
+        set_issue(
+            self.hass,
+            self._issue_id("weak_password", registered),
+            None if password_acceptable(password) else "weak_password",
+            {"charger": escape_markdown(registered.name)},
+        )
+        return True
 
     def unknown_boot(
         self, identity: str, info: ChargerInfo, remote_address: str | None
@@ -439,7 +459,14 @@ class OcppHub:
         self.pending[pending.identity] = pending
         self.pending.move_to_end(pending.identity)
         while len(self.pending) > MAX_PENDING_APPROVALS:
-            dropped, _ = self.pending.popitem(last=False)
+            # The oldest card of the address with the most: strangers flooding from
+            # one address push out only their own cards, never a charger elsewhere.
+            per_address = Counter(p.remote_address for p in self.pending.values())
+            crowded = max(per_address.values())
+            dropped = next(
+                i for i, p in self.pending.items() if per_address[p.remote_address] == crowded
+            )
+            del self.pending[dropped]
             self._abort_discovery(dropped)
         if not new:
             return
@@ -448,9 +475,11 @@ class OcppHub:
             self._waiting_issue_id(pending.identity),
             "charger_waiting",
             {
-                "identity": pending.identity,
-                "model": " ".join(filter(None, (pending.info.vendor, pending.info.model))) or "?",
-                "address": pending.remote_address or "?",
+                "identity": escape_markdown(pending.identity),
+                "model": escape_markdown(
+                    " ".join(filter(None, (pending.info.vendor, pending.info.model))) or "?"
+                ),
+                "address": escape_markdown(pending.remote_address or "?"),
             },
             persistent=False,
         )
@@ -491,13 +520,31 @@ class OcppHub:
         return self.chargers[charger.identity].controller.authorize(id_tag, action)
 
     def auth_failures(self, identity: str, address: str, count: int) -> None:
-        """Someone keeps presenting wrong passwords: tell the owner who and from where."""
+        """Someone keeps presenting wrong passwords: tell the owner who and from where.
+
+        One issue per registered charger (the latest address named), so their
+        number stays bounded; it goes when the right password is presented.
+        """
+        if identity not in self.chargers:
+            return
         set_issue(
             self.hass,
-            f"wrong_password_{self.entry.entry_id}_{identity}_{address}",
+            self._wrong_password_issue_id(identity),
             "repeated_wrong_password",
-            {"identity": identity, "address": address, "count": str(count)},
+            {
+                "identity": escape_markdown(identity),
+                "address": escape_markdown(address),
+                "count": str(count),
+            },
         )
+
+    def auth_succeeded(self, identity: str, address: str) -> None:
+        """The right password was presented: the wrong-password issue is over."""
+        del address
+        set_issue(self.hass, self._wrong_password_issue_id(identity), None)
+
+    def _wrong_password_issue_id(self, identity: str) -> str:
+        return f"wrong_password_{self.entry.entry_id}_{identity}"
 
     async def charger_ready(self, handler: V16Handler) -> None:
         """A registered charger booted or reconnected: apply lock and offline protection."""

@@ -12,6 +12,18 @@ from homeassistant.helpers import issue_registry as ir
 
 from .const import DOMAIN
 
+# What turns plain text into links, images or HTML in Markdown: brackets, angle brackets,
+# and the slashes of bare URLs (autolinks). Emphasis is left alone: the same text also
+# appears in plain-text titles, where every backslash shows.
+_MARKDOWN = frozenset("\\[]<>/")
+
+
+def escape_markdown(text: str) -> str:
+    """``text`` from a charger, shown literally where Home Assistant renders Markdown."""
+    return "".join(
+        " " if not ch.isprintable() else f"\\{ch}" if ch in _MARKDOWN else ch for ch in text
+    )
+
 
 @callback
 def set_issue(

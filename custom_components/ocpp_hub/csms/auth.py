@@ -19,6 +19,23 @@ _SCRYPT_R = 8
 _SCRYPT_P = 1
 _PREFIX = "scrypt"
 
+# OCPP security profiles 1 and 2: the Basic-auth password is 16 to 40 printable characters.
+MIN_PASSWORD_LENGTH = 16
+MAX_PASSWORD_LENGTH = 40
+
+
+def password_acceptable(password: str) -> bool:
+    """Whether ``password`` follows the OCPP rule: 16 to 40 printable ASCII characters."""
+    return MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH and all(
+        0x20 <= ord(ch) <= 0x7E for ch in password
+    )
+
+
+def generate_password() -> str:
+    """A strong password a person can type: 24 characters of letters and digits."""
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"  # no 0/O, 1/l/I
+    return "".join(secrets.choice(alphabet) for _ in range(24))
+
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")

@@ -34,6 +34,9 @@ class Registration:
 
     charger: Charger
     password_required: bool
+    # Tells one password of the charger from the next (the stored hash, say): a
+    # connection authenticated with another one may no longer speak for it.
+    password_token: str | None = None
 
 
 class Backend(Protocol):
@@ -62,6 +65,9 @@ class Backend(Protocol):
 
     def auth_failures(self, identity: str, address: str, count: int) -> None:
         """``address`` presented a wrong password for ``identity`` ``count`` times in a row."""
+
+    def auth_succeeded(self, identity: str, address: str) -> None:
+        """``address`` presented the right password for ``identity``."""
 
     async def charger_ready(self, handler: V16Handler) -> None:
         """A registered charger booted or reconnected and its configuration was read."""

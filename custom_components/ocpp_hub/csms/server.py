@@ -6,7 +6,14 @@ charger with a password must present it (HTTP 401 otherwise, before the
 websocket opens), the subprotocol must be ``ocpp1.6`` (or absent, which is
 taken as 1.6). Pings keep the connection honest: a charger that stops
 answering is closed within one ping timeout. A second connection with the same
-identity replaces the first.
+identity replaces the first: the first stops answering at once, and the second
+is bound to the charger only if it authenticated with the password the charger
+has at that moment (at most one session per identity, ever).
+
+Connections are counted from the moment they are accepted (per address and in
+all), the request line must arrive within a short timeout, password checks are
+slowed before they run after failures and capped in parallel, and the
+``Authorization`` header never reaches the log.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 import logging
+import math
 import ssl
 import sys
 from typing import Any
@@ -28,10 +36,12 @@ from websockets.datastructures import Headers
 from websockets.exceptions import NegotiationError
 from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
+from websockets.protocol import State
+from websockets.server import ServerProtocol
 from websockets.typing import Subprotocol
 
 from .backend import Backend
-from .guard import AuthThrottle, ConnectionCounter, FloodGuard
+from .guard import AuthThrottle, BoundedSet, ConnectionCounter, FloodGuards
 from .session import Session
 from .v16 import COMMAND_ACTIONS, HANDLED_ACTIONS, V16Handler, V16Settings
 from .validation import SchemaSet
@@ -57,17 +67,25 @@ class ServerConfig:
     open_timeout: float = 10.0
     call_timeout: float = 30.0
     max_connections_per_address: int = 64  # chargers behind one NAT or proxy share one
+    max_connections: int = 1024  # in all, handshaking ones included
+    request_timeout: float = 5.0  # for the request line and headers after accepting
+    max_password_checks: int = 2  # in parallel, in all (scrypt: 16 MiB and a thread each)
+    max_auth_attempts_per_address: int = 4  # in flight; one once the address has failures
     flood_rate: float = 20.0  # messages a second a charger may send on average
     flood_burst: float = 500.0  # ... and at once (an offline backlog)
     flood_patience: float = 60.0  # seconds of continuous throttling before disconnecting
     auth_failures_for_report: int = 5  # wrong passwords in a row before the owner is told
+    auth_delay: float = 0.5  # lockout: twice this after one failure, doubling with each
+    auth_delay_cap: float = 30.0
+    auth_max_wait: float = 5.0  # a longer lockout is answered at once: HTTP 429, Retry-After
     v16: V16Settings = field(default_factory=V16Settings)
 
 
 def valid_identity(identity: str) -> bool:
-    """1 to 48 printable ASCII characters, not a dot segment, no slash."""
+    """1 to 48 printable ASCII characters, not a dot segment, no slash, no outer spaces."""
     return (
         0 < len(identity) <= MAX_IDENTITY_LENGTH
+        and identity == identity.strip()  # one rule for the path and for the owner's input
         and identity not in (".", "..")
         and "/" not in identity
         and all(0x20 <= ord(ch) <= 0x7E for ch in identity)
@@ -125,24 +143,104 @@ def basic_credentials(headers: Headers) -> tuple[str, str] | None:
     return username, password
 
 
+_REDACTED_HEADERS = frozenset({"authorization", "proxy-authorization"})
+
+
+class RedactCredentials(logging.Filter):
+    """Hide credentials in websockets' debug lines of the request headers."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if (
+            isinstance(args, tuple)
+            and len(args) == 2
+            and isinstance(args[0], str)
+            and args[0].lower() in _REDACTED_HEADERS
+        ):
+            scheme = str(args[1]).partition(" ")[0]
+            record.args = (args[0], f"{scheme} [redacted]")
+        return True
+
+
 class _HandshakeLogger(logging.LoggerAdapter[logging.Logger]):
-    """websockets' logger, with failed handshakes as one line instead of a traceback.
+    """websockets' logger for one connection: a refused or failed handshake is one line.
 
     Port scanners, health checks and browsers hitting the port are normal on a
-    home network; they must not fill Home Assistant's log with errors.
+    home network; they must not fill Home Assistant's log with errors. A peer
+    that hangs up while its refusal is being sent can trip an internal
+    assertion of websockets; that too is one line, never a traceback.
     """
 
+    def __init__(self, logger: logging.Logger, connection: _Connection) -> None:
+        super().__init__(logger)
+        self.connection = connection
+
     def log(self, level: int, msg: object, *args: Any, **kwargs: Any) -> None:
-        if msg == "opening handshake failed":
+        if msg in ("opening handshake failed", "unexpected internal error") and (
+            self.connection.protocol.state is not State.OPEN or self.connection.refused
+        ):
             error = sys.exc_info()[1]
             kwargs.pop("exc_info", None)
             msg = "Refused a connection attempt: %s"
             args = (error or "handshake failed",)
-            level = logging.INFO
+            level = logging.DEBUG if self.connection.refused else logging.INFO
         super().log(level, msg, *args, **kwargs)
 
     def error(self, msg: object, *args: Any, **kwargs: Any) -> None:
         self.log(logging.ERROR, msg, *args, **kwargs)
+
+
+_OVERLOADED = (
+    b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 30\r\n"
+    b"Content-Length: 21\r\nContent-Type: text/plain\r\n\r\nToo many connections\n"
+)
+
+
+class _Connection(ServerConnection):
+    """A websockets connection, counted from accept on, that remembers how it authenticated."""
+
+    central: CentralSystem  # set on the subclass each central system makes
+
+    def __init__(self, protocol: ServerProtocol, server: Server, **kwargs: Any) -> None:
+        protocol.logger = _HandshakeLogger(self.central.websockets_logger, self)
+        super().__init__(protocol, server, **kwargs)
+        self.address = "?"
+        self.counted = False
+        self.refused = False  # answered with an HTTP error (or not at all)
+        self.authenticated = False  # presented the right password ...
+        self.password_token: str | None = None  # ... for this registration of it
+        self._request_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        peer = transport.get_extra_info("peername")
+        self.address = str(peer[0]) if isinstance(peer, tuple) and peer else "?"
+        super().connection_made(transport)
+        if not self.central.connections.try_open(self.address):
+            self.refused = True
+            self.central.overloaded(self.address)
+            # Closing the transport makes websockets' handshake fail at once (one debug line).
+            assert isinstance(transport, asyncio.WriteTransport)
+            transport.write(_OVERLOADED)
+            transport.close()
+            return
+        self.counted = True
+        self._request_timer = self.loop.call_later(
+            self.central.config.request_timeout, self._request_overdue
+        )
+
+    def _request_overdue(self) -> None:
+        if self.request is None:
+            self.refused = True
+            self.transport.abort()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._request_timer is not None:
+            self._request_timer.cancel()
+            self._request_timer = None
+        if self.counted:
+            self.counted = False
+            self.central.connections.closed(self.address)
+        super().connection_lost(exc)
 
 
 class CentralSystem:
@@ -155,9 +253,19 @@ class CentralSystem:
         self.handlers: dict[str, V16Handler] = {}
         self._server: Server | None = None
         self._schemas: SchemaSet | None = None
-        self._logged: set[tuple[str, ...]] = set()
-        self.auth_throttle = AuthThrottle()
-        self.connections = ConnectionCounter(config.max_connections_per_address)
+        self._logged = BoundedSet()
+        self.auth_throttle = AuthThrottle(
+            config.auth_delay, config.auth_delay_cap, parallel=config.max_auth_attempts_per_address
+        )
+        self.connections = ConnectionCounter(
+            config.max_connections_per_address, config.max_connections
+        )
+        self.floods = FloodGuards()
+        self.websockets_logger = logging.getLogger(f"{__name__}.websockets")
+        if not any(isinstance(f, RedactCredentials) for f in self.websockets_logger.filters):
+            self.websockets_logger.addFilter(RedactCredentials())
+        self._password_checks: asyncio.Semaphore | None = None
+        self._closing: set[asyncio.Task[None]] = set()
 
     @property
     def port(self) -> int:
@@ -172,6 +280,11 @@ class CentralSystem:
         self._schemas = await loop.run_in_executor(
             None, SchemaSet.load, set(HANDLED_ACTIONS | COMMAND_ACTIONS)
         )
+        self._password_checks = asyncio.Semaphore(self.config.max_password_checks)
+        # A TLS handshake comes before the connection is counted: bound it too.
+        extra: dict[str, Any] = (
+            {"ssl_handshake_timeout": self.config.open_timeout} if self.config.ssl_context else {}
+        )
         self._server = await serve(
             self._serve,
             self.config.host or None,
@@ -183,13 +296,20 @@ class CentralSystem:
             ping_interval=self.config.ping_interval,
             ping_timeout=self.config.ping_timeout,
             # A peer that misses a pong will not answer a close either: give up as fast.
-            close_timeout=min(self.config.ping_timeout or 10.0, 10.0),
+            close_timeout=self.close_timeout,
             max_size=self.config.max_frame_bytes,
             open_timeout=self.config.open_timeout,
             compression=None,
             server_header="OCPP Hub",
-            logger=_HandshakeLogger(logging.getLogger(f"{__name__}.websockets")),
+            logger=self.websockets_logger,
+            create_connection=type("Connection", (_Connection,), {"central": self}),
+            **extra,
         )
+
+    @property
+    def close_timeout(self) -> float:
+        """How long a close handshake may take before the connection is dropped."""
+        return min(self.config.ping_timeout or 10.0, 10.0)
 
     async def stop(self) -> None:
         """Close every charger connection and the listening socket."""
@@ -204,23 +324,72 @@ class CentralSystem:
         return self.handlers.get(identity)
 
     async def disconnect(self, identity: str, reason: str) -> None:
-        """Close the connection of ``identity`` (it will reconnect by itself)."""
+        """Close the connection of ``identity`` (it will reconnect by itself).
+
+        The session stops at once (its set-up and commands are cancelled before
+        this first awaits), then the socket is closed.
+        """
         handler = self.handlers.get(identity)
         if handler is not None:
+            handler.session.retire()
             await handler.session.close(reason)
+
+    def authorised(self, connection: ServerConnection, identity: str) -> bool:
+        """Whether ``connection`` may speak for ``identity`` as registered right now.
+
+        A charger with a password: only a connection that presented that very
+        password (not an earlier one, not none) may.
+        """
+        registration = self.backend.registration(identity)
+        if registration is None or not registration.password_required:
+            return True
+        return (
+            isinstance(connection, _Connection)
+            and connection.authenticated
+            and connection.password_token == registration.password_token
+        )
+
+    def enforce_credentials(self, identity: str) -> None:
+        """The registration of ``identity`` changed: close its session unless still authorised.
+
+        A session still waiting for its predecessor to close is checked again
+        before it is bound, so the live one is all there is to check here.
+        """
+        handler = self.handlers.get(identity)
+        if handler is None or self.authorised(handler.session.connection, identity):
+            return
+        _LOGGER.info("Charger %s must authenticate with its current password", identity)
+        handler.session.retire()
+        task = asyncio.get_running_loop().create_task(
+            handler.session.connection.close(CloseCode.POLICY_VIOLATION, "authentication required"),
+            name=f"ocpp_hub {identity} close unauthenticated",
+        )
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
     # ---------------------------------------------------------------- handshake
     def _log_once(self, key: tuple[str, ...], level: int, message: str, *args: object) -> None:
-        if key in self._logged:
+        if not self._logged.add(key):
             _LOGGER.debug(message, *args)
             return
-        self._logged.add(key)
         _LOGGER.log(level, message, *args)
+
+    def overloaded(self, address: str) -> None:
+        """A connection was refused at accept: too many from ``address`` or in all."""
+        self._log_once(
+            ("connections", address),
+            logging.WARNING,
+            "Refused connections from %s: more than %d open from one address or %d in all",
+            address,
+            self.config.max_connections_per_address,
+            self.config.max_connections,
+        )
 
     async def _process_request(
         self, connection: ServerConnection, request: Request
     ) -> Response | None:
-        address = str(connection.remote_address[0]) if connection.remote_address else "?"
+        assert isinstance(connection, _Connection)
+        address = connection.address
         identity = identity_from_path(request.path, self.config.path_prefix)
         if identity is None:
             self._log_once(
@@ -229,26 +398,32 @@ class CentralSystem:
                 "Refused a connection from %s: no acceptable charge point identity in the path",
                 address,
             )
+            connection.refused = True
             return connection.respond(HTTPStatus.BAD_REQUEST, "No valid charge point identity\n")
         registration = self.backend.registration(identity)
         if registration is None or not registration.password_required:
             return None
-        credentials = basic_credentials(request.headers)
-        if credentials is None:
-            problem = _AUTH_PROBLEMS[0]
-        elif credentials[0] != identity or not await self.backend.verify_password(
-            identity, credentials[1]
-        ):
-            problem = _AUTH_PROBLEMS[1]
-        else:
-            self._logged -= {("auth", identity, address, p) for p in _AUTH_PROBLEMS}
-            self.auth_throttle.succeeded(address)
+        wait = self.auth_throttle.delay(address, identity)
+        if wait > self.config.auth_max_wait or not self.auth_throttle.begin(address):
+            # Locked out for longer than a handshake may wait, or guessing in parallel
+            # (one attempt at a time from an address that failed): not checked at all.
+            connection.refused = True
+            response = connection.respond(HTTPStatus.TOO_MANY_REQUESTS, "Too many attempts\n")
+            response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+            return response
+        try:
+            problem = await self._check_credentials(connection, identity, request.headers)
+        finally:
+            self.auth_throttle.end(address)
+        if problem is None:
+            for kind in _AUTH_PROBLEMS:
+                self._logged.discard(("auth", identity, address, kind))
+            self.auth_throttle.succeeded(address, identity)
+            self.backend.auth_succeeded(identity, address)
             return None
-        failures, delay = self.auth_throttle.failed(address)
+        failures = self.auth_throttle.failed(address, identity)
         if failures == self.config.auth_failures_for_report:
             self.backend.auth_failures(identity, address, failures)
-        # Growing delay before the answer: guessing passwords gets slow fast.
-        await asyncio.sleep(delay)
         self._log_once(
             ("auth", identity, address, problem),
             logging.WARNING,
@@ -257,22 +432,51 @@ class CentralSystem:
             address,
             problem,
         )
+        connection.refused = True
         response = connection.respond(HTTPStatus.UNAUTHORIZED, "Unauthorized\n")
         response.headers["WWW-Authenticate"] = 'Basic realm="OCPP Hub", charset="UTF-8"'
         return response
+
+    async def _check_credentials(
+        self, connection: _Connection, identity: str, headers: Headers
+    ) -> str | None:
+        """None when the right password was presented (remembered on the connection).
+
+        After failures, the rest of the lockout comes first: a right guess is
+        answered no sooner than a wrong one. At most ``max_password_checks``
+        run at once.
+        """
+        if wait := self.auth_throttle.delay(connection.address, identity):
+            await asyncio.sleep(wait)
+        credentials = basic_credentials(headers)
+        if credentials is None:
+            return _AUTH_PROBLEMS[0]
+        registration = self.backend.registration(identity)
+        if registration is None or not registration.password_required:
+            return None  # the password was removed meanwhile
+        token = registration.password_token
+        if credentials[0] != identity:
+            return _AUTH_PROBLEMS[1]
+        assert self._password_checks is not None
+        async with self._password_checks:
+            if not await self.backend.verify_password(identity, credentials[1]):
+                return _AUTH_PROBLEMS[1]
+        connection.authenticated = True
+        connection.password_token = token
+        return None
 
     def _select_subprotocol(
         self, connection: ServerConnection, subprotocols: Sequence[Subprotocol]
     ) -> Subprotocol | None:
         if SUBPROTOCOL in subprotocols:
             return SUBPROTOCOL
-        path = connection.request.path if connection.request else ""
         if not subprotocols:
+            address = connection.address if isinstance(connection, _Connection) else "?"
             self._log_once(
-                ("subprotocol", path),
+                ("subprotocol", address),
                 logging.INFO,
-                "Charger at %s offered no subprotocol; treating it as OCPP 1.6",
-                path,
+                "A charger at %s offered no subprotocol; treating it as OCPP 1.6",
+                address,
             )
             return None
         raise NegotiationError(f"unsupported subprotocol; this central system speaks {SUBPROTOCOL}")
@@ -280,56 +484,61 @@ class CentralSystem:
     # ----------------------------------------------------------------- sessions
     async def _serve(self, connection: ServerConnection) -> None:
         assert connection.request is not None
-        assert self._schemas is not None
         identity = identity_from_path(connection.request.path, self.config.path_prefix)
         assert identity is not None  # checked in _process_request
-        address = str(connection.remote_address[0]) if connection.remote_address else "?"
-        if not self.connections.try_open(address):
-            self._log_once(
-                ("connections", address),
-                logging.WARNING,
-                "Refused a connection from %s: more than %d open connections from one address",
-                address,
-                self.config.max_connections_per_address,
-            )
-            await connection.close(CloseCode.TRY_AGAIN_LATER, "too many connections")
-            return
-        try:
-            await self._run_session(connection, identity)
-        finally:
-            self.connections.closed(address)
+        await self._run_session(connection, identity)
 
     async def _run_session(self, connection: ServerConnection, identity: str) -> None:
         assert self._schemas is not None
-        previous = self.handlers.get(identity)
-        if previous is not None:
-            _LOGGER.info("Charger %s connected again; closing its previous connection", identity)
-            await previous.session.close("replaced by a new connection")
+        address = connection.address if isinstance(connection, _Connection) else "?"
         session = Session(
             connection,
             identity,
             self._schemas,
             call_timeout=self.config.call_timeout,
-            flood=FloodGuard(
-                self.config.flood_rate, self.config.flood_burst, self.config.flood_patience
+            flood=self.floods.get(
+                (address, identity),
+                self.config.flood_rate,
+                self.config.flood_burst,
+                self.config.flood_patience,
             ),
         )
-        registration = self.backend.registration(identity)
         handler = V16Handler(
-            session,
-            self.backend,
-            registration.charger if registration else None,
-            self.config.v16,
-            on_closed=self._handler_closed,
+            session, self.backend, None, self.config.v16, on_closed=self._handler_closed
         )
         session.attach(handler)
+        # The newest connection is the one: registered before the old one is waited for,
+        # so a third connection (or a password change) meanwhile finds this one.
+        previous = self.handlers.get(identity)
         self.handlers[identity] = handler
-        _LOGGER.info("Charger %s connected from %s", identity, session.remote_address)
-        await session.run()
+        try:
+            if previous is not None:
+                _LOGGER.info(
+                    "Charger %s connected again; closing its previous connection", identity
+                )
+                previous.session.retire()  # it answers nothing more, from now on
+                await previous.session.close("replaced by a new connection")
+            if self.handlers.get(identity) is not handler or session.closed:
+                return  # replaced (or revoked) while the old connection was closing
+            if not self.authorised(connection, identity):
+                _LOGGER.warning(
+                    "Refused charger %s from %s: it did not authenticate with its password",
+                    identity,
+                    address,
+                )
+                session.retire()
+                await connection.close(CloseCode.POLICY_VIOLATION, "authentication required")
+                return
+            registration = self.backend.registration(identity)
+            if registration is not None:
+                handler.bind(registration.charger)
+            _LOGGER.info("Charger %s connected from %s", identity, session.remote_address)
+            await session.run()
+        finally:
+            await session.finish()
 
     def _handler_closed(self, handler: V16Handler) -> None:
         identity = handler.session.identity
         if self.handlers.get(identity) is handler:
             del self.handlers[identity]
-        if self.handlers.get(identity) is None:  # not replaced by a newer connection
             _LOGGER.info("Charger %s disconnected", identity)

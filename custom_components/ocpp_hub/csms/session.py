@@ -221,8 +221,8 @@ class Session:
         """Handle frames until the connection closes; then fail what is pending."""
         try:
             async for message in self.connection:
-                if self.flooded:
-                    continue  # closing: drain without handling, so the close completes
+                if self.flooded or self._closed:
+                    continue  # closing or replaced: drain without handling, so the close completes
                 if self.flood is not None and (wait := self.flood.take()):
                     if self.flood.flooding:
                         self._refuse_flood()
@@ -411,20 +411,33 @@ class Session:
         await self.connection.close(1000, reason[:100])
         await self._finished.wait()
 
-    async def _teardown(self) -> None:
+    def retire(self) -> None:
+        """Stop at once: answer nothing more, fail what is pending, tell the handler.
+
+        The socket itself is closed separately (:meth:`close`); until then
+        whatever still arrives on it is read and dropped.
+        """
         if self._closed:
             return
         self._closed = True
         for task in list(self._tasks):
             task.cancel()
-        if self._tasks:
-            await asyncio.wait(list(self._tasks))
-        # A caller outside the connection's own tasks still waits: tell it.
-        if self._pending is not None and not self._pending[2].done():
-            self._pending[2].set_exception(CallFailed(self._pending[1], FailureReason.OFFLINE))
+        # The caller waits: tell it (one of the tasks just cancelled may never look).
+        if self._pending is not None and not (future := self._pending[2]).done():
+            future.set_exception(CallFailed(self._pending[1], FailureReason.OFFLINE))
+            future.exception()  # retrieved: no "never retrieved" noise if nobody looks
         if self.handler is not None:
             self.handler.connection_closed()
+
+    async def finish(self) -> None:
+        """Retire, and wait until the background tasks have ended (idempotent)."""
+        self.retire()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks))
         self._finished.set()
+
+    async def _teardown(self) -> None:
+        await self.finish()
 
     # ------------------------------------------------------------------ output
     def _log_frame(self, direction: str, text: str, frame: list[Any]) -> str:

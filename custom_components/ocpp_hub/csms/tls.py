@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from enum import StrEnum
 import ssl
-import warnings
+
+# TLS 1.2 suites with forward secrecy and authenticated encryption (TLS 1.3 has its own).
+MODERN_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20:!aNULL:!eNULL"
+# ... then the older TLS 1.2 suites old firmware needs: CBC, SHA-1, RSA key exchange
+# (still no RC4, no 3DES, no export grade, no TLS 1.0 or 1.1).
+LEGACY_CIPHERS = (
+    f"{MODERN_CIPHERS}:ECDHE+AES:DHE+AES:AES128-GCM-SHA256:AES256-GCM-SHA384:"
+    "AES128-SHA256:AES256-SHA256:AES128-SHA:AES256-SHA:!aNULL:!eNULL:!aDSS:@SECLEVEL=1"
+)
 
 
 class TlsProblem(StrEnum):
@@ -26,18 +34,14 @@ class TlsError(Exception):
 def server_context(certfile: str, keyfile: str | None, legacy: bool = False) -> ssl.SSLContext:
     """A server SSL context for ``certfile``/``keyfile`` (blocking: reads files).
 
-    TLS 1.2 at least, unless ``legacy``: old chargers that only speak TLS 1.0 or
-    1.1 then connect too, with the weaker ciphers they need.
+    TLS 1.2 at least, always, with forward secrecy and authenticated
+    encryption. ``legacy`` adds the older TLS 1.2 cipher suites (RSA key
+    exchange, CBC with SHA-1) that some old charger firmware needs; TLS 1.0
+    and 1.1 stay refused.
     """
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    if legacy:
-        with warnings.catch_warnings():
-            # Deprecated for good reason; the owner asked for it, for an old charger.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            context.minimum_version = ssl.TLSVersion.TLSv1
-        context.set_ciphers("DEFAULT:@SECLEVEL=0")
-    else:
-        context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.set_ciphers(LEGACY_CIPHERS if legacy else MODERN_CIPHERS)
     try:
         context.load_cert_chain(certfile, keyfile or None)
     except ssl.SSLError as err:  # before OSError: SSLError is one

@@ -112,7 +112,7 @@ class V16Handler:
         """Serve ``session``; ``charger`` is None while the identity is not registered."""
         self.session = session
         self.backend = backend
-        self.charger = charger
+        self.charger: Charger | None = None
         self.settings = settings
         self.info: ChargerInfo | None = None
         self._booted = asyncio.Event()
@@ -131,10 +131,21 @@ class V16Handler:
             "StatusNotification": self._status_notification,
             "StopTransaction": self._stop_transaction,
         }
-        self._setup_task_started = charger is not None
+        self._setup_task_started = False
         if charger is not None:
-            charger.apply_connected(True, session.remote_address)
-            session.spawn(self._set_up(wait_for_boot=True), "set up")
+            self.bind(charger)
+
+    def bind(self, charger: Charger) -> None:
+        """Speak for the registered ``charger`` (the connection is authorised for it)."""
+        self.charger = charger
+        self._setup_task_started = True
+        charger.apply_connected(True, self.session.remote_address)
+        self.session.spawn(self._set_up(wait_for_boot=True), "set up")
+
+    @property
+    def booted(self) -> bool:
+        """The charger booted (BootNotification accepted) on this connection."""
+        return self._booted.is_set()
 
     # --------------------------------------------------------- session protocol
     def handle_call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -168,18 +179,38 @@ class V16Handler:
     async def _set_up(self, *, wait_for_boot: bool) -> None:
         """Read the configuration, then let the application apply its settings.
 
-        Runs once per connection: after the boot, or after a short grace period
-        for a registered charger that reconnected without booting.
+        Runs once per connection, after the boot. A registered charger that
+        reconnected without booting is asked to boot (TriggerMessage) after a
+        short grace period; nothing (no card list, no configuration) goes to a
+        connection that has not booted.
         """
-        if wait_for_boot:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.settings.boot_grace):
-                    await self._booted.wait()
+        if wait_for_boot and not await self._wait_for_boot():
+            _LOGGER.info(
+                "Charger %s did not boot on this connection; nothing sent to it",
+                self.session.identity,
+            )
+            return
         try:
             await self.read_configuration()
         except CallFailed as err:  # the settings are applied all the same (and read back)
             _LOGGER.info("Charger %s: configuration not read: %s", self.session.identity, err)
         await self.backend.charger_ready(self)
+
+    async def _wait_for_boot(self) -> bool:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.settings.boot_grace):
+                await self._booted.wait()
+        if self.booted:
+            return True
+        try:
+            await self.trigger_message("BootNotification")
+        except CallFailed as err:
+            _LOGGER.info("Charger %s: boot not triggered: %s", self.session.identity, err)
+            return False
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.settings.boot_grace):
+                await self._booted.wait()
+        return self.booted
 
     # ------------------------------------------------------------- timestamps
     def _stamp(self, value: str | None, received: datetime) -> datetime:
