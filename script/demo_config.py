@@ -14,7 +14,7 @@ run keeps whatever the user changed:
 - ``.storage/onboarding``: every onboarding step done.
 - ``.storage/core.config_entries``: one OCPP Hub central system on port 9000 with
   the charger ``wallbox-demo`` registered as the subentry "Wallbox Pulsar Plus",
-  with the simulator's RFID card on its card list.
+  with a password (``CHARGER_PASSWORD``) and the simulator's RFID card on its card list.
 - ``.storage/energy``: that charger as an individual device of the energy dashboard.
 - ``.storage/lovelace`` and ``.storage/lovelace_dashboards`` + ``.storage/lovelace.charger``:
   the repository's ``dashboards/charger.yaml`` as the Overview (the first page after
@@ -58,6 +58,9 @@ CHARGER_NAME = "Wallbox Pulsar Plus"
 # The RFID card the simulated user presents (chargersim --id-tag). OCPP Hub locks a
 # charger by default, so the demo registers it on the charger's card list.
 DEMO_CARD = "0A1B2C3D"
+# The charger's password (Basic auth), as the owner would have typed it into the
+# myWallbox app; script/demo hands it to the simulator (CHARGERSIM_PASSWORD).
+CHARGER_PASSWORD = "demo-wallbox-password"
 # Fixed ids (ULID-like, as Home Assistant makes them): entity unique ids and
 # the hub's storage key contain the entry id, so they stay the same after --reset.
 ENTRY_ID = "01JDEM00CPPHVB0ENTRY000001"
@@ -171,6 +174,14 @@ def _auth_files() -> dict[str, dict[str, Any]]:
     }
 
 
+def _password_hash(password: str) -> str:
+    """The integration's own salted hash (its protocol layer needs no Home Assistant)."""
+    sys.path.insert(0, str(REPO))
+    from custom_components.ocpp_hub.csms.auth import hash_password  # noqa: PLC0415
+
+    return hash_password(password)
+
+
 def _config_entries() -> dict[str, Any]:
     now = _now()
     entry = {
@@ -196,6 +207,7 @@ def _config_entries() -> dict[str, Any]:
             {
                 "data": {
                     "identity": CHARGER_IDENTITY,
+                    "password_hash": _password_hash(CHARGER_PASSWORD),
                     "cards": [{"uid": DEMO_CARD, "name": "Demo card", "enabled": True}],
                 },
                 "subentry_id": SUBENTRY_ID,
