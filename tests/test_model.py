@@ -15,6 +15,7 @@ from custom_components.ocpp_hub.model.charger import (
 from custom_components.ocpp_hub.model.led import LedColour
 from custom_components.ocpp_hub.model.meter import (
     EnergyCounter,
+    Sample,
     derive_power,
     parse_sampled_values,
 )
@@ -336,3 +337,16 @@ async def test_password_verifier_remembers_success() -> None:
     assert await verifier.verify("secret", stored)
     assert await verifier.verify("secret", stored)
     assert not await verifier.verify("wrong", stored)
+
+
+@pytest.mark.parametrize("reported", ["1e400", "inf", "0", "-5", "nan", "5000"])
+def test_a_strange_current_ceiling_cannot_stop_the_energy_count(reported: str) -> None:
+    """chargingALimitConn1 comes from the charger: any value keeps energy counting."""
+    charger = Charger("wb1")
+    charger.apply_configuration({"chargingALimitConn1": reported})
+    assert 6 <= charger.max_current_a <= 80
+    t0 = datetime(2026, 12, 1, tzinfo=UTC)
+    charger.apply_meter_values(1, None, [Sample(timestamp=t0, energy_wh=1000.0)])
+    later = t0 + timedelta(hours=1)
+    charger.apply_meter_values(1, None, [Sample(timestamp=later, energy_wh=4000.0)])
+    assert charger.energy_wh == 4000.0

@@ -15,6 +15,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
+from pytest_homeassistant_custom_component.common import MockUser
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_device,
 )
@@ -33,6 +34,7 @@ from custom_components.ocpp_hub.model.sessions import (
     SessionTracker,
     StartedBy,
 )
+from custom_components.ocpp_hub.session_export import sessions_csv
 
 from .conftest import CARD_ALICE, CentralSystemUnderTest
 from .helpers import charger_device, state_of, wait_for
@@ -162,6 +164,63 @@ async def test_a_start_in_the_future_is_still_an_event(
         calendar = hass.states.get("calendar.garage_sessions")
         assert calendar is not None
         assert calendar.attributes["message"] == "Charging · 0.00 kWh so far"
+        start = dt_util.parse_datetime(calendar.attributes["start_time"])
+        assert start is not None
+        # Its start is the one the charger reported (shown in local time, to the second).
+        assert abs(
+            dt_util.as_utc(start.replace(tzinfo=dt_util.get_default_time_zone())) - ahead
+        ) < (timedelta(seconds=1))
+
+
+async def test_a_session_cut_short_by_the_next_is_kept(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """A lost StopTransaction: the next StartTransaction ends it; it is kept, with its power."""
+    async with SimulatedCharger(central_system.url, "wb1") as charger:
+        await charger.boot()
+        first = (await charger.start_transaction(1, CARD_ALICE, 0))["transactionId"]
+        await charger.meter_values(1, transaction_id=first, energy_wh=5_000, power_w=7_000)
+        # The charger lost the stop (power cut) and starts the next session.
+        second = (await charger.start_transaction(1, CARD_ALICE, 5_000))["transactionId"]
+        await charger.stop_transaction(second, 6_000)
+        await hass.async_block_till_done()
+    device = charger_device(hass, central_system.entry.entry_id, "wb1")
+    assert device is not None
+    sessions = await _get_sessions(hass, device.id)
+    assert [s["energy_kwh"] for s in sessions] == [1.0, 5.0]
+    assert sessions[1]["max_power_kw"] == 7.0
+    assert sessions[0]["max_power_kw"] is None  # it never reported its power
+
+
+async def test_csv_is_for_administrators(
+    hass: HomeAssistant,
+    central_system: CentralSystemUnderTest,
+    hass_client: ClientSessionGenerator,
+    hass_admin_user: MockUser,
+) -> None:
+    """Card numbers and habits: a user who is no administrator gets no sessions."""
+    device = charger_device(hass, central_system.entry.entry_id, "wb1")
+    assert device is not None
+    hass_admin_user.groups = []
+    client = await hass_client()
+    assert (await client.get(f"/api/ocpp_hub/sessions/{device.id}.csv")).status == 401
+
+
+def test_csv_cells_never_start_a_formula() -> None:
+    """An idTag such as =HYPERLINK(...) from a charger stays text in a spreadsheet."""
+    record = SessionRecord(
+        transaction_id=1,
+        connector_id=1,
+        started_at=datetime(2026, 12, 1, tzinfo=UTC),
+        ended_at=datetime(2026, 12, 1, 1, tzinfo=UTC),
+        energy_wh=1000.0,
+        id_tag='=HYPERLINK("http://x")',
+        started_by=StartedBy.CARD,
+        card_name="+Alice",
+    )
+    (row,) = csv.DictReader(io.StringIO(sessions_csv([record], "EUR")))
+    assert row["id_tag"] == '\'=HYPERLINK("http://x")'
+    assert row["card"] == "'+Alice"
 
 
 async def test_csv_needs_a_login(
@@ -332,9 +391,14 @@ async def test_bounded_by_count(
         await hass.async_block_till_done()
     device = charger_device(hass, central_system.entry.entry_id, "wb1")
     assert device is not None
-    await wait_for(lambda: hass.states.get("sensor.garage_last_session_energy") is not None)
+    await wait_for(lambda: state_of(hass, "sensor.garage_last_session_energy") == "1.0")
     sessions = await _get_sessions(hass, device.id)
+    # The three newest: their ids are the last three handed out, newest first.
+    registered = central_system.entry.runtime_data.chargers["wb1"]
+    kept = [r.transaction_id for r in registered.sessions.history.records]
     assert len(sessions) == 3
+    assert kept == sorted(kept, reverse=True)
+    assert [s["start"] for s in sessions] == sorted((s["start"] for s in sessions), reverse=True)
 
 
 def test_history_keeps_each_session_once_and_in_order() -> None:

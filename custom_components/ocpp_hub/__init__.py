@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import ssl
+from typing import Any
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
@@ -13,14 +14,23 @@ from homeassistant.helpers import (
     device_registry as dr,
     issue_registry as ir,
 )
+from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import ConfigType
 
-from .const import CONF_PORT, CONF_SSL_CERTFILE, CONF_SSL_KEYFILE, CONF_SSL_LEGACY, DOMAIN
+from .const import (
+    CONF_PORT,
+    CONF_SSL_CERTFILE,
+    CONF_SSL_KEYFILE,
+    CONF_SSL_LEGACY,
+    DOMAIN,
+    STORAGE_VERSION,
+)
 from .csms.tls import TlsError, server_context
 from .hub import OcppHub, OcppHubConfigEntry
 from .repairs import set_issue
 from .services import async_setup_services, charger_for_device
 from .session_export import SessionsCsvView
+from .sessions import sessions_storage_key
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -128,6 +138,12 @@ async def async_unload_entry(hass: HomeAssistant, entry: OcppHubConfigEntry) -> 
     if unloaded:
         await entry.runtime_data.async_stop()
     return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: OcppHubConfigEntry) -> None:
+    """The central system is deleted: its stored chargers and sessions go with it."""
+    for key in (f"{DOMAIN}.{entry.entry_id}", sessions_storage_key(entry.entry_id)):
+        await Store[dict[str, Any]](hass, STORAGE_VERSION, key).async_remove()
 
 
 async def async_remove_config_entry_device(

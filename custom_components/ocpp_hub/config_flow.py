@@ -385,7 +385,7 @@ class OcppHubOptionsFlow(OptionsFlow):
                     CONF_SESSIONS_MAX_COUNT,
                     default=options.get(CONF_SESSIONS_MAX_COUNT, DEFAULT_MAX_SESSIONS),
                 ): NumberSelector(
-                    NumberSelectorConfig(min=10, max=100000, step=1, mode=NumberSelectorMode.BOX)
+                    NumberSelectorConfig(min=10, max=10000, step=1, mode=NumberSelectorMode.BOX)
                 ),
                 probatio.Required(
                     CONF_SESSIONS_MAX_AGE_DAYS,

@@ -56,6 +56,7 @@ from .csms.backend import AuthorizationStatus, Registration
 from .csms.logtext import untrusted
 from .csms.server import CentralSystem, ServerConfig
 from .csms.v16 import V16Handler, V16Settings
+from .delayed_save import DelayedSave
 from .model.charger import Charger, ChargerInfo
 from .model.control import ProtectionStatus, RebootResult
 from .model.rfid import Card, normalise
@@ -149,7 +150,7 @@ class OcppHub:
         self._verifier = PasswordVerifier()
         self._next_transaction_id = 1
         self._saved: dict[str, Any] = {}
-        self._save_due: float | None = None
+        self._saver = DelayedSave(hass, self.store, self._data_to_save)
         self._factories: list[tuple[EntityFactory, AddConfigEntryEntitiesCallback]] = []
         self.sessions = SessionBook(hass, entry)
 
@@ -215,21 +216,8 @@ class OcppHub:
 
     @callback
     def schedule_save(self, delay: float = _SAVE_DELAY) -> None:
-        """Save within ``delay`` seconds.
-
-        The store postpones a delayed save each time it is asked again, which
-        a charger sending meter values every few seconds would do forever; so
-        a save already due soon enough is left alone.
-        """
-        due = self.hass.loop.time() + delay
-        if self._save_due is not None and self._save_due <= due:
-            return
-        self._save_due = due
-        self.store.async_delay_save(self._data_for_store, delay)
-
-    def _data_for_store(self) -> dict[str, Any]:
-        self._save_due = None
-        return self._data_to_save()
+        """Save within ``delay`` seconds (a save already due sooner is kept)."""
+        self._saver.schedule(delay)
 
     # ------------------------------------------------------------- platforms
     @callback

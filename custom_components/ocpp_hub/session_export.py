@@ -1,7 +1,8 @@
 """Sessions out of Home Assistant: the action's response and a CSV download.
 
-``GET /api/ocpp_hub/sessions/<device id>.csv?start=2026-11-01&end=2026-12-01`` (an
-authenticated Home Assistant request, as the web UI makes) returns the charger's
+``GET /api/ocpp_hub/sessions/<device id>.csv?start=2026-11-01&end=2026-12-01`` (a
+Home Assistant API request of an administrator: a long-lived access token in the
+``Authorization: Bearer`` header, as the README shows) returns the charger's
 sessions in that range (start inclusive, end exclusive, in Home Assistant's time
 zone; both optional), newest first, with columns named for a spreadsheet.
 """
@@ -16,6 +17,7 @@ import io
 from typing import Any
 
 from aiohttp import web
+from homeassistant.components.http.decorators import require_admin
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
@@ -70,10 +72,17 @@ def sessions_csv(records: list[SessionRecord], currency: str) -> str:
         row = session_as_dict(record, currency)
         row["start"] = _local(record.started_at)
         row["end"] = _local(record.ended_at)
-        writer.writerow(
-            [*("" if row[c] is None else row[c] for c in CSV_COLUMNS), _cost(record.cost)]
-        )
+        writer.writerow([*(_cell(row[c]) for c in CSV_COLUMNS), _cost(record.cost)])
     return out.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    """A value for a spreadsheet; text from a charger never starts a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
+        return "'" + value
+    return value
 
 
 def _local(when: datetime) -> str:
@@ -103,6 +112,7 @@ class SessionsCsvView(HomeAssistantView):
         """``lookup`` finds the charger of a device (the actions' own lookup)."""
         self._lookup = lookup
 
+    @require_admin
     async def get(self, request: web.Request, device_id: str) -> web.Response:
         """The CSV, or 404 for a device that is no charger, 400 for a bad date."""
         hass = request.app[KEY_HASS]

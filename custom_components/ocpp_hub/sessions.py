@@ -28,6 +28,8 @@ from .const import (
     CONF_SESSIONS_MAX_COUNT,
     DOMAIN,
 )
+from .delayed_save import DelayedSave
+from .model.charger import Connector, Transaction
 from .model.rfid import find_card, normalise
 from .model.sessions import (
     DEFAULT_MAX_AGE_DAYS,
@@ -74,6 +76,8 @@ class ChargerSessions:
                 self.trackers[int(connector_id)] = SessionTracker.from_dict(data)
             except KeyError, TypeError, ValueError:
                 continue
+        # Bounds lowered in the options apply at once, not at the next session.
+        self.history.prune(dt_util.utcnow())
         self._keys = {record.key for record in self.history.records}
         self.unsubscribe = registered.charger.add_listener(self.charger_changed)
         self.charger_changed()
@@ -91,61 +95,70 @@ class ChargerSessions:
         finished = False
         changed = False
         for connector in charger.outlets:
-            cid = connector.connector_id
-            transaction = connector.transaction
-            if transaction is not None:
-                tracker = self.trackers.get(cid)
-                if tracker is None or tracker.transaction_id != transaction.transaction_id:
-                    tracker = SessionTracker(
-                        transaction.transaction_id,
-                        transaction.started_at,
-                        last_energy_wh=0.0,
-                    )
-                    self.trackers[cid] = tracker
-                tracker.update(
-                    now,
-                    transaction.energy_wh,
-                    connector.power_w,
-                    connector.charging is True,
-                    self.book.price(),
-                )
-                changed = True
-            last = connector.last_transaction
-            if last is None or last.stopped_at is None:
-                continue
-            key = (last.transaction_id, last.connector_id, last.started_at)
-            if key in self._keys:
-                continue
-            tracker = self.trackers.get(cid)
-            if tracker is None or tracker.transaction_id != last.transaction_id:
-                tracker = SessionTracker(last.transaction_id, last.started_at)
-            else:
-                del self.trackers[cid]
-            tracker.update(last.stopped_at, last.energy_wh, None, False, self.book.price())
-            started_by, card_name = self._who(last.id_tag)
-            record = SessionRecord(
-                transaction_id=last.transaction_id,
-                connector_id=last.connector_id,
-                started_at=last.started_at,
-                ended_at=last.stopped_at,
-                energy_wh=last.energy_wh,
-                id_tag=last.id_tag,
-                started_by=started_by,
-                card_name=card_name,
-                max_power_w=tracker.max_power_w,
-                charging_s=tracker.charging_s,
-                stop_reason=last.stop_reason,
-                cost=None if tracker.cost is None else round(tracker.cost, 4),
-            )
-            self._keys.add(key)
-            if self.history.add(record, now):
+            # The finished one first: its measurements before a new session's replace them.
+            if self._finished(connector, now):
                 finished = True
+            if connector.transaction is not None:
+                self._measure(connector, connector.transaction, now)
+                changed = True
         if finished:
             self.book.schedule_save(_SAVE_DELAY_FINISHED)
             for listener in list(self._listeners):
                 listener()
         elif changed:
             self.book.schedule_save(_SAVE_DELAY)
+
+    def _measure(self, connector: Connector, transaction: Transaction, now: datetime) -> None:
+        """The running transaction as it is now."""
+        cid = connector.connector_id
+        tracker = self.trackers.get(cid)
+        new = tracker is None or tracker.transaction_id != transaction.transaction_id
+        if tracker is None or new:
+            tracker = SessionTracker(
+                transaction.transaction_id, transaction.started_at, last_energy_wh=0.0
+            )
+            self.trackers[cid] = tracker
+        tracker.update(
+            now,
+            transaction.energy_wh,
+            # At the start the connector may still show the previous session's power.
+            None if new else connector.power_w,
+            connector.charging is True,
+            self.book.price(),
+        )
+
+    def _finished(self, connector: Connector, now: datetime) -> bool:
+        """Keep the connector's last transaction if it stopped and is not kept yet."""
+        last = connector.last_transaction
+        if last is None or last.stopped_at is None:
+            return False
+        key = (last.transaction_id, last.connector_id, last.started_at)
+        if key in self._keys:
+            return False
+        cid = connector.connector_id
+        tracker = self.trackers.get(cid)
+        if tracker is None or tracker.transaction_id != last.transaction_id:
+            tracker = SessionTracker(last.transaction_id, last.started_at)
+        else:
+            del self.trackers[cid]
+        tracker.update(last.stopped_at, last.energy_wh, None, False, self.book.price())
+        started_by, card_name = self._who(last.id_tag)
+        record = SessionRecord(
+            transaction_id=last.transaction_id,
+            connector_id=last.connector_id,
+            started_at=last.started_at,
+            ended_at=last.stopped_at,
+            energy_wh=last.energy_wh,
+            id_tag=last.id_tag,
+            started_by=started_by,
+            card_name=card_name,
+            max_power_w=tracker.max_power_w,
+            charging_s=tracker.charging_s,
+            stop_reason=last.stop_reason,
+            cost=None if tracker.cost is None else round(tracker.cost, 4),
+        )
+        self._keys.add(key)
+        return self.history.add(record, now)
 
     def _who(self, id_tag: str) -> tuple[StartedBy, str | None]:
         """How a session with ``id_tag`` was started, and the card's name."""
@@ -181,7 +194,10 @@ class SessionBook:
         self.hass = hass
         self.entry = entry
         self.store: Store[dict[str, Any]] = Store(
-            hass, SESSIONS_STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}.sessions"
+            hass,
+            SESSIONS_STORAGE_VERSION,
+            sessions_storage_key(entry.entry_id),
+            serialize_in_event_loop=False,  # thousands of sessions: JSON off the loop
         )
         self.saved: dict[str, Any] = {}
         self.chargers: dict[str, ChargerSessions] = {}
@@ -190,7 +206,7 @@ class SessionBook:
             days=int(entry.options.get(CONF_SESSIONS_MAX_AGE_DAYS, DEFAULT_MAX_AGE_DAYS))
         )
         self.price_entity: str | None = entry.options.get(CONF_PRICE_ENTITY) or None
-        self._save_due: float | None = None
+        self._saver = DelayedSave(hass, self.store, self.data_to_save)
 
     async def async_load(self) -> None:
         """What was stored (nothing on the first start)."""
@@ -232,15 +248,7 @@ class SessionBook:
 
     def schedule_save(self, delay: float) -> None:
         """Save within ``delay`` seconds (a save already due sooner is kept)."""
-        due = self.hass.loop.time() + delay
-        if self._save_due is not None and self._save_due <= due:
-            return
-        self._save_due = due
-        self.store.async_delay_save(self._data_for_store, delay)
-
-    def _data_for_store(self) -> dict[str, Any]:
-        self._save_due = None
-        return self.data_to_save()
+        self._saver.schedule(delay)
 
     def data_to_save(self) -> dict[str, Any]:
         """Everything to store: kept data of chargers not loaded now, and the live ones."""
@@ -253,3 +261,8 @@ class SessionBook:
         for sessions in self.chargers.values():
             sessions.unsubscribe()
         await self.store.async_save(self.data_to_save())
+
+
+def sessions_storage_key(entry_id: str) -> str:
+    """The store of an entry's sessions (removed with the entry)."""
+    return f"{DOMAIN}.{entry_id}.sessions"

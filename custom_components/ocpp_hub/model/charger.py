@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+import math
 from typing import Any
 
 from .control import (
@@ -34,6 +35,7 @@ from .status import PLUGGED_IN, ConnectorStatus
 _MAX_CLOCK_AHEAD = timedelta(minutes=10)
 _EARLIEST_PLAUSIBLE = datetime(2015, 1, 1, tzinfo=UTC)
 DEFAULT_MAX_CURRENT_A = 32
+MIN_CHARGING_CURRENT_A = 6  # IEC 61851: no car charges with less
 # A current above this is not a home charger's (it would void the energy plausibility check).
 _MAX_PLAUSIBLE_CURRENT_A = 80
 # Volts per phase and phases assumed for the most a charger can draw.
@@ -333,9 +335,13 @@ class Charger:
         """The highest current limit: the charger's hardware ceiling where it reports one."""
         value = self.configuration.get("chargingALimitConn1")
         try:
-            return int(float(value)) if value else DEFAULT_MAX_CURRENT_A
+            amps = float(value) if value else float(DEFAULT_MAX_CURRENT_A)
         except ValueError:
             return DEFAULT_MAX_CURRENT_A
+        if not math.isfinite(amps):
+            return DEFAULT_MAX_CURRENT_A
+        # What the charger says, within what a car can take: 6 A to the plausible ceiling.
+        return int(min(max(amps, MIN_CHARGING_CURRENT_A), _MAX_PLAUSIBLE_CURRENT_A))
 
     @property
     def max_power_w(self) -> float:
@@ -585,8 +591,12 @@ class Charger:
     def apply_start(self, transaction: Transaction) -> None:
         """A StartTransaction we accepted. A transaction still open on the connector ends."""
         connector = self.connector(transaction.connector_id)
-        if connector.transaction is not None:
-            connector.last_transaction = connector.transaction
+        if (previous := connector.transaction) is not None:
+            # Its StopTransaction was lost: it ended when the next one began.
+            previous.stopped_at = max(transaction.started_at, previous.started_at)
+            previous.stop_reason = previous.stop_reason or "Other"
+            connector.last_transaction = previous
+        connector.power_w = None  # the last session's reading is not this one's
         connector.transaction = transaction
         connector.authorized = True
         transaction.meter_last_wh = transaction.meter_start_wh

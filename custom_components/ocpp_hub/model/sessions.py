@@ -176,6 +176,8 @@ class SessionHistory:
     max_sessions: int = DEFAULT_MAX_SESSIONS
     max_age: timedelta = field(default_factory=lambda: timedelta(days=DEFAULT_MAX_AGE_DAYS))
     records: list[SessionRecord] = field(default_factory=list)
+    # The records as stored, rebuilt only when they change (saves come often).
+    _stored: list[dict[str, Any]] | None = field(default=None, repr=False, compare=False)
 
     def add(self, record: SessionRecord, now: datetime) -> bool:
         """Keep ``record`` in its place by start time; False if it is already kept."""
@@ -183,13 +185,17 @@ class SessionHistory:
             return False
         self.records.append(record)
         self.records.sort(key=lambda r: r.started_at, reverse=True)
+        self._stored = None
         self.prune(now)
         return any(kept is record for kept in self.records)
 
     def prune(self, now: datetime) -> None:
         """Drop what is older than the age bound, then the oldest beyond the count."""
         oldest = now - self.max_age
-        self.records = [r for r in self.records if r.ended_at >= oldest][: self.max_sessions]
+        kept = [r for r in self.records if r.ended_at >= oldest][: self.max_sessions]
+        if len(kept) != len(self.records):
+            self.records = kept
+            self._stored = None
 
     def between(self, start: datetime | None, end: datetime | None) -> list[SessionRecord]:
         """Sessions that overlap [start, end), newest first (None: unbounded)."""
@@ -205,8 +211,10 @@ class SessionHistory:
         return max(self.records, key=lambda r: r.ended_at, default=None)
 
     def as_list(self) -> list[dict[str, Any]]:
-        """For storage."""
-        return [r.as_dict() for r in self.records]
+        """For storage (the same list until the records change)."""
+        if self._stored is None:
+            self._stored = [r.as_dict() for r in self.records]
+        return self._stored
 
     def restore(self, data: Iterable[dict[str, Any]]) -> int:
         """Records from storage; returns how many could not be read (they are dropped)."""
@@ -218,4 +226,5 @@ class SessionHistory:
             except KeyError, TypeError, ValueError:
                 damaged += 1
         self.records = sorted(records, key=lambda r: r.started_at, reverse=True)
+        self._stored = None
         return damaged
