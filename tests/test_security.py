@@ -20,8 +20,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
 from chargersim import SimulatedCharger
-from custom_components.ocpp_hub.csms.auth import PasswordVerifier, hash_password
-from custom_components.ocpp_hub.csms.backend import AuthorizationStatus, Registration
+from custom_components.ocpp_hub.csms.auth import hash_password
+from custom_components.ocpp_hub.csms.backend import Registration
 from custom_components.ocpp_hub.csms.server import (
     CentralSystem,
     ServerConfig,
@@ -30,27 +30,26 @@ from custom_components.ocpp_hub.csms.server import (
 )
 from custom_components.ocpp_hub.csms.tls import server_context
 from custom_components.ocpp_hub.csms.v16 import V16Handler, V16Settings
-from custom_components.ocpp_hub.model.charger import Charger, ChargerInfo
+from custom_components.ocpp_hub.model.charger import Charger
 
 from .conftest import free_port
 from .helpers import wait_for
 from .test_config_flow import make_certificate
+from .test_hostile import Backend
 
 PASSWORD = "a-long-enough-password-1234"
 OTHER_PASSWORD = "another-long-enough-password-5678"
 
 
-class SecurityBackend:
+class SecurityBackend(Backend):
     """An application whose registrations and passwords the test changes at will."""
 
     def __init__(self) -> None:
         """cp1 registered without a password, cp2 with one."""
-        self.chargers: dict[str, Charger] = {}
+        super().__init__()
+        self.chargers = {}
         self.hashes: dict[str, str | None] = {}
-        self.verifier = PasswordVerifier()
         self.transactions = 0
-        self.reports: list[tuple[str, str, int]] = []
-        self.successes: list[tuple[str, str]] = []
         self.checks_in_flight = 0
         self.most_checks_in_flight = 0
         self.ready: list[str] = []
@@ -81,23 +80,9 @@ class SecurityBackend:
         finally:
             self.checks_in_flight -= 1
 
-    def unknown_boot(
-        self, identity: str, info: ChargerInfo, remote_address: str | None
-    ) -> Charger | None:
-        return None
-
-    def authorize(self, charger: Charger, id_tag: str, action: str) -> AuthorizationStatus:
-        return AuthorizationStatus.ACCEPTED
-
     def next_transaction_id(self) -> int:
         self.transactions += 1
         return self.transactions
-
-    def auth_failures(self, identity: str, address: str, count: int) -> None:
-        self.reports.append((identity, address, count))
-
-    def auth_succeeded(self, identity: str, address: str) -> None:
-        self.successes.append((identity, address))
 
     async def charger_ready(self, handler: V16Handler) -> None:
         self.ready.append(handler.session.identity)
