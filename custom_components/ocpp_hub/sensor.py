@@ -315,7 +315,7 @@ SENSORS: tuple[OcppSensorDescription, ...] = (
         translation_key="card_learning",
         device_class=SensorDeviceClass.ENUM,
         options=[s.value for s in LearnStatus],
-        entity_category=EntityCategory.DIAGNOSTIC,
+        # Not diagnostic: it answers the Learn card button, so it sits with the sensors.
         value_fn=lambda ch, _: ch.learn.status.value,
         attrs_fn=lambda ch, _: {
             "ends_at": ch.learn.until.isoformat() if ch.learn.until else None,
