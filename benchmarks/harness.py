@@ -9,8 +9,8 @@ websocket client can subscribe, as the frontend does) and one ``ocpp_hub``
 config entry with its charger subentries. No recorder, no frontend.
 
 The event loop should come from :func:`new_event_loop`, which uses Home
-Assistant's own :class:`~homeassistant.runner.HassEventLoopPolicy` (its
-executor, exception handler and monotonic clock; debug off), as ``hass`` does.
+Assistant's own :func:`~homeassistant.runner.create_event_loop` (its executor,
+exception handler and monotonic clock; debug off), as ``hass`` does.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from homeassistant import bootstrap, config_entries, core, loader  # noqa: E402
 from homeassistant.auth.const import GROUP_ID_ADMIN  # noqa: E402
 from homeassistant.auth.models import TOKEN_TYPE_LONG_LIVED_ACCESS_TOKEN  # noqa: E402
 from homeassistant.core_config import async_process_ha_core_config  # noqa: E402
-from homeassistant.runner import HassEventLoopPolicy  # noqa: E402
+from homeassistant.runner import create_event_loop  # noqa: E402
 from homeassistant.setup import async_setup_component  # noqa: E402
 
 import custom_components  # noqa: E402
@@ -84,7 +84,7 @@ def settled_rss() -> int:
 
 def new_event_loop() -> asyncio.AbstractEventLoop:
     """An event loop as ``homeassistant.runner`` makes it (debug off)."""
-    return HassEventLoopPolicy(debug=False).new_event_loop()
+    return create_event_loop(debug=False)
 
 
 def charger_identity(index: int) -> str:

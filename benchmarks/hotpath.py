@@ -59,13 +59,16 @@ class Frames:
         """Frames of ``transaction_id``."""
         self.transaction_id = transaction_id
         self.sequence = _FIRST_SEQUENCE
-        self.energy_wh = 2_000_000.0
+        # Where the load generator's cp0 left its register: readings that follow it
+        # (a leap would be refused as implausible, a path that is not the hot one).
+        self.energy_wh = 1_000_000.0
 
     def payload(self) -> dict[str, Any]:
         """The next payload."""
         self.sequence += 1
         power = 7000 + self.sequence
-        self.energy_wh += power / 3600
+        # A plausible rise (the power only carries the sequence number, it is not drawn).
+        self.energy_wh += 2.0
         return meter_values_payload(self.transaction_id, power, self.energy_wh, self.sequence)
 
     def text(self) -> str:
@@ -127,7 +130,7 @@ async def measure(hut: HassUnderTest, frames: int) -> dict[str, Any]:
     detached = Charger("detached")
     detached.apply_start(
         Transaction(
-            transaction_id=1, connector_id=1, id_tag="X", meter_start_wh=0.0, started_at=now
+            transaction_id=1, connector_id=1, id_tag="X", meter_start_wh=1_000_000.0, started_at=now
         )
     )
     results["model_update_without_listeners"] = _summary(

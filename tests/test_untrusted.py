@@ -212,6 +212,29 @@ async def test_impossible_energy_readings_are_rejected(
     assert "4294967295" in caplog.text
 
 
+async def test_a_glitching_meter_does_not_flood_the_log(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, caplog: pytest.LogCaptureFixture
+) -> None:
+    """25 impossible readings: two warnings (the 1st and the 10th), the issue counts all."""
+    issue_id = f"energy_rejected_{central_system.entry.entry_id}_wb1"
+    async with SimulatedCharger(central_system.url, "wb1") as charger:
+        await charger.boot()
+        await charger.meter_values(1, energy_wh=12_000)
+        for glitch in range(25):
+            await charger.meter_values(1, energy_wh=4_294_967_295 - glitch)
+        await hass.async_block_till_done()
+    warnings = [
+        r
+        for r in caplog.records
+        if r.levelno == logging.WARNING and "more than it can have delivered" in r.getMessage()
+    ]
+    assert len(warnings) == 2
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_placeholders is not None
+    assert issue.translation_placeholders["count"] == "25"
+
+
 async def test_unknown_transaction_is_not_folded_into_another_connector(
     hass: HomeAssistant, central_system: CentralSystemUnderTest
 ) -> None:

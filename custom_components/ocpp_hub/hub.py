@@ -369,7 +369,7 @@ class OcppHub:
             self._report_protection(registered)
         if (rejections := charger.energy_rejections) != registered.reported_energy_rejections:
             if rejections > registered.reported_energy_rejections:
-                self._report_energy_rejected(registered)
+                self._report_energy_rejected(registered, rejections)
             registered.reported_energy_rejections = rejections
         self.schedule_save()
 
@@ -612,13 +612,20 @@ class OcppHub:
             {"charger": registered.name, "keys": ", ".join(charger.protection_keys)},
         )
 
-    def _report_energy_rejected(self, registered: RegisteredCharger) -> None:
-        """An energy reading was refused as implausible: tell the owner what and why."""
+    def _report_energy_rejected(self, registered: RegisteredCharger, count: int) -> None:
+        """An energy reading was refused as implausible: tell the owner what and why.
+
+        A charger whose meter keeps glitching must not flood the log: the 1st, 10th,
+        100th ... refusal is a warning, the others are logged at debug level. The
+        repair issue always shows the latest refused reading and the count so far.
+        """
         connector = registered.charger.last_rejected_connector()
         if connector is None:
             return
         energy = connector.energy
-        _LOGGER.warning(
+        reported = count == 1 or (count % 10 == 0 and str(count).rstrip("0") == "1")
+        _LOGGER.log(
+            logging.WARNING if reported else logging.DEBUG,
             "Charger %s reported an energy register of %.0f Wh on connector %d, more than it "
             "can have delivered since its last reading of %s Wh; ignored",
             registered.identity,
@@ -637,7 +644,7 @@ class OcppHub:
                 "previous": "-"
                 if energy.last_register_wh is None
                 else f"{energy.last_register_wh / 1000:.3f}",
-                "count": str(registered.charger.energy_rejections),
+                "count": str(count),
             },
         )
 
