@@ -36,6 +36,7 @@ if str(REPO_ROOT) not in sys.path:
 from homeassistant import bootstrap, config_entries, core, loader  # noqa: E402
 from homeassistant.auth.const import GROUP_ID_ADMIN  # noqa: E402
 from homeassistant.auth.models import TOKEN_TYPE_LONG_LIVED_ACCESS_TOKEN  # noqa: E402
+from homeassistant.components.http.config import DATA_STORE as HTTP_CONFIG_STORE  # noqa: E402
 from homeassistant.core_config import async_process_ha_core_config  # noqa: E402
 from homeassistant.runner import create_event_loop  # noqa: E402
 from homeassistant.setup import async_setup_component  # noqa: E402
@@ -187,6 +188,11 @@ async def start_hass(config_dir: Path, chargers: int) -> HassUnderTest:
     for domain, conf in (("http", http_config), ("websocket_api", {})):
         if not await async_setup_component(hass, domain, conf):
             raise RuntimeError(f"{domain} failed to set up")
+    # Since 2026.10 an http: configuration is a trial that Home Assistant reverts (and
+    # restarts for) unless it is confirmed within five minutes: confirm it, as the UI does.
+    http_store = hass.data[HTTP_CONFIG_STORE]
+    if http_store.pending is not None:
+        await http_store.async_promote_pending()
     # The integration and its platforms (and the entity components they need) are
     # imported before the baseline, so that the memory measured for the entry is the
     # chargers' and not one-time imports.
