@@ -90,6 +90,8 @@ class RegisteredCharger:
     controller: ChargerController = field(init=False)
     sessions: ChargerSessions = field(init=False)
     cards_sent: list[dict[str, Any]] = field(default_factory=list)
+    # Called when the owner changed the card list (entities that follow the cards).
+    card_listeners: list[Callable[[], None]] = field(default_factory=list)
     # What the hub last reported for this charger (so each change is reported once).
     reported_reboot: tuple[datetime, RebootResult] | None = None
     reported_protection: tuple[ProtectionStatus, tuple[str, ...]] | None = None
@@ -273,6 +275,8 @@ class OcppHub:
             if (cards := subentry.data.get(CONF_CARDS, [])) != registered.cards_sent:
                 registered.cards_sent = cards
                 registered.controller.cards_changed()
+                for listener in list(registered.card_listeners):
+                    listener()
             if registered.password_hash != subentry.data.get(CONF_PASSWORD_HASH):
                 registered.password_hash = subentry.data.get(CONF_PASSWORD_HASH)
                 # A connection authenticated with the old password (or none) goes.
