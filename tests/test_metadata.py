@@ -51,6 +51,7 @@ from custom_components.ocpp_hub import (
     button,
     calendar,
     card_energy,
+    charger_settings,
     config_flow,
     event,
     number,
@@ -77,7 +78,7 @@ DESCRIPTIONS: dict[str, Sequence[Any]] = {
     Platform.BUTTON: button.BUTTONS,
     Platform.CALENDAR: calendar.CALENDARS,
     Platform.EVENT: event.EVENTS,
-    Platform.NUMBER: number.NUMBERS,
+    Platform.NUMBER: (*number.NUMBERS, *charger_settings.SETTINGS),
     Platform.SENSOR: (*sensor.SENSORS, *sensor.LAST_SESSION_SENSORS, card_energy.CARD_ENERGY),
     Platform.SWITCH: switch.SWITCHES,
 }
