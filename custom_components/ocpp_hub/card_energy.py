@@ -122,6 +122,8 @@ class CardEnergySensors:
     @callback
     def cards_changed(self) -> None:
         """Cards added or removed without a reload (a new name shows after a reload)."""
+        if not self.registered.controller.hub.adding_entities:
+            return
         if new := self._sync():
             self.add_entities(new, config_subentry_id=self.registered.subentry_id)
 

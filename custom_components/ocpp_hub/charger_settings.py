@@ -143,6 +143,8 @@ class ChargerSettings:
 
     @callback
     def _charger_changed(self) -> None:
+        if not self.registered.controller.hub.adding_entities:
+            return  # the configuration read at a boot may end while the entry unloads
         if numbers := self._new():
             self.add_entities(numbers, config_subentry_id=self.registered.subentry_id)
         if not self.missing:

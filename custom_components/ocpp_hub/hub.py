@@ -21,6 +21,7 @@ from typing import Any
 from homeassistant.config_entries import (
     SOURCE_INTEGRATION_DISCOVERY,
     ConfigEntry,
+    ConfigEntryState,
     ConfigSubentry,
 )
 from homeassistant.core import HomeAssistant, callback
@@ -230,6 +231,11 @@ class OcppHub:
         self._factories.append((factory, add_entities))
         for registered in self.chargers.values():
             self._add_missing_entities(registered)
+
+    @property
+    def adding_entities(self) -> bool:
+        """Whether platforms may add entities (not once the entry is unloading)."""
+        return self.entry.state in (ConfigEntryState.LOADED, ConfigEntryState.SETUP_IN_PROGRESS)
 
     def _add_missing_entities(self, registered: RegisteredCharger) -> None:
         """Give every platform's entities to the charger, and to each of its connectors.
