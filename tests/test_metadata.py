@@ -50,6 +50,8 @@ from custom_components.ocpp_hub import (
     binary_sensor,
     button,
     calendar,
+    card_energy,
+    charger_settings,
     config_flow,
     event,
     number,
@@ -76,8 +78,8 @@ DESCRIPTIONS: dict[str, Sequence[Any]] = {
     Platform.BUTTON: button.BUTTONS,
     Platform.CALENDAR: calendar.CALENDARS,
     Platform.EVENT: event.EVENTS,
-    Platform.NUMBER: number.NUMBERS,
-    Platform.SENSOR: (*sensor.SENSORS, *sensor.LAST_SESSION_SENSORS),
+    Platform.NUMBER: (*number.NUMBERS, *charger_settings.SETTINGS),
+    Platform.SENSOR: (*sensor.SENSORS, *sensor.LAST_SESSION_SENSORS, card_energy.CARD_ENERGY),
     Platform.SWITCH: switch.SWITCHES,
 }
 
@@ -617,6 +619,9 @@ def entity_translation_problems(
             if len(per_connector) > 1:
                 problems.append(f"{where}: used by per-connector and per-charger descriptions")
             expected = {"connector"} if True in per_connector else set()
+            expected |= {
+                p for d in platform_descriptions for p in getattr(d, "name_placeholders", ())
+            }
             if placeholders(name) != expected:
                 problems.append(
                     f"{where}.name has placeholders {sorted(placeholders(name))}, "

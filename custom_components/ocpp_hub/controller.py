@@ -70,6 +70,10 @@ class ChargerController:
         # The RemoteStartTransaction of a free-vend plug-in, per connector, until it is done.
         self._free_vend_tasks: dict[int, asyncio.Task[Any]] = {}
         self.auto_lock = AutoLock(hass, self.charger, lambda: self.async_set_locked(True))
+        # Charger settings: one change (and its read-back) at a time; keys the charger
+        # answered RebootRequired for, and when (a boot after that applies them).
+        self._settings_lock = asyncio.Lock()
+        self.reboot_required: dict[str, datetime] = {}
 
     # ----------------------------------------------------------------- plumbing
     def _placeholders(self, **extra: str) -> dict[str, str]:
@@ -345,6 +349,45 @@ class ChargerController:
         await self.run(lambda h: h.clear_charging_profile(id=profile_id))
         self.charger.limit.requested_a = None
         self.charger.apply_limit(status=LimitStatus.APPLIED)
+
+    # --------------------------------------------------------------- settings
+    def needs_reboot(self, key: str) -> bool:
+        """Whether a change of ``key`` waits for the charger's next boot."""
+        since = self.reboot_required.get(key)
+        last_boot = self.charger.last_boot
+        return since is not None and (last_boot is None or last_boot < since)
+
+    async def async_set_configuration(self, key: str, value: str) -> None:
+        """ChangeConfiguration, then read the key back: the charger's answer is the truth.
+
+        A refusal (rejected, read-only, unknown key) is a translated error; the
+        value the charger then reports stays the one shown.
+        """
+        async with self._settings_lock:
+            handler = self.handler()
+            try:
+                status = await handler.change_configuration(key, value)
+            except CallFailed as err:
+                await self._read_back(handler, key)
+                if err.reason in (FailureReason.REJECTED, FailureReason.NOT_SUPPORTED):
+                    raise HomeAssistantError(
+                        translation_domain=DOMAIN,
+                        translation_key="setting_rejected",
+                        translation_placeholders=self._placeholders(key=key, value=value),
+                    ) from err
+                raise self._failure(err) from err
+            if status == "RebootRequired":
+                self.reboot_required[key] = datetime.now(UTC)
+            else:
+                self.reboot_required.pop(key, None)
+            await self._read_back(handler, key)
+            self.charger.notify()  # the reboot-required mark is news too
+
+    async def _read_back(self, handler: V16Handler, key: str) -> None:
+        try:
+            await handler.read_configuration([key])
+        except CallFailed as err:
+            _LOGGER.info("Charger %s: %s not read back: %s", self.registered.identity, key, err)
 
     # --------------------------------------------------------- lock and cards
     @callback

@@ -21,6 +21,7 @@ from typing import Any
 from homeassistant.config_entries import (
     SOURCE_INTEGRATION_DISCOVERY,
     ConfigEntry,
+    ConfigEntryState,
     ConfigSubentry,
 )
 from homeassistant.core import HomeAssistant, callback
@@ -90,6 +91,8 @@ class RegisteredCharger:
     controller: ChargerController = field(init=False)
     sessions: ChargerSessions = field(init=False)
     cards_sent: list[dict[str, Any]] = field(default_factory=list)
+    # Called when the owner changed the card list (entities that follow the cards).
+    card_listeners: list[Callable[[], None]] = field(default_factory=list)
     # What the hub last reported for this charger (so each change is reported once).
     reported_reboot: tuple[datetime, RebootResult] | None = None
     reported_protection: tuple[ProtectionStatus, tuple[str, ...]] | None = None
@@ -229,6 +232,11 @@ class OcppHub:
         for registered in self.chargers.values():
             self._add_missing_entities(registered)
 
+    @property
+    def adding_entities(self) -> bool:
+        """Whether platforms may add entities (not once the entry is unloading)."""
+        return self.entry.state in (ConfigEntryState.LOADED, ConfigEntryState.SETUP_IN_PROGRESS)
+
     def _add_missing_entities(self, registered: RegisteredCharger) -> None:
         """Give every platform's entities to the charger, and to each of its connectors.
 
@@ -273,6 +281,8 @@ class OcppHub:
             if (cards := subentry.data.get(CONF_CARDS, [])) != registered.cards_sent:
                 registered.cards_sent = cards
                 registered.controller.cards_changed()
+                for listener in list(registered.card_listeners):
+                    listener()
             if registered.password_hash != subentry.data.get(CONF_PASSWORD_HASH):
                 registered.password_hash = subentry.data.get(CONF_PASSWORD_HASH)
                 # A connection authenticated with the old password (or none) goes.

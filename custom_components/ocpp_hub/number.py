@@ -16,6 +16,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .charger_settings import ChargerSettings
 from .controller import ChargerController
 from .entity import OcppHubEntity, OcppHubEntityDescription, build_entities
 from .hub import OcppHubConfigEntry, RegisteredCharger
@@ -86,8 +87,15 @@ async def async_setup_entry(
 ) -> None:
     """Add the numbers of every charger, now and when chargers appear."""
 
-    def factory(registered: RegisteredCharger, connector_ids: Sequence[int]) -> list[OcppHubNumber]:
-        return build_entities(registered, list(connector_ids), NUMBERS, OcppHubNumber)
+    def factory(registered: RegisteredCharger, connector_ids: Sequence[int]) -> list[NumberEntity]:
+        numbers: list[NumberEntity] = []
+        numbers += build_entities(registered, list(connector_ids), NUMBERS, OcppHubNumber)
+        if not connector_ids:
+            # The charger's own settings, as its configuration reports them.
+            settings = ChargerSettings(registered, async_add_entities)
+            entry.async_on_unload(settings.stop)
+            numbers += settings.start()
+        return numbers
 
     entry.runtime_data.async_register_platform(factory, async_add_entities)
 

@@ -27,6 +27,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import StateType
 
+from .card_energy import CardEnergySensors
 from .entity import (
     OcppHubEntity,
     OcppHubEntityDescription,
@@ -349,6 +350,9 @@ async def async_setup_entry(
                 for description in LAST_SESSION_SENSORS
                 if priced or description.key != "last_session_cost"
             ]
+            cards = CardEnergySensors(hass, registered, async_add_entities)
+            entry.async_on_unload(cards.stop)
+            sensors += cards.start()
         return sensors
 
     entry.runtime_data.async_register_platform(factory, async_add_entities)

@@ -30,7 +30,7 @@ from .const import (
 )
 from .delayed_save import DelayedSave
 from .model.charger import Connector, Transaction
-from .model.rfid import find_card, normalise
+from .model.rfid import Card, find_card, normalise
 from .model.sessions import (
     DEFAULT_MAX_AGE_DAYS,
     DEFAULT_MAX_SESSIONS,
@@ -65,6 +65,16 @@ class ChargerSessions:
         self._listeners: list[Callable[[], None]] = []
         saved = book.saved.get(registered.identity, {})
         damaged = self.history.restore(saved.get("history", []))
+        # Wh per card (normalised uid), of every session recorded: never less when the
+        # bounded history drops a session.
+        self.card_totals: dict[str, float] = {}
+        if "card_totals" in saved:
+            self.card_totals = _card_totals(saved["card_totals"])
+        else:  # stored before card totals existed: what the history holds
+            cards = registered.controller.cards()
+            for record in self.history.records:
+                if record.started_by is StartedBy.CARD:
+                    self._count(find_card(cards, record.id_tag), record.energy_wh)
         if damaged:
             _LOGGER.warning(
                 "%d stored session(s) of %s could not be read and were dropped",
@@ -142,7 +152,7 @@ class ChargerSessions:
         else:
             del self.trackers[cid]
         tracker.update(last.stopped_at, last.energy_wh, None, False, self.book.price())
-        started_by, card_name = self._who(last.id_tag)
+        started_by, card = self._who(last.id_tag)
         record = SessionRecord(
             transaction_id=last.transaction_id,
             connector_id=last.connector_id,
@@ -151,17 +161,27 @@ class ChargerSessions:
             energy_wh=last.energy_wh,
             id_tag=last.id_tag,
             started_by=started_by,
-            card_name=card_name,
+            card_name=card.name if card else None,
             max_power_w=tracker.max_power_w,
             charging_s=tracker.charging_s,
             stop_reason=last.stop_reason,
             cost=None if tracker.cost is None else round(tracker.cost, 4),
         )
         self._keys.add(key)
+        # Counted when recorded, even if the bounds drop it from the history at once.
+        self._count(card, record.energy_wh)
         return self.history.add(record, now)
 
-    def _who(self, id_tag: str) -> tuple[StartedBy, str | None]:
-        """How a session with ``id_tag`` was started, and the card's name."""
+    def _count(self, card: Card | None, energy_wh: float) -> None:
+        if card is not None:
+            self.card_totals[card.uid] = self.card_totals.get(card.uid, 0.0) + max(0.0, energy_wh)
+
+    def card_energy_wh(self, uid: str) -> float:
+        """The energy of every session recorded for the card with ``uid`` (normalised)."""
+        return self.card_totals.get(uid, 0.0)
+
+    def _who(self, id_tag: str) -> tuple[StartedBy, Card | None]:
+        """How a session with ``id_tag`` was started, and the card."""
         controller = self.registered.controller
         tag = normalise(id_tag)
         free_vend_tag = self.registered.charger.configuration.get(_FREE_VEND_KEY)
@@ -171,8 +191,7 @@ class ChargerSessions:
             if self.registered.charger.locked is False:
                 return StartedBy.FREE_VEND, None
             return StartedBy.REMOTE, None
-        card = find_card(controller.cards(), id_tag)
-        return StartedBy.CARD, card.name if card else None
+        return StartedBy.CARD, find_card(controller.cards(), id_tag)
 
     def sessions(self, start: datetime | None, end: datetime | None) -> list[SessionRecord]:
         """Finished sessions overlapping [start, end), newest first."""
@@ -183,6 +202,7 @@ class ChargerSessions:
         return {
             "history": self.history.as_list(),
             "trackers": {str(cid): t.as_dict() for cid, t in self.trackers.items()},
+            "card_totals": dict(self.card_totals),
         }
 
 
@@ -261,6 +281,17 @@ class SessionBook:
         for sessions in self.chargers.values():
             sessions.unsubscribe()
         await self.store.async_save(self.data_to_save())
+
+
+def _card_totals(data: Any) -> dict[str, float]:
+    """Stored card totals; what cannot be read is left out."""
+    if not isinstance(data, dict):
+        return {}
+    totals = {}
+    for uid, wh in data.items():
+        if isinstance(uid, str) and isinstance(wh, int | float) and wh >= 0:
+            totals[uid] = float(wh)
+    return totals
 
 
 def sessions_storage_key(entry_id: str) -> str:

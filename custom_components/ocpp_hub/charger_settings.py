@@ -1,0 +1,151 @@
+"""Charger settings as configuration numbers: what the Wallbox app no longer sets.
+
+Under OCPP the charger's own settings are its configuration keys. Where the
+charger reports a key (GetConfiguration, read at every boot), it gets a number
+in the CONFIG category: its value is what the charger reports, and setting it
+sends ChangeConfiguration through the charger's controller, then reads the key
+back, so a refused value never shows as set. A charger that does not report the
+key gets no entity; one whose configuration arrives after set-up gets it then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.components.number import (
+    NumberDeviceClass,
+    NumberEntity,
+    NumberEntityDescription,
+    NumberMode,
+)
+from homeassistant.const import EntityCategory, UnitOfTime
+from homeassistant.core import callback
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .entity import OcppHubEntity, OcppHubEntityDescription
+from .hub import RegisteredCharger
+from .model.charger import Charger, Connector
+
+
+def reported_key(configuration: dict[str, str], key: str) -> str | None:
+    """The key as the charger spells it (keys are case-insensitive), if it reports it."""
+    if key in configuration:
+        return key
+    lowered = key.lower()
+    return next((k for k in configuration if k.lower() == lowered), None)
+
+
+def _integer(charger: Charger, key: str) -> int | None:
+    spelled = reported_key(charger.configuration, key)
+    if spelled is None:
+        return None
+    try:
+        return int(charger.configuration[spelled].strip())
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChargerSettingDescription(OcppHubEntityDescription, NumberEntityDescription):
+    """A number configuration key of the charger, in seconds."""
+
+    config_key: str
+    value_fn: Callable[[Charger, Connector], Any] = lambda _ch, _c: None
+
+
+def _setting(key: str, config_key: str, minimum: int, maximum: int) -> ChargerSettingDescription:
+    return ChargerSettingDescription(
+        key=key,
+        translation_key=key,
+        config_key=config_key,
+        device_class=NumberDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.SECONDS,
+        entity_category=EntityCategory.CONFIG,
+        native_min_value=minimum,
+        native_max_value=maximum,
+        native_step=1,
+        mode=NumberMode.BOX,
+        # A setting of the charger: nothing can set it while it is offline.
+        needs_connection=True,
+        value_fn=lambda ch, _: _integer(ch, config_key),
+    )
+
+
+SETTINGS: tuple[ChargerSettingDescription, ...] = (
+    # 0: no sampled meter values during a transaction (OCPP 1.6, 9.1.18).
+    _setting("meter_value_sample_interval", "MeterValueSampleInterval", 0, 3600),
+    _setting("heartbeat_interval", "HeartbeatInterval", 0, 86400),
+)
+
+
+class ChargerSettingNumber(OcppHubEntity, NumberEntity):
+    """A configuration key of the charger: shows what it reports, sets it and reads back."""
+
+    entity_description: ChargerSettingDescription
+
+    @property
+    def native_value(self) -> float | None:
+        """The value the charger reports."""
+        value: float | None = self._value
+        return value
+
+    def _read(self) -> tuple[Any, dict[str, Any] | None]:
+        value, _ = super()._read()
+        key = self.entity_description.config_key
+        return value, {"reboot_required": self.controller.needs_reboot(key)}
+
+    async def async_set_native_value(self, value: float) -> None:
+        """ChangeConfiguration; on a refusal the state snaps back to the reported value."""
+        description = self.entity_description
+        key = reported_key(self._charger.configuration, description.config_key)
+        try:
+            await self.controller.async_set_configuration(
+                key or description.config_key, str(int(value))
+            )
+        except HomeAssistantError:
+            self.async_write_ha_state()
+            raise
+
+
+class ChargerSettings:
+    """The setting numbers of one charger, created as its configuration reports the keys."""
+
+    def __init__(
+        self, registered: RegisteredCharger, add_entities: AddConfigEntryEntitiesCallback
+    ) -> None:
+        """Watch ``registered``'s configuration; :meth:`start` gives the first numbers."""
+        self.registered = registered
+        self.add_entities = add_entities
+        self.missing = list(SETTINGS)
+        self._unsubscribe: Callable[[], None] | None = None
+
+    def start(self) -> list[ChargerSettingNumber]:
+        """The numbers of the keys reported so far; the others when they are reported."""
+        numbers = self._new()
+        if self.missing:
+            self._unsubscribe = self.registered.charger.add_listener(self._charger_changed)
+        return numbers
+
+    def stop(self) -> None:
+        """Stop watching (the entry unloads)."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    def _new(self) -> list[ChargerSettingNumber]:
+        configuration = self.registered.charger.configuration
+        found = [d for d in self.missing if reported_key(configuration, d.config_key)]
+        self.missing = [d for d in self.missing if d not in found]
+        return [ChargerSettingNumber(self.registered, d, None) for d in found]
+
+    @callback
+    def _charger_changed(self) -> None:
+        if not self.registered.controller.hub.adding_entities:
+            return  # the configuration read at a boot may end while the entry unloads
+        if numbers := self._new():
+            self.add_entities(numbers, config_subentry_id=self.registered.subentry_id)
+        if not self.missing:
+            self.stop()
