@@ -19,7 +19,7 @@ from .helpers import state_of, wait_for, wait_for_state
 from .test_control import connected_charger
 
 SAMPLE = "number.garage_meter_value_sample_interval"
-HEARTBEAT = "number.garage_heartbeat_interval"
+TIMEOUT = "number.garage_car_connection_timeout"
 
 
 def _behaviour(*, readonly: bool = False, **extra: str) -> ChargerBehaviour:
@@ -41,13 +41,11 @@ async def test_settings_appear_with_the_configuration(
 ) -> None:
     """Nothing before the charger reported its configuration; then its values, as config."""
     assert hass.states.get(SAMPLE) is None
-    assert hass.states.get(HEARTBEAT) is None
+    assert hass.states.get(TIMEOUT) is None
     charger = await connected_charger(hass, central_system, behaviour=_behaviour())
     try:
         await wait_for_state(hass, SAMPLE, "60")
-        # The interval the charger reported when it was read: 3600, or the 300 s our
-        # BootNotification answer gives it (the simulator may store it after the read).
-        assert state_of(hass, HEARTBEAT) in ("3600", "300")
+        assert state_of(hass, TIMEOUT) == "60"
         entry = er.async_get(hass).async_get(SAMPLE)
         assert entry is not None
         assert entry.entity_category is er.EntityCategory.CONFIG
@@ -66,7 +64,7 @@ async def test_no_entity_for_a_key_the_charger_does_not_report(
     """The default Wallbox has no MeterValueSampleInterval: no number for it."""
     charger = await connected_charger(hass, central_system)
     try:
-        await wait_for(lambda: hass.states.get(HEARTBEAT) is not None)
+        await wait_for(lambda: hass.states.get(TIMEOUT) is not None)
         assert hass.states.get(SAMPLE) is None
     finally:
         await charger.close()
@@ -77,7 +75,7 @@ async def test_change_accepted_and_read_back(
 ) -> None:
     """Set 30 s: ChangeConfiguration, then GetConfiguration of the key; 30 is what it reports."""
     behaviour = _behaviour()
-    behaviour.reboot_required_keys.add("HeartbeatInterval")
+    behaviour.reboot_required_keys.add("ConnectionTimeOut")
     charger = await connected_charger(hass, central_system, behaviour=behaviour)
     try:
         await wait_for_state(hass, SAMPLE, "60")
@@ -91,15 +89,15 @@ async def test_change_accepted_and_read_back(
             ("GetConfiguration", {"key": ["MeterValueSampleInterval"]}),
         ]
         # A key that needs a reboot says so until the charger booted again.
-        await _set(hass, HEARTBEAT, 600)
-        assert state_of(hass, HEARTBEAT) == "600"
-        state = hass.states.get(HEARTBEAT)
+        await _set(hass, TIMEOUT, 120)
+        assert state_of(hass, TIMEOUT) == "120"
+        state = hass.states.get(TIMEOUT)
         assert state is not None
         assert state.attributes["reboot_required"] is True
         await charger.boot()
         await wait_for(
             lambda: (
-                (s := hass.states.get(HEARTBEAT)) is not None
+                (s := hass.states.get(TIMEOUT)) is not None
                 and s.attributes["reboot_required"] is False
             )
         )
@@ -135,7 +133,7 @@ async def test_unavailable_while_offline(
     await wait_for_state(hass, SAMPLE, "60")
     await charger.close()
     await wait_for_state(hass, SAMPLE, STATE_UNAVAILABLE)
-    await wait_for_state(hass, HEARTBEAT, STATE_UNAVAILABLE)
+    await wait_for_state(hass, TIMEOUT, STATE_UNAVAILABLE)
     registered = central_system.entry.runtime_data.chargers["wb1"]
     with pytest.raises(HomeAssistantError, match="is not connected"):
         await registered.controller.async_set_configuration("MeterValueSampleInterval", "30")

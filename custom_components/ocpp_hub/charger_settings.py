@@ -77,7 +77,9 @@ def _setting(key: str, config_key: str, minimum: int, maximum: int) -> ChargerSe
 SETTINGS: tuple[ChargerSettingDescription, ...] = (
     # 0: no sampled meter values during a transaction (OCPP 1.6, 9.1.18).
     _setting("meter_value_sample_interval", "MeterValueSampleInterval", 0, 3600),
-    _setting("heartbeat_interval", "HeartbeatInterval", 0, 86400),
+    # How long the charger waits for the car after a card or a remote start (9.1.11).
+    # (HeartbeatInterval is no entity: the central system's option sets it at every boot.)
+    _setting("connection_timeout", "ConnectionTimeOut", 10, 600),
 )
 
 
