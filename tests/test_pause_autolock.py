@@ -76,6 +76,26 @@ async def test_pause_keeps_the_session_and_resumes_at_the_limit(
     assert _limits_sent(charger)[-2:] == [0, 16]
 
 
+async def test_a_charger_that_lost_the_pause_gets_it_again(
+    hass: HomeAssistant,
+    central_system: CentralSystemUnderTest,
+    charging: tuple[SimulatedCharger, int],
+) -> None:
+    """Paused, the charger forgets its profiles (a swap, a factory reset): at its next boot
+    the 0 A limit is sent again, so the pause holds."""
+    charger, _ = charging
+    await switch(hass, PAUSE, True)
+    await wait_for(lambda: charger.current_limit(1) == 0)
+    await charger.close()
+    charger.charging_profiles = []
+    assert charger.current_limit(1) == 32
+    await charger.connect()
+    await charger.boot()
+    await wait_for(lambda: charger.current_limit(1) == 0)
+    await wait_for_state(hass, "sensor.garage_current_limit_status", "applied")
+    assert state_of(hass, PAUSE) == STATE_ON
+
+
 async def test_a_limit_set_while_paused_waits_for_the_resume(
     hass: HomeAssistant,
     central_system: CentralSystemUnderTest,

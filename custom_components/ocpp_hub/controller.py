@@ -595,6 +595,34 @@ class ChargerController:
         else:
             status = ProtectionStatus.ACTIVE
         self.charger.apply_protection(status, problems or reboot_needed)
+        await self._restore_limit(handler)
+
+    async def _restore_limit(self, handler: V16Handler) -> None:
+        """A limit (or a pause) the charger lost, in a reset or a swap, is sent again."""
+        amps = self.charger.limit.requested_a
+        if amps is None:
+            return
+        try:
+            reported = await handler.composite_limit(1)
+        except CallFailed:
+            reported = None
+        if reported is not None and abs(reported - amps) < 0.5:
+            self.charger.apply_limit(status=LimitStatus.APPLIED, reported_a=reported)
+            return
+        _LOGGER.info(
+            "Charger %s no longer has its %.0f A limit; sending it again",
+            self.registered.identity,
+            amps,
+        )
+        try:
+            await self.apply_limit(amps)
+        except HomeAssistantError as err:
+            _LOGGER.warning(
+                "Charger %s: current limit %.0f A not set again: %s",
+                self.registered.identity,
+                amps,
+                err,
+            )
 
     def cards_changed(self) -> None:
         """The card list changed: keep the charger's local list (offline use) in step."""
