@@ -14,7 +14,12 @@ from homeassistant.helpers import entity_registry as er
 import pytest
 
 from chargersim import SimulatedCharger
-from custom_components.ocpp_hub.const import CONF_PING_INTERVAL, CONF_SESSIONS_MAX_COUNT, DOMAIN
+from custom_components.ocpp_hub.const import (
+    CONF_PING_INTERVAL,
+    CONF_SESSIONS_MAX_AGE_DAYS,
+    CONF_SESSIONS_MAX_COUNT,
+    DOMAIN,
+)
 from custom_components.ocpp_hub.hub import OcppHub
 
 from .conftest import CARD_ALICE, CentralSystemUnderTest, charger_subentry
@@ -223,3 +228,22 @@ async def test_totals_of_a_store_from_before_are_its_history(
     assert state_of(hass, ALICE) == "2.5"
     assert state_of(hass, BOB) == "0.0"
     assert await hass.config_entries.async_unload(config_entry.entry_id)
+
+
+@pytest.mark.parametrize("entry_options", [{CONF_PING_INTERVAL: 20, CONF_SESSIONS_MAX_AGE_DAYS: 1}])
+async def test_a_session_older_than_the_bound_counts_once(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """A session from before a holiday, beyond the age bound: counted once, not at every start."""
+    async with SimulatedCharger(central_system.url, "wb1") as charger:
+        await charger.boot()
+        start = datetime.now(UTC) - timedelta(days=3)
+        tx = (await charger.start_transaction(1, CARD_ALICE, 0, timestamp=start))["transactionId"]
+        await charger.stop_transaction(tx, 5_000, timestamp=start + timedelta(hours=2))
+        await hass.async_block_till_done()
+    # Dropped from the history at once (older than a day), but counted, and shown.
+    await wait_for_state(hass, ALICE, "5.0")
+    for _ in range(2):
+        assert await hass.config_entries.async_reload(central_system.entry.entry_id)
+        await hass.async_block_till_done()
+        assert state_of(hass, ALICE) == "5.0"

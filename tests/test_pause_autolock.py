@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
@@ -107,7 +108,11 @@ async def test_a_limit_set_while_paused_waits_for_the_resume(
     await wait_for(lambda: charger.current_limit(1) == 0)
     sent = len(_limits_sent(charger))
     await set_limit(hass, 10)
-    assert len(_limits_sent(charger)) == sent  # nothing sent: still paused
+    controller = registered(central_system).controller
+    # Nothing on its way: still paused at 0 A.
+    assert controller._limit_task is None or controller._limit_task.done()
+    assert registered(central_system).charger.limit.requested_a == 0
+    assert len(_limits_sent(charger)) == sent
     assert charger.current_limit(1) == 0
     number = hass.states.get("number.garage_current_limit")
     assert number is not None
@@ -130,6 +135,39 @@ async def test_resume_without_a_limit_clears_the_profile(
     await wait_for(lambda: charger.current_limit(1) == 32)
     assert charger.connectors[1].transaction_id == tx
     await charger.close()
+
+
+async def test_quick_pause_and_resume_settle(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """Pause and resume at once, with no limit before: back to the charger's maximum."""
+    charger = await connected_charger(hass, central_system)
+    await charger.start_transaction(1, CARD_ALICE, 0)
+    await switch(hass, PAUSE, True)
+    await switch(hass, PAUSE, False)
+    await wait_for(lambda: charger.current_limit(1) == 32)
+    await wait_for_state(hass, "sensor.garage_current_limit_status", "applied")
+    limit = registered(central_system).charger.limit
+    assert limit.requested_a is None
+    assert limit.failures == 0
+    await charger.close()
+
+
+async def test_a_failed_resume_stays_paused(
+    hass: HomeAssistant,
+    central_system: CentralSystemUnderTest,
+    charging: tuple[SimulatedCharger, int],
+) -> None:
+    """The charger refuses the resume: the switch still says paused, and can be tried again."""
+    charger, _ = charging
+    await switch(hass, PAUSE, True)
+    await wait_for(lambda: charger.current_limit(1) == 0)
+    await charger.close()  # offline: the resume cannot be sent
+    with pytest.raises(HomeAssistantError):
+        await registered(central_system).controller.async_pause(False)
+    limit = registered(central_system).charger.limit
+    assert limit.paused
+    assert limit.resume_a == 16
 
 
 async def test_pause_reason_says_who_paused(
@@ -215,3 +253,31 @@ async def test_auto_lock_is_off_by_default_and_kept(
     assert await hass.config_entries.async_reload(central_system.entry.entry_id)
     await hass.async_block_till_done()
     assert state_of(hass, AUTO_LOCK) == "15"
+
+
+@NO_PINGS
+async def test_auto_lock_survives_a_restart(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """Home Assistant restarts during the countdown: the charger still locks on time."""
+    charger = await connected_charger(hass, central_system)
+    await _set_auto_lock(hass, 5)
+    await switch(hass, LOCK, False)
+    await wait_for(lambda: charger.configuration_value("AuthEnabled") == "false")
+    await charger.status(1, "Preparing")
+    await charger.status(1, "Available")
+    unplugged = dt_util.utcnow()
+    await charger.close()
+    assert await hass.config_entries.async_reload(central_system.entry.entry_id)
+    await hass.async_block_till_done()
+    # The countdown came back with the charger's state (its Lock switch is unavailable
+    # while the charger is offline, so the model says it).
+    assert registered(central_system).charger.auto_lock_due is not None
+    assert not registered(central_system).charger.lock_wanted
+    async_fire_time_changed(hass, unplugged + timedelta(minutes=5, seconds=1))
+    await hass.async_block_till_done()
+    assert registered(central_system).charger.lock_wanted
+    # Offline meanwhile: it is applied when the charger comes back.
+    charger = await connected_charger(hass, central_system)
+    await wait_for(lambda: charger.configuration_value("AuthEnabled") == "true")
+    await charger.close()

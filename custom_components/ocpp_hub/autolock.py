@@ -4,7 +4,8 @@ Under OCPP the Wallbox app's Auto-lock no longer works; this takes its place. Th
 owner sets the minutes (the charger's *Auto-lock after* number; 0 turns it off).
 When the car is unplugged from an unlocked charger the countdown starts; plugging in
 again, or locking by hand, stops it. At the end the charger is locked through the
-same path as the Lock switch (applied at once, or at the next boot if offline).
+same path as the Lock switch (applied at once, or at the next boot if offline). The
+countdown is kept with the charger's state: a Home Assistant restart does not lose it.
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ class AutoLock:
         self._lock = lock
         self._plugged = charger.plugged_in
         self._cancel: CALLBACK_TYPE | None = None
+        if charger.auto_lock_due is not None:
+            # Counting down when Home Assistant stopped: go on (at once if it is past).
+            self._cancel = async_track_point_in_utc_time(
+                hass, self._fire, max(charger.auto_lock_due, dt_util.utcnow())
+            )
 
     @callback
     def charger_changed(self) -> None:
@@ -68,6 +74,13 @@ class AutoLock:
         self.charger.auto_lock_due = due
         self._cancel = async_track_point_in_utc_time(self.hass, self._fire, due)
         self.charger.notify()  # the lock's attributes show when
+
+    @callback
+    def shutdown(self) -> None:
+        """The entry unloads: the timer goes, the countdown stays (saved with the charger)."""
+        if self._cancel is not None:
+            self._cancel()
+            self._cancel = None
 
     @callback
     def stop(self) -> None:

@@ -116,7 +116,7 @@ class ChargerController:
             self._limit_task.cancel()
         self._cancel_free_vend()
         self._stop_learn_timer()
-        self.auto_lock.stop()
+        self.auto_lock.shutdown()
 
     def _cancel_free_vend(self, connector_id: int | None = None) -> None:
         """Drop free-vend starts not sent yet (or unanswered): unplugged, or locked again."""
@@ -268,8 +268,8 @@ class ChargerController:
                     amps,
                     err,
                 )
-            if self.charger.limit.requested_a == amps:
-                return
+            if self.charger.limit.requested_a in (amps, None):
+                return  # done, or the limit was cleared meanwhile
             self.charger.apply_limit(status=LimitStatus.PENDING)
             await asyncio.sleep(self.limit_interval)
 
@@ -331,10 +331,15 @@ class ChargerController:
         else:
             resume = limit.resume_a
             self.charger.apply_pause(False, None)
-            if resume is None:
-                await self.async_clear_limit()
-            else:
-                await self.async_set_limit(resume)
+            try:
+                if resume is None:
+                    await self.async_clear_limit()
+                else:
+                    await self.async_set_limit(resume)
+            except HomeAssistantError:
+                # Still paused (0 A in force): the owner can try again.
+                self.charger.apply_pause(True, resume)
+                raise
         self.hub.schedule_save()
 
     async def async_set_auto_lock(self, minutes: int) -> None:
@@ -346,6 +351,9 @@ class ChargerController:
     async def async_clear_limit(self) -> None:
         """Remove our TxDefaultProfile: the charger's own maximum applies again."""
         profile_id = self.charger.profile.limit_profile_id
+        if self._limit_task is not None and not self._limit_task.done():
+            # A limit on its way would be verified against the cleared schedule.
+            self._limit_task.cancel()
         await self.run(lambda h: h.clear_charging_profile(id=profile_id))
         self.charger.limit.requested_a = None
         self.charger.apply_limit(status=LimitStatus.APPLIED)

@@ -46,7 +46,10 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 SESSIONS_STORAGE_VERSION = 1
-_SAVE_DELAY = 30.0
+# Running measurements are saved every few minutes (flash wear); Home Assistant's stop
+# saves them too. A finished session is saved at once.
+_SAVE_DELAY = 300.0
+_RECENT_KEYS = 20
 _SAVE_DELAY_FINISHED = 1.0
 # What a Wallbox sends as idTag when no authorization is needed (its AuthDisabledIdTag).
 _FREE_VEND_KEY = "AuthDisabledIdTag"
@@ -88,7 +91,10 @@ class ChargerSessions:
                 continue
         # Bounds lowered in the options apply at once, not at the next session.
         self.history.prune(dt_util.utcnow())
-        self._keys = {record.key for record in self.history.records}
+        # What was recorded already: the history, and the last sessions recorded (also
+        # those the bounds dropped at once), so that none is counted twice after a restart.
+        self._recent: list[tuple[int, int, datetime]] = _recent_keys(saved.get("recent"))
+        self._keys = {record.key for record in self.history.records} | set(self._recent)
         self.unsubscribe = registered.charger.add_listener(self.charger_changed)
         self.charger_changed()
 
@@ -108,8 +114,9 @@ class ChargerSessions:
             # The finished one first: its measurements before a new session's replace them.
             if self._finished(connector, now):
                 finished = True
-            if connector.transaction is not None:
-                self._measure(connector, connector.transaction, now)
+            if connector.transaction is not None and self._measure(
+                connector, connector.transaction, now
+            ):
                 changed = True
         if finished:
             self.book.schedule_save(_SAVE_DELAY_FINISHED)
@@ -118,8 +125,8 @@ class ChargerSessions:
         elif changed:
             self.book.schedule_save(_SAVE_DELAY)
 
-    def _measure(self, connector: Connector, transaction: Transaction, now: datetime) -> None:
-        """The running transaction as it is now."""
+    def _measure(self, connector: Connector, transaction: Transaction, now: datetime) -> bool:
+        """The running transaction as it is now; whether its measurements changed."""
         cid = connector.connector_id
         tracker = self.trackers.get(cid)
         new = tracker is None or tracker.transaction_id != transaction.transaction_id
@@ -128,7 +135,7 @@ class ChargerSessions:
                 transaction.transaction_id, transaction.started_at, last_energy_wh=0.0
             )
             self.trackers[cid] = tracker
-        tracker.update(
+        changed = tracker.update(
             now,
             transaction.energy_wh,
             # At the start the connector may still show the previous session's power.
@@ -136,6 +143,7 @@ class ChargerSessions:
             connector.charging is True,
             self.book.price(),
         )
+        return new or changed
 
     def _finished(self, connector: Connector, now: datetime) -> bool:
         """Keep the connector's last transaction if it stopped and is not kept yet."""
@@ -168,9 +176,10 @@ class ChargerSessions:
             cost=None if tracker.cost is None else round(tracker.cost, 4),
         )
         self._keys.add(key)
+        self._recent = [*self._recent, key][-_RECENT_KEYS:]
         # Counted when recorded, even if the bounds drop it from the history at once.
         self._count(card, record.energy_wh)
-        return self.history.add(record, now)
+        return self.history.add(record, now) or card is not None
 
     def _count(self, card: Card | None, energy_wh: float) -> None:
         if card is not None:
@@ -203,6 +212,7 @@ class ChargerSessions:
             "history": self.history.as_list(),
             "trackers": {str(cid): t.as_dict() for cid, t in self.trackers.items()},
             "card_totals": dict(self.card_totals),
+            "recent": [[tx, cid, started.isoformat()] for tx, cid, started in self._recent],
         }
 
 
@@ -281,6 +291,20 @@ class SessionBook:
         for sessions in self.chargers.values():
             sessions.unsubscribe()
         await self.store.async_save(self.data_to_save())
+
+
+def _recent_keys(data: Any) -> list[tuple[int, int, datetime]]:
+    """Stored keys of the last recorded sessions; what cannot be read is left out."""
+    keys = []
+    for item in data if isinstance(data, list) else []:
+        try:
+            tx, cid, started = item
+            keys.append(
+                (int(tx), int(cid), dt_util.parse_datetime(str(started), raise_on_error=True))
+            )
+        except TypeError, ValueError:
+            continue
+    return keys[-_RECENT_KEYS:]
 
 
 def _card_totals(data: Any) -> dict[str, float]:

@@ -724,6 +724,7 @@ class Charger:
             "clock_skew_s": self.clock_skew_s,
             "lock_wanted": self.lock_wanted,
             "auto_lock_minutes": self.auto_lock_minutes,
+            "auto_lock_due": _iso(self.auto_lock_due),
             "reboot": self.reboot.as_dict() if self.reboot else None,
             "limit": self.limit.as_dict(),
         }
@@ -746,6 +747,7 @@ class Charger:
         charger.clock_skew_s = data.get("clock_skew_s")
         charger.lock_wanted = bool(data.get("lock_wanted", True))
         charger.auto_lock_minutes = int(data.get("auto_lock_minutes", 0))
+        charger.auto_lock_due = _dt(data.get("auto_lock_due"))
         reboot = data.get("reboot")
         charger.reboot = RebootRecord.from_dict(reboot) if reboot else None
         charger.limit = LimitState.from_dict(data.get("limit") or {})

@@ -60,14 +60,18 @@ class SessionTracker:
         power_w: float | None,
         charging: bool,
         price_per_kwh: float | None,
-    ) -> None:
+    ) -> bool:
         """The transaction as it is now; ``price_per_kwh`` is the price at this moment.
+
+        Returns whether a figure worth saving changed (energy, cost, peak power, or
+        whether it charges), not just the time that passed.
 
         Energy that arrived since the last update is priced at the current price,
         so a tariff that changes during the session is followed. Without a price
         (none configured, or the price entity unavailable) the energy is not priced
         and the session has no cost unless another part of it was priced.
         """
+        before = (self.last_energy_wh, self.cost, self.max_power_w, self.charging_since is None)
         added = max(0.0, energy_wh - self.last_energy_wh)
         self.last_energy_wh = max(self.last_energy_wh, energy_wh)
         if added and price_per_kwh is not None:
@@ -77,6 +81,7 @@ class SessionTracker:
         if self.charging_since is not None:
             self.charging_s += max(0.0, (now - self.charging_since).total_seconds())
         self.charging_since = now if charging else None
+        return before != (self.last_energy_wh, self.cost, self.max_power_w, not charging)
 
     def as_dict(self) -> dict[str, Any]:
         """For storage (a session survives a Home Assistant restart)."""
