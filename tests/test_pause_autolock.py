@@ -44,6 +44,12 @@ async def charging(
     await charger.close()
 
 
+async def _pause(hass: HomeAssistant, charger: SimulatedCharger) -> None:
+    """Turn Pause on and wait until the charger has 0 A in force."""
+    await switch(hass, PAUSE, True)
+    await wait_for(lambda: charger.current_limit(1) == 0)
+
+
 def _limits_sent(charger: SimulatedCharger) -> list[float]:
     return [
         call["csChargingProfiles"]["chargingSchedule"]["chargingSchedulePeriod"][0]["limit"]
@@ -59,8 +65,7 @@ async def test_pause_keeps_the_session_and_resumes_at_the_limit(
 ) -> None:
     """Pause: 0 A, the same transaction; resume: 16 A again; never a RemoteStop."""
     charger, tx = charging
-    await switch(hass, PAUSE, True)
-    await wait_for(lambda: charger.current_limit(1) == 0)
+    await _pause(hass, charger)
     await wait_for_state(hass, PAUSE, STATE_ON)
     pause = hass.states.get(PAUSE)
     assert pause is not None
@@ -85,8 +90,7 @@ async def test_a_charger_that_lost_the_pause_gets_it_again(
     """Paused, the charger forgets its profiles (a swap, a factory reset): at its next boot
     the 0 A limit is sent again, so the pause holds."""
     charger, _ = charging
-    await switch(hass, PAUSE, True)
-    await wait_for(lambda: charger.current_limit(1) == 0)
+    await _pause(hass, charger)
     await charger.close()
     charger.charging_profiles = []
     assert charger.current_limit(1) == 32
@@ -104,8 +108,7 @@ async def test_a_limit_set_while_paused_waits_for_the_resume(
 ) -> None:
     """A solar automation moving the limit does not end the owner's pause."""
     charger, _ = charging
-    await switch(hass, PAUSE, True)
-    await wait_for(lambda: charger.current_limit(1) == 0)
+    await _pause(hass, charger)
     sent = len(_limits_sent(charger))
     await set_limit(hass, 10)
     controller = registered(central_system).controller
@@ -128,8 +131,7 @@ async def test_resume_without_a_limit_clears_the_profile(
     charger = await connected_charger(hass, central_system)
     tx = (await charger.start_transaction(1, CARD_ALICE, 0))["transactionId"]
     await charger.status(1, "Charging")
-    await switch(hass, PAUSE, True)
-    await wait_for(lambda: charger.current_limit(1) == 0)
+    await _pause(hass, charger)
     await switch(hass, PAUSE, False)
     assert await charger.wait_for_call("ClearChargingProfile") is not None
     await wait_for(lambda: charger.current_limit(1) == 32)
@@ -160,9 +162,9 @@ async def test_a_failed_resume_stays_paused(
 ) -> None:
     """The charger refuses the resume: the switch still says paused, and can be tried again."""
     charger, _ = charging
-    await switch(hass, PAUSE, True)
-    await wait_for(lambda: charger.current_limit(1) == 0)
+    await _pause(hass, charger)
     await charger.close()  # offline: the resume cannot be sent
+    await wait_for_state(hass, "binary_sensor.garage_connection", STATE_OFF)
     with pytest.raises(HomeAssistantError):
         await registered(central_system).controller.async_pause(False)
     limit = registered(central_system).charger.limit
