@@ -64,7 +64,6 @@ class ChargerSessions:
         self.registered = registered
         self.history = SessionHistory(book.max_sessions, book.max_age)
         self.trackers: dict[int, SessionTracker] = {}
-        self._started_by: dict[int, tuple[StartedBy, str | None]] = {}
         self._listeners: list[Callable[[], None]] = []
         saved = book.saved.get(registered.identity, {})
         damaged = self.history.restore(saved.get("history", []))
