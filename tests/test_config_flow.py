@@ -300,7 +300,7 @@ async def _charger_menu(
 ) -> dict[str, Any]:
     result = await central_system.entry.start_subentry_reconfigure_flow(hass, subentry_id)
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["settings", "add_card", "cards"]
+    assert result["menu_options"] == ["settings", "schedule", "add_card", "cards"]
     return await hass.config_entries.subentries.async_configure(
         result["flow_id"], {"next_step_id": step}
     )

@@ -113,7 +113,20 @@ class SessionsCalendar(OcppHubSessionEntity, CalendarEntity):
     ) -> list[CalendarEvent]:
         """The finished sessions in the range, oldest first."""
         records = self._registered.sessions.sessions(start_date, end_date)
-        return [self._event(record) for record in reversed(records)]
+        events = [self._event(record) for record in reversed(records)]
+        if (window := self._registered.charger.schedule) is not None:
+            # The charging windows of the schedule, past and to come.
+            local_start = dt_util.as_local(start_date)
+            events += [
+                CalendarEvent(
+                    start=opened,
+                    end=closed,
+                    summary=f"Charging window · {window.inside_a:.0f} A",
+                    uid=f"{self._registered.identity}-window-{opened.isoformat()}",
+                )
+                for opened, closed in window.windows(local_start, dt_util.as_local(end_date))
+            ]
+        return sorted(events, key=lambda event: event.start_datetime_local)
 
     async def async_added_to_hass(self) -> None:
         """Also follow the charger: a session starting or ending changes the state."""

@@ -30,6 +30,7 @@ from homeassistant.helpers.selector import (
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
+    TimeSelector,
 )
 import probatio
 
@@ -46,6 +47,7 @@ from .const import (
     CONF_PORT,
     CONF_PRICE_ENTITY,
     CONF_REMOTE_ID_TAG,
+    CONF_SCHEDULE,
     CONF_SESSIONS_MAX_AGE_DAYS,
     CONF_SESSIONS_MAX_COUNT,
     CONF_SSL_CERTFILE,
@@ -63,6 +65,7 @@ from .csms.server import check_port, valid_identity
 from .csms.tls import TlsError, server_context
 from .hub import discovery_unique_id
 from .model.rfid import Card, normalise
+from .model.schedule import ChargingWindow
 from .model.sessions import DEFAULT_MAX_AGE_DAYS, DEFAULT_MAX_SESSIONS
 from .repairs import escape_markdown
 
@@ -71,6 +74,12 @@ _TEXT = TextSelector()
 CONF_NAME = "name"
 CONF_REMOVE_PASSWORD = "remove_password"
 CONF_UID = "uid"
+CONF_SCHEDULE_ENABLED = "enabled"
+CONF_SCHEDULE_DAYS = "days"
+CONF_SCHEDULE_START = "start"
+CONF_SCHEDULE_END = "end"
+CONF_SCHEDULE_INSIDE = "current_in_window"
+CONF_SCHEDULE_OUTSIDE = "current_outside_window"
 CONF_ENABLED_CARDS = "enabled_cards"
 CONF_REMOVE_CARDS = "remove_cards"
 CONF_PASSWORD_CHOICE = "password_choice"
@@ -488,7 +497,7 @@ class ChargerSubentryFlow(ConfigSubentryFlow):
         """What to change: the charger's settings or its cards."""
         return self.async_show_menu(
             step_id="reconfigure",
-            menu_options=["settings", "add_card", "cards"],
+            menu_options=["settings", "schedule", "add_card", "cards"],
             description_placeholders={"identity": self._get_reconfigure_subentry().title},
         )
 
@@ -534,6 +543,71 @@ class ChargerSubentryFlow(ConfigSubentryFlow):
         )
         return self.async_show_form(
             step_id="settings",
+            data_schema=schema,
+            errors=errors,
+            description_placeholders={"identity": subentry.data[CONF_IDENTITY]},
+        )
+
+    async def async_step_schedule(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """A weekly charging window, kept by the charger itself (a recurring profile)."""
+        entry = self._get_entry()
+        subentry = self._get_reconfigure_subentry()
+        current = dict(subentry.data.get(CONF_SCHEDULE) or {})
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = dict(subentry.data)
+            if not user_input[CONF_SCHEDULE_ENABLED]:
+                data.pop(CONF_SCHEDULE, None)
+                return self.async_update_and_abort(entry, subentry, data=data)
+            window = {
+                "days": sorted(int(day) for day in user_input.get(CONF_SCHEDULE_DAYS, [])),
+                "start": user_input[CONF_SCHEDULE_START],
+                "end": user_input[CONF_SCHEDULE_END],
+                "inside_a": float(user_input[CONF_SCHEDULE_INSIDE]),
+                "outside_a": float(user_input[CONF_SCHEDULE_OUTSIDE]),
+            }
+            if not window["days"]:
+                errors[CONF_SCHEDULE_DAYS] = "no_days"
+            elif any(0 < float(window[k]) < 6 for k in ("inside_a", "outside_a")):
+                errors["base"] = "schedule_current"
+            else:
+                data[CONF_SCHEDULE] = ChargingWindow.from_dict(window).as_dict()
+                return self.async_update_and_abort(entry, subentry, data=data)
+            current = window
+        amps = NumberSelector(
+            NumberSelectorConfig(
+                min=0, max=80, step=1, unit_of_measurement="A", mode=NumberSelectorMode.BOX
+            )
+        )
+        schema = probatio.Schema(
+            {
+                probatio.Required(
+                    CONF_SCHEDULE_ENABLED, default=bool(subentry.data.get(CONF_SCHEDULE))
+                ): BooleanSelector(),
+                probatio.Optional(
+                    CONF_SCHEDULE_DAYS,
+                    default=[str(day) for day in current.get("days", range(7))],
+                ): SelectSelector(
+                    SelectSelectorConfig(
+                        options=[str(day) for day in range(7)],
+                        multiple=True,
+                        translation_key="weekday",
+                    )
+                ),
+                probatio.Required(
+                    CONF_SCHEDULE_START, default=current.get("start", "00:30:00")
+                ): TimeSelector(),
+                probatio.Required(
+                    CONF_SCHEDULE_END, default=current.get("end", "06:30:00")
+                ): TimeSelector(),
+                probatio.Required(CONF_SCHEDULE_INSIDE, default=current.get("inside_a", 16)): amps,
+                probatio.Required(CONF_SCHEDULE_OUTSIDE, default=current.get("outside_a", 0)): amps,
+            }
+        )
+        return self.async_show_form(
+            step_id="schedule",
             data_schema=schema,
             errors=errors,
             description_placeholders={"identity": subentry.data[CONF_IDENTITY]},

@@ -29,6 +29,7 @@ CONF_PASSWORD: Final = "password"
 CONF_PASSWORD_HASH: Final = "password_hash"
 CONF_REMOTE_ID_TAG: Final = "remote_id_tag"
 CONF_CARDS: Final = "cards"
+CONF_SCHEDULE: Final = "schedule"
 DEFAULT_REMOTE_ID_TAG: Final = "HOMEASSISTANT"
 
 DEFAULT_PORT: Final = 9000

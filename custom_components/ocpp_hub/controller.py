@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.event import async_call_later
+from homeassistant.util import dt as dt_util
 
 from .autolock import AutoLock
 from .const import DOMAIN
@@ -291,6 +292,19 @@ class ChargerController:
                 "chargingSchedulePeriod": [{"startPeriod": 0, "limit": amps}],
             },
         }
+        expected = amps
+        if (window := self.charger.schedule) is not None:
+            # One profile (a Wallbox holds only one): the week's window and the limit,
+            # the lower of the two, recurring from Monday 00:00 local.
+            now = dt_util.now()
+            charging_profile["chargingProfileKind"] = "Recurring"
+            charging_profile["recurrencyKind"] = "Weekly"
+            charging_profile["chargingSchedule"] = {
+                "startSchedule": dt_util.as_utc(window.week_start(now)).isoformat(),
+                "chargingRateUnit": "A",
+                "chargingSchedulePeriod": window.periods(amps),
+            }
+            expected = window.limit_at(now, amps)
         running = next((c for c in self.charger.outlets if c.transaction), None)
         if profile.limit_as_tx_profile and running is not None and running.transaction:
             connector_id = running.connector_id
@@ -306,7 +320,7 @@ class ChargerController:
             reported = await self.run(lambda h: h.composite_limit(1))
         except HomeAssistantError:
             reported = None
-        applied = reported is not None and abs(reported - amps) < 0.5
+        applied = reported is not None and abs(reported - expected) < 0.5
         self.charger.apply_limit(
             status=LimitStatus.APPLIED if applied else LimitStatus.NOT_APPLIED,
             reported_a=reported,
@@ -348,12 +362,36 @@ class ChargerController:
         self.hub.schedule_save()
         self.auto_lock.minutes_changed()
 
+    def _wanted_limit(self) -> float | None:
+        """What the charger's profile must say: the limit, or with a schedule its maximum."""
+        requested = self.charger.limit.requested_a
+        if requested is None and self.charger.schedule is not None:
+            return float(self.max_current)
+        return requested
+
+    @callback
+    def schedule_changed(self) -> None:
+        """The owner changed the charging window: the charger's profile follows."""
+        handler = self.hub.server.handler(self.registered.identity)
+        if handler is None or handler.charger is None or not handler.booted:
+            return  # sent at the next boot (the check of the limit in force)
+        amps = self._wanted_limit()
+        if amps is None:
+            handler.session.spawn(self.async_clear_limit(), "clear the schedule")
+        else:
+            self.charger.apply_limit(status=LimitStatus.PENDING)
+            handler.session.spawn(self.apply_limit(amps), "send the schedule")
+
     async def async_clear_limit(self) -> None:
-        """Remove our TxDefaultProfile: the charger's own maximum applies again."""
+        """Remove our limit: the charger's own maximum (or the schedule) applies again."""
         profile_id = self.charger.profile.limit_profile_id
         if self._limit_task is not None and not self._limit_task.done():
             # A limit on its way would be verified against the cleared schedule.
             self._limit_task.cancel()
+        if self.charger.schedule is not None:
+            self.charger.limit.requested_a = None
+            await self.apply_limit(float(self.max_current))  # the window alone
+            return
         await self.run(lambda h: h.clear_charging_profile(id=profile_id))
         self.charger.limit.requested_a = None
         self.charger.apply_limit(status=LimitStatus.APPLIED)
@@ -607,14 +645,18 @@ class ChargerController:
 
     async def _restore_limit(self, handler: V16Handler) -> None:
         """A limit (or a pause) the charger lost, in a reset or a swap, is sent again."""
-        amps = self.charger.limit.requested_a
+        amps = self._wanted_limit()
         if amps is None:
             return
         try:
             reported = await handler.composite_limit(1)
         except CallFailed:
             reported = None
-        if reported is not None and abs(reported - amps) < 0.5:
+        window = self.charger.schedule
+        expected = amps if window is None else window.limit_at(dt_util.now(), amps)
+        # A schedule is sent again at every boot: a clock change (daylight saving time)
+        # moves its weekly periods by an hour until it is.
+        if window is None and reported is not None and abs(reported - expected) < 0.5:
             self.charger.apply_limit(status=LimitStatus.APPLIED, reported_a=reported)
             return
         _LOGGER.info(

@@ -42,6 +42,7 @@ from .const import (
     CONF_PING_INTERVAL,
     CONF_PORT,
     CONF_REMOTE_ID_TAG,
+    CONF_SCHEDULE,
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_PING_INTERVAL,
     DEFAULT_PORT,
@@ -61,6 +62,7 @@ from .delayed_save import DelayedSave
 from .model.charger import Charger, ChargerInfo
 from .model.control import ProtectionStatus, RebootResult
 from .model.rfid import Card, normalise
+from .model.schedule import ChargingWindow
 from .repairs import escape_markdown, set_issue
 from .sessions import ChargerSessions, SessionBook
 
@@ -278,6 +280,9 @@ class OcppHub:
                 self._report_password(self._add_charger(subentry))
                 continue
             registered.name = subentry.title
+            if (schedule := _schedule(subentry)) != registered.charger.schedule:
+                registered.charger.schedule = schedule
+                registered.controller.schedule_changed()
             if (cards := subentry.data.get(CONF_CARDS, [])) != registered.cards_sent:
                 registered.cards_sent = cards
                 registered.controller.cards_changed()
@@ -313,6 +318,7 @@ class OcppHub:
         )
         registered.controller = ChargerController(self.hass, self, registered)
         registered.cards_sent = subentry.data.get(CONF_CARDS, [])
+        charger.schedule = _schedule(subentry)
         registered.sessions = self.sessions.track(registered)
         registered.reported_reboot = _reboot_state(charger)
         registered.reported_energy_rejections = charger.energy_rejections
@@ -678,6 +684,18 @@ class OcppHub:
         self._next_transaction_id += 1
         self.schedule_save(delay=1.0)
         return value
+
+
+def _schedule(subentry: ConfigSubentry) -> ChargingWindow | None:
+    """The charging window of a charger's settings (None: none, or not readable)."""
+    data = subentry.data.get(CONF_SCHEDULE)
+    if not data:
+        return None
+    try:
+        return ChargingWindow.from_dict(data)
+    except (KeyError, TypeError, ValueError) as err:
+        _LOGGER.warning("The charging schedule of %s is not readable: %s", subentry.title, err)
+        return None
 
 
 def device_details(charger: Charger) -> DeviceInfo:

@@ -26,6 +26,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import StateType
+from homeassistant.util import dt as dt_util
 
 from .card_energy import CardEnergySensors
 from .entity import (
@@ -221,6 +222,27 @@ def _limit_status(charger: Charger) -> str | None:
     return NO_LIMIT if limit.requested_a is None else None
 
 
+SCHEDULE_STATES = ["off", "in_window", "outside_window"]
+
+
+def _schedule_state(charger: Charger) -> str:
+    if charger.schedule is None:
+        return "off"
+    return "in_window" if charger.schedule.in_window(dt_util.now()) else "outside_window"
+
+
+def _schedule_attributes(charger: Charger) -> dict[str, Any]:
+    window = charger.schedule
+    if window is None:
+        return {"next_change": None}
+    return {
+        # "Charging allowed until 06:00" / "Next window 22:00": when it changes next.
+        "next_change": window.next_change(dt_util.now()).isoformat(),
+        "current_in_window": window.inside_a,
+        "current_outside_window": window.outside_a,
+    }
+
+
 def _connector_energy(connector: Connector) -> float | None:
     counter = connector.energy
     return _kwh(counter.total_wh if counter.last_register_wh is not None else None)
@@ -323,6 +345,16 @@ SENSORS: tuple[OcppSensorDescription, ...] = (
             "card_name": ch.learn.card_name,
             "id_tag": ch.learn.id_tag,
         },
+    ),
+    OcppSensorDescription(
+        key="charging_schedule",
+        translation_key="charging_schedule",
+        device_class=SensorDeviceClass.ENUM,
+        options=SCHEDULE_STATES,
+        value_fn=lambda ch, _: _schedule_state(ch),
+        attrs_fn=lambda ch, _: _schedule_attributes(ch),
+        # In or out of the window moves with the clock.
+        clock=True,
     ),
     # Per connector, on chargers with more than one.
     _status_sensor(per_connector=True),

@@ -10,6 +10,7 @@ from homeassistant.components.switch import SwitchEntity, SwitchEntityDescriptio
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
 
 from .controller import ChargerController
 from .entity import OcppHubEntity, OcppHubEntityDescription, build_entities
@@ -57,6 +58,9 @@ def _pause_reason(charger: Charger, _: Connector) -> dict[str, Any]:
     if ConnectorStatus.SUSPENDED_EV in statuses:
         return {"reason": "suspended_by_car"}
     if ConnectorStatus.SUSPENDED_EVSE in statuses:
+        window = charger.schedule
+        if window is not None and window.limit_at(dt_util.now(), window.inside_a) < 6:
+            return {"reason": "schedule"}  # outside the charging window
         return {"reason": "suspended_by_charger"}  # a 0 A limit, or the charger's own
     return {"reason": None}
 

@@ -28,6 +28,7 @@ from .control import (
 from .led import LedColour, LedInput
 from .meter import EnergyCounter, Sample, derive_power
 from .profiles import GENERIC, QuirkProfile, profile_by_key, select_profile
+from .schedule import ChargingWindow
 from .secrets import public_configuration
 from .status import PLUGGED_IN, ConnectorStatus
 
@@ -254,6 +255,8 @@ class Charger:
         # Minutes after the car is unplugged before the charger locks again (0: never).
         self.auto_lock_minutes = 0
         self.auto_lock_due: datetime | None = None  # when it locks again (counting down)
+        # The owner's charging window (from the charger's settings, not saved here).
+        self.schedule: ChargingWindow | None = None
         self.reboot: RebootRecord | None = None
         self.limit = LimitState()
         self.protection: ProtectionStatus | None = None
