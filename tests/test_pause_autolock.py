@@ -16,7 +16,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
-from chargersim import SimulatedCharger
+from chargersim import ChargerBehaviour, SimulatedCharger
 from custom_components.ocpp_hub.const import CONF_PING_INTERVAL
 
 from .conftest import CARD_ALICE, CentralSystemUnderTest
@@ -282,4 +282,43 @@ async def test_auto_lock_survives_a_restart(
     # Offline meanwhile: it is applied when the charger comes back.
     charger = await connected_charger(hass, central_system)
     await wait_for(lambda: charger.configuration_value("AuthEnabled") == "true")
+    await charger.close()
+
+
+@NO_PINGS
+async def test_changing_the_delay_during_the_countdown(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """A new delay restarts the countdown from now; 0 stops it."""
+    charger = await connected_charger(hass, central_system)
+    await _set_auto_lock(hass, 5)
+    await switch(hass, LOCK, False)
+    await charger.status(1, "Preparing")
+    await charger.status(1, "Available")
+    model = registered(central_system).charger
+    first = model.auto_lock_due
+    assert first is not None
+    await _set_auto_lock(hass, 30)
+    assert model.auto_lock_due is not None
+    assert model.auto_lock_due - first > timedelta(minutes=20)
+    await _set_auto_lock(hass, 0)
+    assert model.auto_lock_due is None
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(hours=1))
+    await hass.async_block_till_done()
+    assert not model.lock_wanted
+    await charger.close()
+
+
+async def test_a_limit_the_charger_refuses_at_its_boot(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """Paused, the charger lost its profile and now refuses profiles: shown as refused."""
+    charger = await connected_charger(hass, central_system)
+    await _pause(hass, charger)
+    await charger.close()
+    behaviour = ChargerBehaviour()
+    behaviour.responses["SetChargingProfile"] = "Rejected"
+    charger = await connected_charger(hass, central_system, behaviour=behaviour)
+    await wait_for_state(hass, "sensor.garage_current_limit_status", "rejected")
+    assert state_of(hass, PAUSE) == STATE_ON  # still what the owner wants
     await charger.close()
