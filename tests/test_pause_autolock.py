@@ -195,6 +195,19 @@ async def _set_auto_lock(hass: HomeAssistant, minutes: int) -> None:
     )
 
 
+async def _unlocked_and_unplugged(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, minutes: int = 5
+) -> SimulatedCharger:
+    """Auto-lock after ``minutes``, the charger unlocked, a car plugged in and out."""
+    charger = await connected_charger(hass, central_system)
+    await _set_auto_lock(hass, minutes)
+    await switch(hass, LOCK, False)
+    await wait_for(lambda: charger.configuration_value("AuthEnabled") == "false")
+    await charger.status(1, "Preparing")  # plugged in
+    await charger.status(1, "Available")  # unplugged
+    return charger
+
+
 # Moving the clock on fires every timer due by then, the keepalive ping's timeout too:
 # without pings the connection outlives the jump, as it would in real time.
 NO_PINGS = pytest.mark.parametrize("entry_options", [{CONF_PING_INTERVAL: 0}])
@@ -205,12 +218,7 @@ async def test_auto_lock_after_unplug(
     hass: HomeAssistant, central_system: CentralSystemUnderTest
 ) -> None:
     """Unlocked, auto-lock 5 min: unplugging starts the countdown; then the charger locks."""
-    charger = await connected_charger(hass, central_system)
-    await _set_auto_lock(hass, 5)
-    await switch(hass, LOCK, False)
-    await wait_for(lambda: charger.configuration_value("AuthEnabled") == "false")
-    await charger.status(1, "Preparing")  # plugged in
-    await charger.status(1, "Available")  # unplugged
+    charger = await _unlocked_and_unplugged(hass, central_system)
     lock = hass.states.get(LOCK)
     assert lock is not None
     assert lock.attributes["auto_lock_minutes"] == 5
@@ -233,11 +241,7 @@ async def test_plugging_in_again_stops_the_countdown(
     hass: HomeAssistant, central_system: CentralSystemUnderTest
 ) -> None:
     """The car back before the time: the charger stays unlocked."""
-    charger = await connected_charger(hass, central_system)
-    await _set_auto_lock(hass, 5)
-    await switch(hass, LOCK, False)
-    await charger.status(1, "Preparing")
-    await charger.status(1, "Available")
+    charger = await _unlocked_and_unplugged(hass, central_system)
     await charger.status(1, "Preparing")  # plugged in again
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=10))
     await hass.async_block_till_done()
@@ -262,12 +266,7 @@ async def test_auto_lock_survives_a_restart(
     hass: HomeAssistant, central_system: CentralSystemUnderTest
 ) -> None:
     """Home Assistant restarts during the countdown: the charger still locks on time."""
-    charger = await connected_charger(hass, central_system)
-    await _set_auto_lock(hass, 5)
-    await switch(hass, LOCK, False)
-    await wait_for(lambda: charger.configuration_value("AuthEnabled") == "false")
-    await charger.status(1, "Preparing")
-    await charger.status(1, "Available")
+    charger = await _unlocked_and_unplugged(hass, central_system)
     unplugged = dt_util.utcnow()
     await charger.close()
     assert await hass.config_entries.async_reload(central_system.entry.entry_id)
@@ -290,11 +289,7 @@ async def test_changing_the_delay_during_the_countdown(
     hass: HomeAssistant, central_system: CentralSystemUnderTest
 ) -> None:
     """A new delay restarts the countdown from now; 0 stops it."""
-    charger = await connected_charger(hass, central_system)
-    await _set_auto_lock(hass, 5)
-    await switch(hass, LOCK, False)
-    await charger.status(1, "Preparing")
-    await charger.status(1, "Available")
+    charger = await _unlocked_and_unplugged(hass, central_system)
     model = registered(central_system).charger
     first = model.auto_lock_due
     assert first is not None
