@@ -281,7 +281,7 @@ class OcppHub:
                 continue
             registered.name = subentry.title
             if (schedule := _schedule(subentry)) != registered.charger.schedule:
-                registered.charger.schedule = schedule
+                registered.charger.apply_schedule(schedule)
                 registered.controller.schedule_changed()
             if (cards := subentry.data.get(CONF_CARDS, [])) != registered.cards_sent:
                 registered.cards_sent = cards

@@ -507,6 +507,11 @@ class Charger:
         self.auto_lock_minutes = minutes
         self.notify()
 
+    def apply_schedule(self, window: ChargingWindow | None) -> None:
+        """The owner set (or removed) the charging window."""
+        self.schedule = window
+        self.notify()
+
     def apply_pause(self, paused: bool, resume_a: float | None) -> None:
         """The owner paused (0 A, the session stays open) or resumed charging."""
         self.limit.paused = paused
