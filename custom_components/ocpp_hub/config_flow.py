@@ -70,6 +70,16 @@ from .model.sessions import DEFAULT_MAX_AGE_DAYS, DEFAULT_MAX_SESSIONS
 from .repairs import escape_markdown
 
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+
+
+def _box(minimum: float, maximum: float, unit: str | None = None) -> NumberSelector:
+    """A whole number typed in a box."""
+    config = NumberSelectorConfig(min=minimum, max=maximum, step=1, mode=NumberSelectorMode.BOX)
+    if unit is not None:
+        config["unit_of_measurement"] = unit
+    return NumberSelector(config)
+
+
 _TEXT = TextSelector()
 CONF_NAME = "name"
 CONF_REMOVE_PASSWORD = "remove_password"
@@ -126,10 +136,8 @@ def _server_schema(defaults: Mapping[str, Any]) -> probatio.Schema:
     return probatio.Schema(
         {
             probatio.Optional(CONF_HOST, default=defaults.get(CONF_HOST, "")): _TEXT,
-            probatio.Required(
-                CONF_PORT, default=defaults.get(CONF_PORT, DEFAULT_PORT)
-            ): NumberSelector(
-                NumberSelectorConfig(min=1, max=65535, step=1, mode=NumberSelectorMode.BOX)
+            probatio.Required(CONF_PORT, default=defaults.get(CONF_PORT, DEFAULT_PORT)): _box(
+                1, 65535
             ),
             probatio.Optional(CONF_PATH_PREFIX, default=defaults.get(CONF_PATH_PREFIX, "")): _TEXT,
             probatio.Optional(
@@ -367,23 +375,11 @@ class OcppHubOptionsFlow(OptionsFlow):
                 probatio.Required(
                     CONF_PING_INTERVAL,
                     default=options.get(CONF_PING_INTERVAL, DEFAULT_PING_INTERVAL),
-                ): NumberSelector(
-                    NumberSelectorConfig(
-                        min=0, max=300, step=1, unit_of_measurement="s", mode=NumberSelectorMode.BOX
-                    )
-                ),
+                ): _box(0, 300, "s"),
                 probatio.Required(
                     CONF_HEARTBEAT_INTERVAL,
                     default=options.get(CONF_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL),
-                ): NumberSelector(
-                    NumberSelectorConfig(
-                        min=10,
-                        max=86400,
-                        step=1,
-                        unit_of_measurement="s",
-                        mode=NumberSelectorMode.BOX,
-                    )
-                ),
+                ): _box(10, 86400, "s"),
                 probatio.Required(
                     CONF_AUTO_ACCEPT, default=options.get(CONF_AUTO_ACCEPT, False)
                 ): BooleanSelector(),
@@ -393,21 +389,11 @@ class OcppHubOptionsFlow(OptionsFlow):
                 probatio.Required(
                     CONF_SESSIONS_MAX_COUNT,
                     default=options.get(CONF_SESSIONS_MAX_COUNT, DEFAULT_MAX_SESSIONS),
-                ): NumberSelector(
-                    NumberSelectorConfig(min=10, max=10000, step=1, mode=NumberSelectorMode.BOX)
-                ),
+                ): _box(10, 10000),
                 probatio.Required(
                     CONF_SESSIONS_MAX_AGE_DAYS,
                     default=options.get(CONF_SESSIONS_MAX_AGE_DAYS, DEFAULT_MAX_AGE_DAYS),
-                ): NumberSelector(
-                    NumberSelectorConfig(
-                        min=1,
-                        max=3650,
-                        step=1,
-                        unit_of_measurement="d",
-                        mode=NumberSelectorMode.BOX,
-                    )
-                ),
+                ): _box(1, 3650, "d"),
             }
         )
         schema = self.add_suggested_values_to_schema(
@@ -576,11 +562,7 @@ class ChargerSubentryFlow(ConfigSubentryFlow):
                 data[CONF_SCHEDULE] = ChargingWindow.from_dict(window).as_dict()
                 return self.async_update_and_abort(entry, subentry, data=data)
             current = window
-        amps = NumberSelector(
-            NumberSelectorConfig(
-                min=0, max=80, step=1, unit_of_measurement="A", mode=NumberSelectorMode.BOX
-            )
-        )
+        amps = _box(0, 80, "A")
         schema = probatio.Schema(
             {
                 probatio.Required(

@@ -142,11 +142,6 @@ class SessionRecord:
         """From the start of the transaction to its end (plugged in and authorised)."""
         return max(timedelta(0), self.ended_at - self.started_at)
 
-    @property
-    def who(self) -> str:
-        """The card's name, or how the session was started."""
-        return self.card_name or str(self.started_by)
-
     def as_dict(self) -> dict[str, Any]:
         """For storage."""
         data = asdict(self)
