@@ -209,6 +209,11 @@ async def test_options_restart_the_server(
     entry = central_system.entry
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["step_id"] == "init"
+    assert result["type"] is FlowResultType.MENU
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "server"}
+    )
+    assert result["step_id"] == "server"
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
         {CONF_PING_INTERVAL: 10, CONF_HEARTBEAT_INTERVAL: 600, CONF_AUTO_ACCEPT: True},

@@ -53,8 +53,11 @@ from custom_components.ocpp_hub import (
     card_energy,
     charger_settings,
     config_flow,
+    energy_sensors,
     event,
     number,
+    options_flow,
+    select,
     sensor,
     switch,
 )
@@ -79,7 +82,13 @@ DESCRIPTIONS: dict[str, Sequence[Any]] = {
     Platform.CALENDAR: calendar.CALENDARS,
     Platform.EVENT: event.EVENTS,
     Platform.NUMBER: (*number.NUMBERS, *charger_settings.SETTINGS),
-    Platform.SENSOR: (*sensor.SENSORS, *sensor.LAST_SESSION_SENSORS, card_energy.CARD_ENERGY),
+    Platform.SELECT: select.SELECTS,
+    Platform.SENSOR: (
+        *sensor.SENSORS,
+        *energy_sensors.ENERGY_SENSORS,
+        *sensor.LAST_SESSION_SENSORS,
+        card_energy.CARD_ENERGY,
+    ),
     Platform.SWITCH: switch.SWITCHES,
 }
 
@@ -571,6 +580,8 @@ def entity_states(platform: str, descriptions: Sequence[Any]) -> tuple[set[str],
         if enum:
             return {str(o) for d in enum for o in (d.options or [])}, "the sensor's options"
         return set(), "a sensor that is not an enum has no named states"
+    if platform == Platform.SELECT:
+        return {str(o) for d in descriptions for o in (d.options or [])}, "the select's options"
     if platform in (Platform.BINARY_SENSOR, Platform.SWITCH):
         return {"on", "off"}, "on/off"
     if platform == Platform.EVENT:
@@ -878,15 +889,20 @@ def test_exception_and_issue_translations(metadata: Metadata) -> None:
 
 
 # ---------------------------------------------------------------------------- config flow
+# The modules that hold flow classes (the options flow has its own).
+FLOW_MODULES = (config_flow, options_flow)
+
+
 def flow_sections() -> tuple[dict[str, tuple[str, ...]], list[str]]:
-    """The en.json section of each flow class of config_flow.py."""
+    """The en.json section of each flow class of the flow modules."""
     sections: dict[str, tuple[str, ...]] = {}
     problems = []
     subentry_types: dict[type, str] = {}
     classes = [
         cls
-        for cls in vars(config_flow).values()
-        if isinstance(cls, type) and cls.__module__ == config_flow.__name__
+        for module in FLOW_MODULES
+        for cls in vars(module).values()
+        if isinstance(cls, type) and cls.__module__ == module.__name__
     ]
     for cls in classes:
         if issubclass(cls, ConfigFlow):
@@ -988,16 +1004,22 @@ def flow_uses(cls: ast.ClassDef, name: str) -> tuple[FlowUses, list[str]]:
 def config_flow_problems(strings: Mapping[str, Any], directory: Path) -> list[str]:
     """Steps, menus, errors and aborts of each flow exist in its section, none unused."""
     sections, problems = flow_sections()
-    module = ast.parse((directory / "config_flow.py").read_text(encoding="utf-8"))
+    classes = [
+        (cls, f"{module.__name__.rsplit('.', 1)[-1]}.py")
+        for module in FLOW_MODULES
+        for cls in ast.parse(
+            (directory / f"{module.__name__.rsplit('.', 1)[-1]}.py").read_text(encoding="utf-8")
+        ).body
+    ]
     seen = set()
-    for cls in module.body:
+    for cls, filename in classes:
         if not isinstance(cls, ast.ClassDef) or cls.name not in sections:
             continue
         seen.add(cls.name)
         path = sections[cls.name]
         section = node_at(strings, path)
         where = f"en.json {dotted(path)}"
-        uses, found = flow_uses(cls, "config_flow.py")
+        uses, found = flow_uses(cls, filename)
         problems += found
         problems += compare(
             f"{where}.step (vs step_ids of {cls.name})", uses.steps, section.get("step", {})
@@ -1019,7 +1041,7 @@ def config_flow_problems(strings: Mapping[str, Any], directory: Path) -> list[st
                 problems.append(f"{where}.entry_type is missing")
             if "user" in uses.steps and not section.get("initiate_flow", {}).get("user"):
                 problems.append(f"{where}.initiate_flow.user is missing")
-    problems += compare("flow classes found in config_flow.py", sections, seen)
+    problems += compare("flow classes found in the flow modules", sections, seen)
     used_sections = {path[0] for path in sections.values()}
     flow_like = {"config", "options", "config_subentries"}
     problems += only(

@@ -23,6 +23,7 @@ from .const import (
     CONF_SSL_KEYFILE,
     CONF_SSL_LEGACY,
     DOMAIN,
+    ENERGY_OPTIONS,
     STORAGE_VERSION,
 )
 from .csms.tls import TlsError, server_context
@@ -40,6 +41,7 @@ PLATFORMS = [
     Platform.CALENDAR,
     Platform.EVENT,
     Platform.NUMBER,
+    Platform.SELECT,
     Platform.SENSOR,
     Platform.SWITCH,
 ]
@@ -118,18 +120,33 @@ async def async_setup_entry(hass: HomeAssistant, entry: OcppHubConfigEntry) -> b
     set_issue(hass, port_issue, None)
 
     entry.runtime_data = hub
-    snapshot = (dict(entry.data), dict(entry.options))
+    snapshot = _server_settings(entry)
+    energy = _energy_settings(entry)
 
     async def _async_entry_updated(hass: HomeAssistant, entry: OcppHubConfigEntry) -> None:
-        # Chargers added or removed: no restart. Server settings changed: reload.
-        if (dict(entry.data), dict(entry.options)) != snapshot:
+        # Chargers added or removed, energy settings changed: no restart.
+        # Server settings changed: reload.
+        nonlocal energy
+        if _server_settings(entry) != snapshot:
             hass.config_entries.async_schedule_reload(entry.entry_id)
             return
+        if _energy_settings(entry) != energy:
+            energy = _energy_settings(entry)
+            entry.runtime_data.energy.configure(entry.options)
         entry.runtime_data.async_sync_subentries()
 
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
+
+
+def _server_settings(entry: OcppHubConfigEntry) -> tuple[dict[str, Any], dict[str, Any]]:
+    options = {k: v for k, v in entry.options.items() if k not in ENERGY_OPTIONS}
+    return dict(entry.data), options
+
+
+def _energy_settings(entry: OcppHubConfigEntry) -> dict[str, Any]:
+    return {k: v for k, v in entry.options.items() if k in ENERGY_OPTIONS}
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: OcppHubConfigEntry) -> bool:

@@ -12,17 +12,11 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     ConfigSubentry,
     ConfigSubentryFlow,
-    OptionsFlow,
     SubentryFlowResult,
 )
 from homeassistant.core import callback
 from homeassistant.helpers.selector import (
     BooleanSelector,
-    EntitySelector,
-    EntitySelectorConfig,
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
     SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
@@ -35,26 +29,18 @@ from homeassistant.helpers.selector import (
 import probatio
 
 from .const import (
-    CONF_AUTO_ACCEPT,
     CONF_CARDS,
-    CONF_HEARTBEAT_INTERVAL,
     CONF_HOST,
     CONF_IDENTITY,
     CONF_PASSWORD,
     CONF_PASSWORD_HASH,
     CONF_PATH_PREFIX,
-    CONF_PING_INTERVAL,
     CONF_PORT,
-    CONF_PRICE_ENTITY,
     CONF_REMOTE_ID_TAG,
     CONF_SCHEDULE,
-    CONF_SESSIONS_MAX_AGE_DAYS,
-    CONF_SESSIONS_MAX_COUNT,
     CONF_SSL_CERTFILE,
     CONF_SSL_KEYFILE,
     CONF_SSL_LEGACY,
-    DEFAULT_HEARTBEAT_INTERVAL,
-    DEFAULT_PING_INTERVAL,
     DEFAULT_PORT,
     DEFAULT_REMOTE_ID_TAG,
     DOMAIN,
@@ -63,21 +49,14 @@ from .const import (
 from .csms.auth import generate_password, hash_password, password_acceptable
 from .csms.server import check_port, valid_identity
 from .csms.tls import TlsError, server_context
+from .flow_fields import box
 from .hub import discovery_unique_id
 from .model.rfid import Card, normalise
 from .model.schedule import ChargingWindow
-from .model.sessions import DEFAULT_MAX_AGE_DAYS, DEFAULT_MAX_SESSIONS
+from .options_flow import OcppHubOptionsFlow
 from .repairs import escape_markdown
 
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
-
-
-def _box(minimum: float, maximum: float, unit: str | None = None) -> NumberSelector:
-    """A whole number typed in a box."""
-    config = NumberSelectorConfig(min=minimum, max=maximum, step=1, mode=NumberSelectorMode.BOX)
-    if unit is not None:
-        config["unit_of_measurement"] = unit
-    return NumberSelector(config)
 
 
 _TEXT = TextSelector()
@@ -136,7 +115,7 @@ def _server_schema(defaults: Mapping[str, Any]) -> probatio.Schema:
     return probatio.Schema(
         {
             probatio.Optional(CONF_HOST, default=defaults.get(CONF_HOST, "")): _TEXT,
-            probatio.Required(CONF_PORT, default=defaults.get(CONF_PORT, DEFAULT_PORT)): _box(
+            probatio.Required(CONF_PORT, default=defaults.get(CONF_PORT, DEFAULT_PORT)): box(
                 1, 65535
             ),
             probatio.Optional(CONF_PATH_PREFIX, default=defaults.get(CONF_PATH_PREFIX, "")): _TEXT,
@@ -353,55 +332,6 @@ class OcppHubConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
 
-class OcppHubOptionsFlow(OptionsFlow):
-    """Tunables of a central system (a change restarts it)."""
-
-    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Keepalive, heartbeat and whether new chargers are accepted automatically."""
-        if user_input is not None:
-            data: dict[str, Any] = {
-                CONF_PING_INTERVAL: int(user_input[CONF_PING_INTERVAL]),
-                CONF_HEARTBEAT_INTERVAL: int(user_input[CONF_HEARTBEAT_INTERVAL]),
-                CONF_AUTO_ACCEPT: bool(user_input[CONF_AUTO_ACCEPT]),
-                CONF_SESSIONS_MAX_COUNT: int(user_input[CONF_SESSIONS_MAX_COUNT]),
-                CONF_SESSIONS_MAX_AGE_DAYS: int(user_input[CONF_SESSIONS_MAX_AGE_DAYS]),
-            }
-            if user_input.get(CONF_PRICE_ENTITY):
-                data[CONF_PRICE_ENTITY] = user_input[CONF_PRICE_ENTITY]
-            return self.async_create_entry(data=data)
-        options = self.config_entry.options
-        schema = probatio.Schema(
-            {
-                probatio.Required(
-                    CONF_PING_INTERVAL,
-                    default=options.get(CONF_PING_INTERVAL, DEFAULT_PING_INTERVAL),
-                ): _box(0, 300, "s"),
-                probatio.Required(
-                    CONF_HEARTBEAT_INTERVAL,
-                    default=options.get(CONF_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL),
-                ): _box(10, 86400, "s"),
-                probatio.Required(
-                    CONF_AUTO_ACCEPT, default=options.get(CONF_AUTO_ACCEPT, False)
-                ): BooleanSelector(),
-                probatio.Optional(CONF_PRICE_ENTITY): EntitySelector(
-                    EntitySelectorConfig(domain=["sensor", "number", "input_number"])
-                ),
-                probatio.Required(
-                    CONF_SESSIONS_MAX_COUNT,
-                    default=options.get(CONF_SESSIONS_MAX_COUNT, DEFAULT_MAX_SESSIONS),
-                ): _box(10, 10000),
-                probatio.Required(
-                    CONF_SESSIONS_MAX_AGE_DAYS,
-                    default=options.get(CONF_SESSIONS_MAX_AGE_DAYS, DEFAULT_MAX_AGE_DAYS),
-                ): _box(1, 3650, "d"),
-            }
-        )
-        schema = self.add_suggested_values_to_schema(
-            schema, {CONF_PRICE_ENTITY: options.get(CONF_PRICE_ENTITY)}
-        )
-        return self.async_show_form(step_id="init", data_schema=schema)
-
-
 class ChargerSubentryFlow(ConfigSubentryFlow):
     """Register a charger by hand, or change its name and password."""
 
@@ -562,7 +492,7 @@ class ChargerSubentryFlow(ConfigSubentryFlow):
                 data[CONF_SCHEDULE] = ChargingWindow.from_dict(window).as_dict()
                 return self.async_update_and_abort(entry, subentry, data=data)
             current = window
-        amps = _box(0, 80, "A")
+        amps = box(0, 80, "A")
         schema = probatio.Schema(
             {
                 probatio.Required(

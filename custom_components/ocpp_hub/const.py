@@ -38,3 +38,33 @@ DEFAULT_HEARTBEAT_INTERVAL: Final = 300
 MAX_PENDING_APPROVALS: Final = 5
 
 STORAGE_VERSION: Final = 1
+
+# Energy management (central system options; a change does not restart the server).
+CONF_GRID_POWER: Final = "grid_power_entity"
+CONF_GRID_EXPORT_POSITIVE: Final = "grid_export_positive"
+CONF_BATTERY_POWER: Final = "battery_power_entity"
+CONF_BATTERY_DISCHARGE_POSITIVE: Final = "battery_discharge_positive"
+CONF_BATTERY_FIRST: Final = "battery_first"
+CONF_SUPPLY_PHASES: Final = "supply_phases"
+CONF_SUPPLY_VOLTAGE: Final = "supply_voltage"
+CONF_REACTION: Final = "reaction"
+CONF_TIMING: Final = "timing"
+CONF_FALLBACK_CURRENT: Final = "fallback_current"
+CONF_SITE_LIMIT: Final = "site_limit"
+CONF_HOUSE_CURRENT: Final = "house_current_entities"
+ENERGY_OPTIONS: Final = frozenset(
+    {
+        CONF_GRID_POWER,
+        CONF_GRID_EXPORT_POSITIVE,
+        CONF_BATTERY_POWER,
+        CONF_BATTERY_DISCHARGE_POSITIVE,
+        CONF_BATTERY_FIRST,
+        CONF_SUPPLY_PHASES,
+        CONF_SUPPLY_VOLTAGE,
+        CONF_REACTION,
+        CONF_TIMING,
+        CONF_FALLBACK_CURRENT,
+        CONF_SITE_LIMIT,
+        CONF_HOUSE_CURRENT,
+    }
+)

@@ -75,6 +75,9 @@ class ChargerController:
         # answered RebootRequired for, and when (a boot after that applies them).
         self._settings_lock = asyncio.Lock()
         self.reboot_required: dict[str, datetime] = {}
+        # The energy manager's current and phases (None: not managed / the charger's own).
+        self.energy_a: float | None = None
+        self.energy_phases: int | None = None
 
     # ----------------------------------------------------------------- plumbing
     def _placeholders(self, **extra: str) -> dict[str, str]:
@@ -244,6 +247,33 @@ class ChargerController:
             return
         self.handler()  # offline: fail now, not later
         self.charger.apply_limit(requested_a=amps, status=LimitStatus.PENDING)
+        self._request_limit()
+
+    @callback
+    def set_energy_target(self, amps: float | None, phases: int | None) -> None:
+        """The energy manager's current (None: not managed) and phases (None: the charger's).
+
+        The charger gets the lower of this and the owner's limit, through the
+        same coalesced and verified path; offline, it is sent at the next boot.
+        """
+        if (amps, phases) == (self.energy_a, self.energy_phases):
+            return
+        self.energy_a, self.energy_phases = amps, phases
+        handler = self.hub.server.handler(self.registered.identity)
+        if handler is None or handler.charger is None or not handler.booted:
+            return
+        self.charger.apply_limit(status=LimitStatus.PENDING)
+        self._request_limit()
+
+    def effective_limit(self) -> float | None:
+        """What the charger must apply: the owner's limit, lowered by the energy manager."""
+        requested = self.charger.limit.requested_a
+        if self.energy_a is None:
+            return requested
+        return self.energy_a if requested is None else min(requested, self.energy_a)
+
+    def _request_limit(self) -> None:
+        """Send the effective limit now, or an interval after the last one was sent."""
         if self._limit_task is not None and not self._limit_task.done():
             return  # the pending send picks up the newest value
         loop = asyncio.get_running_loop()
@@ -258,19 +288,23 @@ class ChargerController:
         """Send the newest wanted limit; if it changed meanwhile, the next one an interval later."""
         if wait:
             await asyncio.sleep(wait)
-        while (amps := self.charger.limit.requested_a) is not None:
+        while True:
+            wanted = (self.effective_limit(), self.energy_phases)
             self._limit_sent_at = asyncio.get_running_loop().time()
             try:
-                await self.apply_limit(amps)
+                if wanted[0] is None:
+                    await self._remove_profile()
+                else:
+                    await self.apply_limit(wanted[0])
             except HomeAssistantError as err:
                 _LOGGER.warning(
-                    "Charger %s: current limit %.0f A not set: %s",
+                    "Charger %s: current limit %s not set: %s",
                     self.registered.identity,
-                    amps,
+                    "removal" if wanted[0] is None else f"{wanted[0]:.0f} A",
                     err,
                 )
-            if self.charger.limit.requested_a in (amps, None):
-                return  # done, or the limit was cleared meanwhile
+            if (self.effective_limit(), self.energy_phases) == wanted:
+                return  # done
             self.charger.apply_limit(status=LimitStatus.PENDING)
             await asyncio.sleep(self.limit_interval)
 
@@ -293,6 +327,9 @@ class ChargerController:
             },
         }
         expected = amps
+        if self.energy_phases is not None and self.charger.phase_switching:
+            period = charging_profile["chargingSchedule"]["chargingSchedulePeriod"][0]
+            period["numberPhases"] = self.energy_phases
         if (window := self.charger.schedule) is not None:
             # One profile (a Wallbox holds only one): the week's window and the limit,
             # the lower of the two, recurring from Monday 00:00 local.
@@ -324,6 +361,7 @@ class ChargerController:
         self.charger.apply_limit(
             status=LimitStatus.APPLIED if applied else LimitStatus.NOT_APPLIED,
             reported_a=reported,
+            sent_a=amps,
         )
         self._limit_repair()
 
@@ -364,10 +402,10 @@ class ChargerController:
 
     def _wanted_limit(self) -> float | None:
         """What the charger's profile must say: the limit, or with a schedule its maximum."""
-        requested = self.charger.limit.requested_a
-        if requested is None and self.charger.schedule is not None:
+        wanted = self.effective_limit()
+        if wanted is None and self.charger.schedule is not None:
             return float(self.max_current)
-        return requested
+        return wanted
 
     @callback
     def schedule_changed(self) -> None:
@@ -383,17 +421,30 @@ class ChargerController:
             handler.session.spawn(self.apply_limit(amps), "send the schedule")
 
     async def async_clear_limit(self) -> None:
-        """Remove our limit: the charger's own maximum (or the schedule) applies again."""
-        profile_id = self.charger.profile.limit_profile_id
+        """Remove the owner's limit: the charger's maximum (or the schedule) applies again.
+
+        What the energy manager asks for still applies.
+        """
         if self._limit_task is not None and not self._limit_task.done():
             # A limit on its way would be verified against the cleared schedule.
             self._limit_task.cancel()
-        if self.charger.schedule is not None:
-            self.charger.limit.requested_a = None
-            await self.apply_limit(float(self.max_current))  # the window alone
+        if self.charger.schedule is None and self.energy_a is None:
+            await self._remove_profile()  # the owner's limit stays if this fails
             return
+        self.charger.limit.requested_a = None
+        amps = self._wanted_limit()
+        assert amps is not None  # a schedule or the energy manager
+        await self.apply_limit(amps)
+
+    async def _remove_profile(self) -> None:
+        """ClearChargingProfile of our limit (with a schedule: its window alone)."""
+        if self.charger.schedule is not None:
+            await self.apply_limit(float(self.max_current))
+            return
+        profile_id = self.charger.profile.limit_profile_id
         await self.run(lambda h: h.clear_charging_profile(id=profile_id))
         self.charger.limit.requested_a = None
+        self.charger.limit.sent_a = None
         self.charger.apply_limit(status=LimitStatus.APPLIED)
 
     # --------------------------------------------------------------- settings

@@ -59,6 +59,7 @@ from .csms.logtext import untrusted
 from .csms.server import CentralSystem, ServerConfig
 from .csms.v16 import V16Handler, V16Settings
 from .delayed_save import DelayedSave
+from .energy_manager import EnergyManager
 from .model.charger import Charger, ChargerInfo
 from .model.control import ProtectionStatus, RebootResult
 from .model.rfid import Card, normalise
@@ -99,6 +100,8 @@ class RegisteredCharger:
     reported_reboot: tuple[datetime, RebootResult] | None = None
     reported_protection: tuple[ProtectionStatus, tuple[str, ...]] | None = None
     reported_energy_rejections: int = 0
+    # The energy manager's decision as last shown (so entities hear of changes only).
+    energy_shown: tuple[Any, ...] | None = None
 
     @property
     def identity(self) -> str:
@@ -158,6 +161,7 @@ class OcppHub:
         self._saver = DelayedSave(hass, self.store, self._data_to_save)
         self._factories: list[tuple[EntityFactory, AddConfigEntryEntitiesCallback]] = []
         self.sessions = SessionBook(hass, entry)
+        self.energy = EnergyManager(hass, self)
 
     # ------------------------------------------------------------- lifecycle
     async def async_start(self) -> None:
@@ -174,6 +178,7 @@ class OcppHub:
         await self.sessions.async_load()
         self.async_sync_subentries()
         await self.server.start()
+        self.energy.start()
 
     def _restore(self, data: dict[str, Any]) -> None:
         self._next_transaction_id = int(data.get("next_transaction_id", 1))
@@ -204,6 +209,7 @@ class OcppHub:
 
     async def async_stop(self) -> None:
         """Close every connection and the server, and save."""
+        self.energy.stop()
         await self.server.stop()
         for identity in self.pending:
             set_issue(self.hass, self._waiting_issue_id(identity), None)
@@ -348,6 +354,7 @@ class OcppHub:
             registered.unsubscribe()
         registered.controller.shutdown()
         self.sessions.untrack(identity, forget=True)
+        self.energy.forget(identity)
         for issue in (
             "reboot_failed",
             "limit_not_applied",
@@ -373,6 +380,7 @@ class OcppHub:
         if charger.connector_count != registered.connectors_seen:
             self._add_missing_entities(registered)
         registered.controller.charger_changed()
+        self.energy.request()
         if (reboot := _reboot_state(charger)) != registered.reported_reboot:
             registered.reported_reboot = reboot
             self._report_reboot(registered)

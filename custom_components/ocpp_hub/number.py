@@ -1,4 +1,4 @@
-"""Numbers: the current limit (for solar surplus; 0 A pauses) and the auto-lock delay."""
+"""Numbers: the current limit (0 A pauses), the auto-lock delay, the charging priority."""
 
 from __future__ import annotations
 
@@ -27,6 +27,10 @@ PARALLEL_UPDATES = 1
 def _whole_amps(amps: float) -> float:
     """Whole amps as an int, so the state reads "16" rather than "16.0"."""
     return int(amps) if amps == int(amps) else amps
+
+
+async def _set_priority(controller: ChargerController, value: float) -> None:
+    controller.hub.energy.set_priority(controller.registered, int(value))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,6 +80,20 @@ NUMBERS: tuple[OcppNumberDescription, ...] = (
         needs_connection=False,
         value_fn=lambda ch, _: ch.auto_lock_minutes,
         set_fn=lambda ctl, value: ctl.async_set_auto_lock(int(value)),
+    ),
+    OcppNumberDescription(
+        # Energy management: who pauses first when the main fuse cannot feed every
+        # charger's minimum, and who gets the surplus first. Our own setting.
+        key="charging_priority",
+        translation_key="charging_priority",
+        entity_category=EntityCategory.CONFIG,
+        native_min_value=0,
+        native_max_value=10,
+        native_step=1,
+        mode=NumberMode.BOX,
+        needs_connection=False,
+        value_fn=lambda ch, _: ch.control.priority,
+        set_fn=_set_priority,
     ),
 )
 

@@ -29,6 +29,7 @@ from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
 from .card_energy import CardEnergySensors
+from .energy_sensors import ENERGY_SENSORS, EnergySensor
 from .entity import (
     OcppHubEntity,
     OcppHubEntityDescription,
@@ -375,6 +376,7 @@ async def async_setup_entry(
     def factory(registered: RegisteredCharger, connector_ids: Sequence[int]) -> list[SensorEntity]:
         sensors: list[SensorEntity] = []
         sensors += build_entities(registered, list(connector_ids), SENSORS, OcppHubSensor)
+        sensors += build_entities(registered, list(connector_ids), ENERGY_SENSORS, EnergySensor)
         if not connector_ids:
             priced = entry.runtime_data.sessions.price_entity is not None
             sensors += [

@@ -25,6 +25,7 @@ from .control import (
     RebootRecord,
     RebootResult,
 )
+from .energy import ChargeControl
 from .led import LedColour, LedInput
 from .meter import EnergyCounter, Sample, derive_power
 from .profiles import GENERIC, QuirkProfile, profile_by_key, select_profile
@@ -37,6 +38,7 @@ _MAX_CLOCK_AHEAD = timedelta(minutes=10)
 _EARLIEST_PLAUSIBLE = datetime(2015, 1, 1, tzinfo=UTC)
 DEFAULT_MAX_CURRENT_A = 32
 MIN_CHARGING_CURRENT_A = 6  # IEC 61851: no car charges with less
+PHASE_SWITCH_KEY = "ConnectorSwitch3to1PhaseSupported"
 # A current above this is not a home charger's (it would void the energy plausibility check).
 _MAX_PLAUSIBLE_CURRENT_A = 80
 # Volts per phase and phases assumed for the most a charger can draw.
@@ -255,6 +257,8 @@ class Charger:
         # Minutes after the car is unplugged before the charger locks again (0: never).
         self.auto_lock_minutes = 0
         self.auto_lock_due: datetime | None = None  # when it locks again (counting down)
+        # Charge mode and priority, and what the energy manager decided.
+        self.control = ChargeControl()
         # The owner's charging window (from the charger's settings, not saved here).
         self.schedule: ChargingWindow | None = None
         self.reboot: RebootRecord | None = None
@@ -345,6 +349,11 @@ class Charger:
             return DEFAULT_MAX_CURRENT_A
         # What the charger says, within what a car can take: 6 A to the plausible ceiling.
         return int(min(max(amps, MIN_CHARGING_CURRENT_A), _MAX_PLAUSIBLE_CURRENT_A))
+
+    @property
+    def phase_switching(self) -> bool:
+        """Whether the charger switches between one and three phases (numberPhases)."""
+        return self.configuration.get(PHASE_SWITCH_KEY, "").strip().lower() == "true"
 
     @property
     def max_power_w(self) -> float:
@@ -472,10 +481,13 @@ class Charger:
         requested_a: float | None = None,
         status: LimitStatus | None = None,
         reported_a: float | None = None,
+        sent_a: float | None = None,
     ) -> None:
         """What we asked for as current limit, and what the charger does with it."""
         if requested_a is not None:
             self.limit.requested_a = requested_a
+        if sent_a is not None:
+            self.limit.sent_a = sent_a
         if status is not None:
             self.limit.status = status
             if status is LimitStatus.APPLIED:
@@ -704,11 +716,8 @@ class Charger:
     def _check_limit_followed(self, offered_a: float) -> None:
         """A charger that offers more than our applied limit is ignoring it (fw 6.4.x)."""
         limit = self.limit
-        if (
-            limit.status is LimitStatus.APPLIED
-            and limit.requested_a is not None
-            and offered_a > limit.requested_a + 1.0
-        ):
+        sent = limit.sent_a if limit.sent_a is not None else limit.requested_a
+        if limit.status is LimitStatus.APPLIED and sent is not None and offered_a > sent + 1.0:
             limit.status = LimitStatus.NOT_APPLIED
             limit.failures += 1
 
@@ -735,6 +744,7 @@ class Charger:
             "auto_lock_due": _iso(self.auto_lock_due),
             "reboot": self.reboot.as_dict() if self.reboot else None,
             "limit": self.limit.as_dict(),
+            "control": self.control.as_dict(),
         }
 
     @classmethod
@@ -759,4 +769,5 @@ class Charger:
         reboot = data.get("reboot")
         charger.reboot = RebootRecord.from_dict(reboot) if reboot else None
         charger.limit = LimitState.from_dict(data.get("limit") or {})
+        charger.control = ChargeControl.from_dict(data.get("control") or {})
         return charger

@@ -85,6 +85,7 @@ class LimitState:
     requested_a: float | None = None
     status: LimitStatus | None = None
     reported_a: float | None = None  # what GetCompositeSchedule says is in force
+    sent_a: float | None = None  # what we last sent (the owner's limit, or lower)
     failures: int = 0  # consecutive times the limit was not applied
     # Paused by the owner: 0 A is asked for, and resume_a (None: no limit) comes back.
     paused: bool = False
