@@ -4,9 +4,12 @@ Used by the test suite (asyncio, loopback websockets), by demo scripts that
 keep a simulated charger connected to a live Home Assistant, and from the
 command line (``python -m chargersim --help``) to try a setup without a
 charger. `SimulatedCharger` is the charge point, `ChargerBehaviour` sets how
-it answers the central system, `chargersim.scenario` scripts a car and a user.
+it answers the central system, `Car` (``SimulatedCharger.car(n)``) is the car
+on a connector that follows the charger's offer, `chargersim.scenario` scripts
+the car and a user.
 """
 
+from .car import Car
 from .charger import (
     ChargerBehaviour,
     ConnectorState,
@@ -17,6 +20,7 @@ from .charger import (
 )
 
 __all__ = [
+    "Car",
     "ChargerBehaviour",
     "ConnectorState",
     "NotConnectedError",

@@ -6,6 +6,8 @@ Assistant) without a charger::
     python -m chargersim --url ws://127.0.0.1:9000/ --identity wb1 \\
         [--password secret] [--model PLP1-0-2-4] [--connectors 1] \\
         [--scenario idle|charging|cycle] [--meter-interval 5] \\
+        [--phases 3] [--phase-switching] [--car-phases 1|3] [--car-max-current 32] \\
+        [--car-ramp-up 2] [--car-ramp-down 4] [--seed N] [--no-jitter] \\
         [--insecure] [--cafile F]
 
 The identity is appended to the URL as its last path segment, as a Wallbox
@@ -63,6 +65,55 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-current",
         type=int,
         help="hardware ceiling in A (default 32 single phase, 16 three phase)",
+    )
+    parser.add_argument(
+        "--phase-switching",
+        action="store_true",
+        help="the charger can switch between 3 and 1 phases (ConnectorSwitch3to1PhaseSupported): "
+        "the numberPhases of the charging profile in force decides",
+    )
+    parser.add_argument(
+        "--phase-switch-pause",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="how long the car draws nothing while the charger switches phases (default 5)",
+    )
+    parser.add_argument(
+        "--car-phases",
+        type=int,
+        choices=(1, 3),
+        default=3,
+        help="phases the car charges on (default 3; it uses at most the charger's)",
+    )
+    parser.add_argument(
+        "--car-max-current",
+        type=float,
+        default=32.0,
+        metavar="A",
+        help="most current the car draws per phase (default 32)",
+    )
+    parser.add_argument(
+        "--car-ramp-up",
+        type=float,
+        default=2.0,
+        metavar="A_PER_S",
+        help="how fast the car's current rises towards the offer (default 2; inf = at once)",
+    )
+    parser.add_argument(
+        "--car-ramp-down",
+        type=float,
+        default=4.0,
+        metavar="A_PER_S",
+        help="how fast the car's current falls (default 4; inf = at once)",
+    )
+    parser.add_argument(
+        "--seed", type=int, help="seed of the simulated noise (default: from the identity)"
+    )
+    parser.add_argument(
+        "--no-jitter",
+        action="store_true",
+        help="no measurement noise; the car draws exactly what it may",
     )
     parser.add_argument("--scenario", choices=SCENARIOS, default="cycle")
     parser.add_argument("--meter-interval", type=float, default=5.0, metavar="SECONDS")
@@ -123,6 +174,8 @@ async def _run(args: argparse.Namespace) -> None:
         configuration=configuration,
         reboot_delay=args.reboot_delay,
         boot_retry_cap=None,  # honour the CSMS's retry interval
+        phase_switching=args.phase_switching,
+        phase_switch_pause=args.phase_switch_pause,
     )
     charger = SimulatedCharger(
         args.url,
@@ -139,12 +192,19 @@ async def _run(args: argparse.Namespace) -> None:
     )
     for connector in charger.connectors.values():
         connector.energy_wh = args.energy_wh
+    for car in charger.cars.values():
+        car.phases = args.car_phases
+        car.max_current_a = args.car_max_current
+        car.ramp_up_a_per_s = args.car_ramp_up
+        car.ramp_down_a_per_s = args.car_ramp_down
     scenario = ScenarioConfig(
         name=args.scenario,
         id_tag=args.id_tag,
         meter_interval=args.meter_interval,
         idle_time=args.idle_time,
         charge_time=args.charge_time,
+        jitter=not args.no_jitter,
+        seed=args.seed,
     )
     main_task = asyncio.current_task()
     if main_task is not None:
@@ -179,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     parts = urlsplit(args.url)
     if parts.scheme.lower() not in ("ws", "wss") or not parts.hostname:
         parser.error(f"--url must be ws://host[:port]/... or wss://...: {args.url!r}")
+    if min(args.car_ramp_up, args.car_ramp_down, args.car_max_current) <= 0:
+        parser.error("--car-ramp-up, --car-ramp-down and --car-max-current must be positive")
     logging.basicConfig(
         stream=sys.stderr,
         level=logging.INFO,

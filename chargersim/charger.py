@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine
 import contextlib
 from dataclasses import dataclass, field
@@ -63,6 +64,8 @@ from websockets.asyncio.client import ClientConnection, connect as ws_connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
+from .car import PHASE_SWITCH_KEY, Car, loop_time, requested_phases
+
 __all__ = [
     "ChargerBehaviour",
     "ConnectorState",
@@ -77,6 +80,7 @@ _LOGGER = logging.getLogger("chargersim")
 _FRAME_LOGGER = logging.getLogger("chargersim.frames")
 
 JSONDict = dict[str, Any]
+_Period = tuple[float, JSONDict]  # (limit in A, chargingSchedulePeriod)
 
 # OCPP 1.6 MessageTypeIds.
 _CALL: Final = 2
@@ -205,6 +209,10 @@ class ChargerBehaviour:
     #: Answer SetChargingProfile as told but never apply the limit (a firmware
     #: quirk seen on Wallbox 6.4.x): the offered current does not change.
     ignore_charging_limits: bool = False
+    #: ConnectorSwitch3to1PhaseSupported: the numberPhases of the schedule period
+    #: in force decides the phases used; a switch pauses the car this many seconds.
+    phase_switching: bool = False
+    phase_switch_pause: float = 5.0
 
 
 @dataclass
@@ -579,10 +587,15 @@ class _Session(_OcppChargePoint):  # type: ignore[misc]  # the ocpp library is u
         if status != "Accepted" or not valid:
             return call_result.GetCompositeSchedule(status=status)
         limit = sim.current_limit(connector_id)
+        phases = requested_phases(p for _, p in sim.periods_in_force(connector_id))
         unit = "A"
         if self.payload.get("chargingRateUnit") == "W":
             unit = "W"
-            limit = limit * sim.voltage * sim.phases
+            limit = limit * sim.voltage * (phases or sim.phases)
+        # The schema wants multiples of 0.1.
+        period = {"startPeriod": 0, "limit": round(limit, 1)} | (
+            {"numberPhases": phases} if phases else {}
+        )
         return call_result.GetCompositeSchedule(
             status=status,
             connector_id=connector_id,
@@ -590,8 +603,7 @@ class _Session(_OcppChargePoint):  # type: ignore[misc]  # the ocpp library is u
             charging_schedule={
                 "duration": duration,
                 "chargingRateUnit": unit,
-                # The schema wants multiples of 0.1.
-                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": round(limit, 1)}],
+                "chargingSchedulePeriod": [period],
             },
         )
 
@@ -760,10 +772,13 @@ class SimulatedCharger:
         if "chargingALimitConn1" in config:
             for n in range(2, connectors + 1):
                 config.setdefault(f"chargingALimitConn{n}", config["chargingALimitConn1"])
+        if self.behaviour.phase_switching or PHASE_SWITCH_KEY in config:
+            config[PHASE_SWITCH_KEY] = (str(self.behaviour.phase_switching).lower(), True)
 
         self.connectors: dict[int, ConnectorState] = {
             n: ConnectorState(n) for n in range(1, connectors + 1)
         }
+        self.cars = {n: Car(seed=f"{identity}:{n}", clock=loop_time) for n in self.connectors}
         self.charging_profiles: list[_InstalledProfile] = []
         self.local_list: dict[str, Any] = {}
         self.local_list_version = 0
@@ -773,6 +788,7 @@ class SimulatedCharger:
         #: (action, payload) of every CSMS-initiated call, in arrival order
         #: (recorded when the call arrives, before it is answered).
         self.received: list[tuple[str, JSONDict]] = []
+        self.call_counts: Counter[str] = Counter()
         self._consumed: list[bool] = []
         self._call_waiters: list[tuple[str, asyncio.Future[JSONDict]]] = []
         #: How many BootNotifications were sent in total.
@@ -1355,6 +1371,7 @@ class SimulatedCharger:
 
     def _record_call(self, action: str, payload: JSONDict) -> None:
         self.received.append((action, payload))
+        self.call_counts[action] += 1
         for index, (wanted, future) in enumerate(self._call_waiters):
             if wanted == action and not future.done():
                 future.set_result(payload)
@@ -1426,29 +1443,30 @@ class SimulatedCharger:
         except ValueError:
             return 32.0
 
+    def car(self, connector_id: int) -> Car:
+        """The car on a connector (`chargersim.car.Car`; the scenarios drive it)."""
+        return self.cars[connector_id]
+
     def current_limit(self, connector_id: int, now: datetime | None = None) -> float:
-        """The current (A) the connector may offer now.
+        """The current (A) the connector may offer now: hardware ceiling, profiles in force."""
+        limits = [limit for limit, _ in self.periods_in_force(connector_id, now)]
+        return max(0.0, min([self.hardware_limit(connector_id), *limits]))
 
-        The hardware ceiling, capped by the ChargePointMaxProfile and by the
-        TxProfile (or else the TxDefaultProfile) in force, highest stackLevel
-        first. Connector 0 means the whole charge point.
-        """
+    def periods_in_force(self, connector_id: int, now: datetime | None = None) -> list[_Period]:
+        """(limit in A, chargingSchedulePeriod) of the ChargePointMaxProfile and
+        the TxProfile (or else the TxDefaultProfile) in force, highest stackLevel
+        first. Connector 0 means the whole charge point."""
         now = now or datetime.now(UTC)
-        limits = [self.hardware_limit(connector_id)]
-        cp_max = self._profile_limit(0, "ChargePointMaxProfile", now)
-        if cp_max is not None:
-            limits.append(cp_max)
+        found = [self._profile_limit(0, "ChargePointMaxProfile", now)]
         if connector_id > 0:
-            tx_limit = self._profile_limit(connector_id, "TxProfile", now)
-            if tx_limit is None:
-                tx_limit = self._profile_limit(connector_id, "TxDefaultProfile", now)
-            if tx_limit is None:
-                tx_limit = self._profile_limit(0, "TxDefaultProfile", now)
-            if tx_limit is not None:
-                limits.append(tx_limit)
-        return max(0.0, min(limits))
+            found.append(
+                self._profile_limit(connector_id, "TxProfile", now)
+                or self._profile_limit(connector_id, "TxDefaultProfile", now)
+                or self._profile_limit(0, "TxDefaultProfile", now)
+            )
+        return [f for f in found if f is not None]
 
-    def _profile_limit(self, connector_id: int, purpose: str, now: datetime) -> float | None:
+    def _profile_limit(self, connector_id: int, purpose: str, now: datetime) -> _Period | None:
         candidates = [
             p
             for p in self.charging_profiles
@@ -1461,7 +1479,7 @@ class SimulatedCharger:
                 return limit
         return None
 
-    def _schedule_limit(self, installed: _InstalledProfile, now: datetime) -> float | None:
+    def _schedule_limit(self, installed: _InstalledProfile, now: datetime) -> _Period | None:
         profile = installed.profile
         valid_from = _parse_time(profile.get("validFrom"))
         valid_to = _parse_time(profile.get("validTo"))
@@ -1488,7 +1506,7 @@ class SimulatedCharger:
         if schedule.get("chargingRateUnit") == "W":
             phases = int(current[-1].get("numberPhases", self.phases))
             limit /= self.voltage * max(phases, 1)
-        return limit
+        return limit, current[-1]
 
     def _check_profile(self, connector_id: int, profile: JSONDict) -> str:
         """The status a real charger would answer to SetChargingProfile."""

@@ -17,9 +17,19 @@ In every scenario, heartbeats follow ``HeartbeatInterval`` and any connector
 holding a transaction (also one started by RemoteStartTransaction) sends
 MeterValues every ``meter_interval`` s: energy register, power, current per
 phase, voltage (single-phase models only) and the offered current, as far as
-``MeterValuesSampledData`` lists them. The car draws what the charger offers
-(its current limit: hardware ceiling and charging profiles); below 6 A the
-charger suspends (SuspendedEVSE) and resumes (Charging) at 6 A or more.
+``MeterValuesSampledData`` lists them.
+
+The car on the connector (`SimulatedCharger.car`, a `chargersim.car.Car`)
+follows what the charger offers (its current limit: hardware ceiling and
+charging profiles), updated every ``car_step`` s: it ramps towards the offer,
+draws at most its own maximum on at most its own phases, and nothing below
+6 A. The charger suspends (SuspendedEVSE) below 6 A offered and resumes
+(Charging) at 6 A or more; a car that wants no more energy goes SuspendedEV.
+A charger with phase switching (``ChargerBehaviour.phase_switching``) uses
+the ``numberPhases`` of the schedule period in force. The energy register
+integrates what the car really drew, ramps included. Randomness (the car's
+shortfall, measurement noise) comes from seeded generators and can be turned
+off (``ScenarioConfig.jitter``). Time is the event loop's time throughout.
 When the connection is down the scenario pauses; energy keeps counting.
 """
 
@@ -28,6 +38,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 import functools
 import logging
 import random
@@ -36,16 +47,14 @@ from typing import Any
 from ocpp.exceptions import OCPPError  # type: ignore[import-untyped, unused-ignore]
 from websockets.exceptions import ConnectionClosed
 
+from .car import MIN_CURRENT, offered_phases
 from .charger import ConnectorState, NotConnectedError, SimulatedCharger
 
-__all__ = ["SCENARIOS", "ScenarioConfig", "run_scenario"]
+__all__ = ["SCENARIOS", "Meter", "ScenarioConfig", "run_scenario"]
 
 _LOGGER = logging.getLogger("chargersim.scenario")
 
 SCENARIOS = ("idle", "charging", "cycle")
-
-#: Below this current a car does not charge (IEC 61851).
-MIN_CURRENT = 6.0
 
 # Failures after which the scenario just carries on.
 _TRANSIENT = (ConnectionClosed, NotConnectedError, TimeoutError, OCPPError)
@@ -70,6 +79,17 @@ class ScenarioConfig:
     full_time: float = 5.0
     #: ``cycle``: seconds in Finishing before the cable is unplugged.
     unplug_time: float = 3.0
+    #: Seconds between two updates of the cars from the charger's offer
+    #: (how soon a car notices a new limit, a charger a full car).
+    car_step: float = 1.0
+    #: Measurement noise and the cars' shortfall below the offer; False = exact.
+    jitter: bool = True
+    #: Seed of the measurement noise and of the cars' shortfall (None: the
+    #: charger's identity seeds them, so a run is reproducible all the same).
+    seed: int | None = None
+    #: The MeterValues timestamp for a loop time (a benchmark on a virtual
+    #: clock maps its time here); None = the wall clock, as a charger does.
+    timestamp: Callable[[float], datetime] | None = None
 
 
 async def run_scenario(charger: SimulatedCharger, config: ScenarioConfig) -> None:
@@ -80,7 +100,7 @@ async def run_scenario(charger: SimulatedCharger, config: ScenarioConfig) -> Non
         raise ValueError(f"connector {config.connector_id} does not exist")
     async with asyncio.TaskGroup() as group:
         group.create_task(_heartbeats(charger))
-        group.create_task(_Meter(charger, config).run())
+        group.create_task(Meter(charger, config).run())
         if config.name == "charging":
             group.create_task(_charging(charger, config))
         elif config.name == "cycle":
@@ -137,21 +157,46 @@ async def _heartbeats(charger: SimulatedCharger) -> None:
                 break
 
 
-class _Meter:
-    """Integrates energy and sends MeterValues for every active transaction."""
+class Meter:
+    """Drives the cars and sends MeterValues for every active transaction.
+
+    `run` does both on the loop's time; `follow` and `sample` take the time
+    explicitly (a test can move time without waiting for it).
+    """
 
     def __init__(self, charger: SimulatedCharger, config: ScenarioConfig) -> None:
         self.charger = charger
         self.interval = config.meter_interval
+        self.step = config.car_step
+        self.jitter = config.jitter
+        self.timestamp = config.timestamp
+        self.random = random.Random(config.seed if config.seed is not None else charger.identity)
+        for cid, car in charger.cars.items():
+            if config.seed is not None:
+                car.random.seed(f"{config.seed}:{cid}")
+            if not config.jitter:
+                car.jitter_a = 0.0
         # Precise energy register per connector (the charger reports whole Wh).
         self.energy: dict[int, float] = {}
-        self.last: dict[int, float] = {}
+        # The car's energy counter when the register last took it in.
+        self.car_energy: dict[int, float] = {}
+        # Connectors this meter reported SuspendedEV because the car was full.
+        self.full: set[int] = set()
 
     async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_sample = loop.time() + self.interval
         while True:
-            await asyncio.sleep(self.interval)
+            await asyncio.sleep(max(0.0, min(self.step, next_sample - loop.time())))
+            now = loop.time()
+            due = now >= next_sample
+            if due:
+                next_sample = now + self.interval
             for connector in list(self.charger.connectors.values()):
-                await self.sample(connector)
+                if due:
+                    await self.sample(connector, now)
+                else:
+                    await self.follow(connector, now)
 
     def measurands(self) -> set[str]:
         configured = self.charger.configuration_value("MeterValuesSampledData")
@@ -160,37 +205,73 @@ class _Meter:
                     "Current.Import", "Voltage", "Current.Offered"}  # fmt: skip
         return {m.strip() for m in configured.split(",")}
 
-    async def sample(self, connector: ConnectorState) -> None:
+    async def follow(self, connector: ConnectorState, now: float) -> float:
+        """Bring the connector's car to ``now`` and its status up to date.
+
+        Returns the offered current (A). The car draws while a transaction is
+        Charging or SuspendedEVSE (or SuspendedEV because it was full);
+        otherwise the charger supplies nothing.
+        """
         charger = self.charger
         cid = connector.connector_id
-        now = asyncio.get_running_loop().time()
+        car = charger.car(cid)
+        self.car_energy.setdefault(cid, car.energy_wh)
+        offered = charger.current_limit(cid)
+        status = connector.status
+        supplied = connector.transaction_id is not None and (
+            status in ("Charging", "SuspendedEVSE")
+            or (status == "SuspendedEV" and cid in self.full)
+        )
+        if not supplied:
+            self.full.discard(cid)
+            car.stop(now)
+            return offered
+        car.offer(
+            now,
+            offered,
+            offered_phases(charger, cid),
+            voltage=charger.voltage,
+            switch_pause=charger.behaviour.phase_switch_pause,
+        )
+        if car.full:
+            wanted = "SuspendedEV"
+        else:
+            wanted = "SuspendedEVSE" if offered < MIN_CURRENT else "Charging"
+        if wanted != status and charger.ready:
+            if wanted == "SuspendedEV":
+                self.full.add(cid)
+            else:
+                self.full.discard(cid)
+            await _set_status(charger, cid, wanted)
+        return offered
+
+    async def sample(self, connector: ConnectorState, now: float | None = None) -> None:
+        """Follow the car to ``now`` (default: the loop's time) and send MeterValues."""
+        charger = self.charger
+        cid = connector.connector_id
+        car = charger.car(cid)
+        if now is None:
+            now = asyncio.get_running_loop().time()
+        offered = await self.follow(connector, now)
+        # What the car drew since the last sample, ramps and pauses included.
+        delivered = car.energy_wh - self.car_energy[cid]
+        self.car_energy[cid] = car.energy_wh
         if connector.transaction_id is None:
-            self.last.pop(cid, None)
             return
-        elapsed = now - self.last.get(cid, now - self.interval)
-        self.last[cid] = now
         if abs(self.energy.get(cid, -1e9) - connector.energy_wh) >= 1:
             self.energy[cid] = connector.energy_wh  # set from outside
-        offered = charger.current_limit(cid)
-        current = 0.0
-        if connector.status in ("Charging", "SuspendedEVSE"):
-            if offered < MIN_CURRENT:
-                if connector.status == "Charging":
-                    await _set_status(charger, cid, "SuspendedEVSE")
-            else:
-                if connector.status == "SuspendedEVSE":
-                    await _set_status(charger, cid, "Charging")
-                # A car draws a little less than offered.
-                current = max(0.0, offered - random.uniform(0.1, 0.5))
-        phases = charger.phases
-        power = current * charger.voltage * phases
-        self.energy[cid] = self.energy.get(cid, connector.energy_wh) + power * elapsed / 3600
+        self.energy[cid] += delivered
+        current = car.current_at(now)
+        in_use = car.phases_in_use
+        power = car.power_at(now)
         if not charger.ready or connector.transaction_id is None:
             connector.energy_wh = round(self.energy[cid])
             return
         wanted = self.measurands()
-        currents = [round(max(0.0, current + random.uniform(-0.1, 0.1)) if current else 0.0, 2)
-                    for _ in range(phases)]  # fmt: skip
+        currents = [
+            round(max(0.0, current + self._noise(0.1)) if current and n < in_use else 0.0, 2)
+            for n in range(charger.phases)
+        ]
         transaction_id = connector.transaction_id
         await _attempt(
             charger,
@@ -204,16 +285,20 @@ class _Meter:
                 power_w=round(power, 1) if "Power.Active.Import" in wanted else None,
                 currents=currents if "Current.Import" in wanted else None,
                 voltage=(
-                    round(charger.voltage + random.uniform(-2.0, 2.0), 1)
-                    if "Voltage" in wanted and phases == 1
+                    round(charger.voltage + self._noise(2.0), 1)
+                    if "Voltage" in wanted and charger.phases == 1
                     else None
                 ),
                 current_offered=round(offered, 1) if "Current.Offered" in wanted else None,
+                timestamp=self.timestamp(now) if self.timestamp else None,
             ),
         )
         # The register is what was last reported; keep it whole even if
         # the energy measurand is not sampled.
         connector.energy_wh = round(self.energy[cid])
+
+    def _noise(self, amplitude: float) -> float:
+        return self.random.uniform(-amplitude, amplitude) if self.jitter else 0.0
 
 
 async def _plug_in(charger: SimulatedCharger, config: ScenarioConfig) -> bool:
