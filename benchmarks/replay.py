@@ -78,6 +78,8 @@ class Site:
     charger_phases: int = 3
     #: Energy manager's reaction speed (site option ``reaction``).
     reaction: str = "balanced"
+    #: The charger switches between 1 and 3 phases (ConnectorSwitch3to1PhaseSupported).
+    phase_switching: bool = False
 
 
 class ModeUnavailableError(RuntimeError):
@@ -152,19 +154,13 @@ async def configure_energy_manager(rig: Rig, mode: str) -> None:
 
 
 def car_power_w(charger: SimulatedCharger, connector_id: int = 1) -> float:
-    """Seam for the simulator's car: the power (W) it draws now.
-
-    Today the simulator's car draws what is offered (a little less), and the
-    connector keeps the power it last reported in MeterValues (every 5 s); with
-    a ramping car model this should read the car's instantaneous power instead.
-    """
-    return charger.connectors[connector_id].power_w
+    """The power (W) the simulator's car draws now (its ramp included)."""
+    return float(charger.car(connector_id).power_w)
 
 
 def car_phases(charger: SimulatedCharger, connector_id: int = 1) -> int:
-    """Seam for phase switching: on how many phases (L1.., in order) the car draws now."""
-    del connector_id  # numberPhases per connector once the simulator switches phases
-    return charger.phases
+    """On how many phases (L1.., in order) the car draws now."""
+    return int(charger.car(connector_id).phases_in_use)
 
 
 # -- the modes that need no seam -------------------------------------------------------
@@ -299,7 +295,7 @@ async def _start_chargers(
             harness.charger_identity(index),
             serial=f"SIM-REPLAY-{index}",
             phases=site.charger_phases,
-            behaviour=ChargerBehaviour(configuration=config),
+            behaviour=ChargerBehaviour(configuration=config, phase_switching=site.phase_switching),
         )
         chargers.append(charger)
         tasks.append(asyncio.create_task(charger.run_forever()))
@@ -456,7 +452,11 @@ def run_in_this_process(args: argparse.Namespace) -> dict[str, Any]:
     start = dt.datetime.fromisoformat(day.start_iso()) - dt.timedelta(minutes=10)
     loop = vclock.new_event_loop(start)
     vclock.install_wall_clock(loop)
-    site = Site(site_limit_a=args.site_limit)
+    site = Site(
+        site_limit_a=args.site_limit,
+        reaction=args.reaction,
+        phase_switching=args.phase_switching,
+    )
     with asyncio.Runner(loop_factory=lambda: loop) as runner:
         return runner.run(run_one(args.one, args.trace, site, args.chargers, args.hours))
 
@@ -495,6 +495,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hours", type=float, default=24.0, help="replay only the first hours")
     parser.add_argument("--site-limit", type=float, default=25.0, help="main fuse, A per phase")
     parser.add_argument("--chargers", type=int, default=1)
+    parser.add_argument("--reaction", default="balanced", help="the energy manager's preset")
+    parser.add_argument(
+        "--phase-switching", action="store_true", help="chargers that switch 1/3 phases"
+    )
     parser.add_argument("--output", type=Path, help="default: results/replay-<UTC date>.json")
     parser.add_argument("--one", choices=ALL_MODES, help=argparse.SUPPRESS)
     parser.add_argument("--result-file", type=Path, help=argparse.SUPPRESS)
@@ -524,7 +528,10 @@ def main(argv: list[str] | None = None) -> int:
                 "--hours", str(args.hours),
                 "--site-limit", str(args.site_limit),
                 "--chargers", str(args.chargers),
+                "--reaction", args.reaction,
             ]  # fmt: skip
+            if args.phase_switching:
+                command.append("--phase-switching")
             if args.verbose:
                 command.append("--verbose")
             began = time.perf_counter()
@@ -544,7 +551,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.trace.is_relative_to(harness.REPO_ROOT)
         else str(args.trace),
         "trace_energy_kwh": {k: round(v, 2) for k, v in day.energy_kwh().items()},
-        "site": asdict(Site(site_limit_a=args.site_limit)),
+        "site": asdict(
+            Site(
+                site_limit_a=args.site_limit,
+                reaction=args.reaction,
+                phase_switching=args.phase_switching,
+            )
+        ),
         "hours": args.hours,
         "chargers": args.chargers,
         "python": sys.version.split()[0],

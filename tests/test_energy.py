@@ -22,7 +22,6 @@ import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from chargersim import ChargerBehaviour, SimulatedCharger
-from chargersim.charger import default_configuration
 from custom_components.ocpp_hub.const import (
     CONF_GRID_POWER,
     CONF_HOUSE_CURRENT,
@@ -380,9 +379,7 @@ def three_phase_options(entry_options: dict[str, Any]) -> None:
 @pytest.mark.usefixtures("three_phase_options")
 async def test_phase_switching_where_the_charger_supports_it(site: Site) -> None:
     """One phase while the surplus is small, three once it pays for 6 A on three."""
-    configuration = default_configuration()
-    configuration["ConnectorSwitch3to1PhaseSupported"] = ("true", True)
-    await site.plug("wb1", behaviour=ChargerBehaviour(configuration=configuration), phases=3)
+    await site.plug("wb1", behaviour=ChargerBehaviour(phase_switching=True), phases=3)
     await site.grid(-2000)
     await site.mode("wb1", "min_solar")
     await wait_for(lambda: site.limit("wb1") == 8)

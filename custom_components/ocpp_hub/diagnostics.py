@@ -37,6 +37,15 @@ def _charger_diagnostics(hub: OcppHub, registered: RegisteredCharger) -> dict[st
         "firmware_status": charger.firmware_status,
         "diagnostics_status": charger.diagnostics_status,
         "state": async_redact_data(state, TO_REDACT),
+        # What the energy manager decided last, and what it sent.
+        "energy": {
+            "mode": charger.control.mode.value,
+            "reason": charger.control.reason.value if charger.control.reason else None,
+            "wanted_a": charger.control.target_a,
+            "phases": charger.control.phases,
+            "detail": dict(charger.control.detail),
+            "sent_a": registered.controller.energy_a,
+        },
         "recent_card_decisions": [
             {
                 "at": d.at.isoformat(),
@@ -67,6 +76,7 @@ async def async_get_config_entry_diagnostics(
             "data": dict(entry.data),
             "options": dict(entry.options),
         },
+        "energy_fallback": list(hub.energy.fallback) if hub.energy.fallback else None,
         "pending_approvals": [
             {
                 "identity": p.identity,

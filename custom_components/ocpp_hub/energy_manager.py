@@ -74,6 +74,8 @@ _CAR_PRESENT = frozenset(
     }
 )
 _POWER_SCALE = {UnitOfPower.WATT: 1.0, UnitOfPower.KILO_WATT: 1000.0, UnitOfPower.MEGA_WATT: 1e6}
+# Seconds a car takes to follow a new current (a reading older than that predates it).
+_SETTLE_S = 5.0
 # A phase carries the car's current when it reads more than this.
 _PHASE_IN_USE_A = 1.0
 
@@ -320,13 +322,23 @@ class EnergyManager:
         requested = charger.limit.requested_a
         if requested:
             max_a = min(max_a, requested)
+        drawing = sum(c.power_w or 0.0 for c in charging)
+        ctl = charger.control
+        if charging and ctl.changed_at is not None and ctl.target_a:
+            # The meter's last reading predates our last change: the grid meter already
+            # shows the car at its new current, the charger not yet. Count the car at
+            # what it was offered (a car that takes less shows it at the next reading).
+            sampled = [c.last_sample_at for c in charging if c.last_sample_at is not None]
+            if not sampled or max(sampled).timestamp() < ctl.changed_at + _SETTLE_S:
+                offered = ctl.target_a * (ctl.phases or in_use or phases[0]) * site.voltage_v
+                drawing = max(drawing, offered)
         return ChargerFacts(
             min_a=float(charger.profile.min_current_a),
             max_a=max_a,
             phases=phases,
             voltage_v=site.voltage_v,
             car=any(c.status in _CAR_PRESENT for c in charger.outlets),
-            drawing_w=sum(c.power_w or 0.0 for c in charging),
+            drawing_w=drawing,
         )
 
     def _surplus(
@@ -435,19 +447,22 @@ class EnergyManager:
             # Without a car a charger may have the whole headroom: a car plugged in
             # starts within it, and the next decision shares.
             cap = caps.get(registered.identity, float(math.floor(budget)))
-            if ctl.site_cap_a is None or cap < ctl.site_cap_a:
-                ctl.site_cap_a, ctl.site_raise_since = cap, None
-            elif cap > ctl.site_cap_a:
+            if (ctl.target_a or 0.0) <= cap:
+                ctl.site_cap_a = ctl.site_raise_since = None  # the fuse does not bind
+                continue
+            # The fuse binds: lowered at once; raised only once the larger share held.
+            held = ctl.site_cap_a
+            if held is not None and cap > held:
                 if ctl.site_raise_since is None:
                     ctl.site_raise_since = now
-                if now - ctl.site_raise_since >= site.timing.adjust_interval_s:
-                    ctl.site_cap_a, ctl.site_raise_since = cap, None
+                if now - ctl.site_raise_since < site.timing.adjust_interval_s:
+                    cap = held
+                else:
+                    ctl.site_raise_since = None
             else:
                 ctl.site_raise_since = None
-            limit = ctl.site_cap_a
-            if (ctl.target_a or 0.0) > limit:
-                amps = limit if limit >= fact.min_a else 0.0
-                ctl.decide(amps, Reason.SITE_LIMIT, budget_a=budget)
+            ctl.site_cap_a = cap
+            ctl.decide(cap if cap >= fact.min_a else 0.0, Reason.SITE_LIMIT, budget_a=budget)
         return None
 
     def _grid_currents(

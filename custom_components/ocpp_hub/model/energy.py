@@ -84,7 +84,7 @@ TIMING_FIELDS = (
 
 REACTIONS: dict[str, Timing] = {
     "responsive": Timing(30, 60, 120, 120, 30, 300, 120),
-    "balanced": Timing(60, 120, 300, 300, 90, 600, 300),
+    "balanced": Timing(60, 120, 300, 300, 60, 600, 300),
     "gentle": Timing(120, 300, 600, 600, 180, 1200, 600),
 }
 DEFAULT_REACTION = "balanced"
@@ -295,7 +295,9 @@ def _follow(
     if amps < current or current < facts.min_a:
         _set(ctl, max(amps, facts.min_a), now)
     elif amps > current and _since(ctl.changed_at, now) >= timing.adjust_interval_s:
-        steady = min(value for _, value in ctl.history)
+        # What the surplus paid for most of the interval (a passing dip does not count).
+        values = sorted(value for _, value in ctl.history)
+        steady = values[len(values) // 5]
         raised = max(current, facts.amps(steady, phases))
         if raised > current:
             _set(ctl, raised, now)
