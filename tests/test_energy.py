@@ -75,7 +75,7 @@ class Site:
         self.hass.states.async_set(
             GRID, str(watts), {"device_class": "power", "unit_of_measurement": unit}
         )
-        await self.hass.async_block_till_done()
+        await self.decided()
 
     async def house(self, *amps: float) -> None:
         """The current on each phase at the grid connection."""
@@ -83,7 +83,7 @@ class Site:
             self.hass.states.async_set(
                 entity, str(value), {"device_class": "current", "unit_of_measurement": "A"}
             )
-        await self.hass.async_block_till_done()
+        await self.decided()
 
     async def advance(self, seconds: float, *, report: bool = True) -> None:
         """Move the clock on and fire Home Assistant's timers that came due.
@@ -106,7 +106,7 @@ class Site:
                 for entity in (GRID, *HOUSE):
                     if (state := self.hass.states.get(entity)) is not None:
                         self.hass.states.async_set(entity, state.state, state.attributes)
-                await self.hass.async_block_till_done()
+            await self.decided()
 
     async def plug(
         self,
@@ -136,6 +136,12 @@ class Site:
         await self.hass.async_block_till_done()
         return charger
 
+    async def decided(self) -> None:
+        """Wait for the energy manager's decision on what just changed (at most 1 s later)."""
+        await self.hass.async_block_till_done()
+        await wait_for(lambda: not self.hub.energy._queued)
+        await self.hass.async_block_till_done()
+
     async def settled(self) -> None:
         """Wait until no current limit is on its way (firing timers would time it out)."""
 
@@ -158,7 +164,7 @@ class Site:
             power_w=watts,
             currents=list(currents) or None,
         )
-        await self.hass.async_block_till_done()
+        await self.decided()
 
     async def mode(self, identity: str, mode: str) -> None:
         await self.hass.services.async_call(
@@ -167,7 +173,7 @@ class Site:
             {ATTR_ENTITY_ID: f"select.{self.name(identity)}_charge_mode", "option": mode},
             blocking=True,
         )
-        await self.hass.async_block_till_done()
+        await self.decided()
 
     def reason(self, identity: str) -> str:
         return state_of(self.hass, f"sensor.{self.name(identity)}_charge_mode_status")
@@ -193,6 +199,7 @@ async def site(hass: HomeAssistant, central_system: CentralSystemUnderTest) -> A
     """The site, its clock given to the energy manager."""
     rig = Site(hass, central_system)
     rig.hub.energy.clock = rig.clock
+    rig.hub.energy.min_gap = 0  # decide on every change (the throttle is a benchmark's)
     yield rig
     for charger in rig.chargers.values():
         await charger.close()

@@ -10,6 +10,7 @@ whose limit path coalesces, sends and verifies it.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -62,6 +63,8 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
+# Decisions at most this often (seconds): a burst of messages makes one decision.
+MIN_DECISION_GAP_S = 1.0
 # Amps per phase kept free below the main fuse (meters and chargers are not exact).
 SITE_RESERVE_A = 1.0
 # A car counts as present in these states (Finishing: the session is over).
@@ -146,6 +149,9 @@ class EnergyManager:
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._cancel_timer: CALLBACK_TYPE | None = None
         self._queued = False
+        self._ran_at = -math.inf  # the event loop's time of the last decision
+        self._pending: asyncio.Handle | None = None
+        self.min_gap = MIN_DECISION_GAP_S
         self._running = False
         self._last_run: float | None = None
         self._drawn: dict[str, tuple[float, float]] = {}  # car W, surplus W at the last run
@@ -173,6 +179,10 @@ class EnergyManager:
     def stop(self) -> None:
         """Stop following the sensors (the entry unloads or the settings change)."""
         self._running = False
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
+            self._queued = False
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
@@ -257,16 +267,27 @@ class EnergyManager:
 
     @callback
     def request(self) -> None:
-        """Decide again soon (several changes in one loop iteration: once)."""
+        """Decide again soon: at once, but at most once per second.
+
+        Every message of every charger asks; a burst (or hundreds of chargers)
+        makes one decision, not one per message.
+        """
         if self._queued or not self._running:
             return
         self._queued = True
-        self.hass.loop.call_soon(self._run)
+        loop = self.hass.loop
+        wait = self._ran_at + self.min_gap - loop.time()
+        if wait > 0:
+            self._pending = loop.call_later(wait, self._run)
+        else:
+            self._pending = loop.call_soon(self._run)
 
     @callback
     def _run(self) -> None:
         self._queued = False
+        self._pending = None
         if self._running:
+            self._ran_at = self.hass.loop.time()
             self.evaluate()
 
     # ----------------------------------------------------------------- deciding
@@ -324,13 +345,17 @@ class EnergyManager:
             max_a = min(max_a, requested)
         drawing = sum(c.power_w or 0.0 for c in charging)
         ctl = charger.control
-        if charging and ctl.changed_at is not None and ctl.target_a:
-            # The meter's last reading predates our last change: the grid meter already
-            # shows the car at its new current, the charger not yet. Count the car at
-            # what it was offered (a car that takes less shows it at the next reading).
+        if charging and ctl.target_a:
+            # A car takes its offer (a little less, as meters read it) or, limited by
+            # itself, clearly less. A reading from before our last change predates the
+            # car's new current, which the grid meter already shows.
+            per_amp = (ctl.phases or in_use or phases[0]) * site.voltage_v
+            offered = ctl.target_a * per_amp
             sampled = [c.last_sample_at for c in charging if c.last_sample_at is not None]
-            if not sampled or max(sampled).timestamp() < ctl.changed_at + _SETTLE_S:
-                offered = ctl.target_a * (ctl.phases or in_use or phases[0]) * site.voltage_v
+            stale = ctl.changed_at is not None and (
+                not sampled or max(sampled).timestamp() < ctl.changed_at + _SETTLE_S
+            )
+            if stale or drawing >= offered - per_amp:
                 drawing = max(drawing, offered)
         return ChargerFacts(
             min_a=float(charger.profile.min_current_a),

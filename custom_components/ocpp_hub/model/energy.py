@@ -217,6 +217,8 @@ def decide_solar(
     rises only to what the surplus paid for during the whole adjust interval.
     """
     minimum_mode = ctl.mode is ChargeMode.MIN_SOLAR
+    if ctl.history and ctl.history[-1][0] >= now - 1:
+        ctl.history.pop()  # one reading per second: a burst of messages is one moment
     ctl.history.append((now, surplus_w))
     while ctl.history and now - ctl.history[0][0] > timing.adjust_interval_s:
         ctl.history.popleft()
@@ -297,7 +299,7 @@ def _follow(
     elif amps > current and _since(ctl.changed_at, now) >= timing.adjust_interval_s:
         # What the surplus paid for most of the interval (a passing dip does not count).
         values = sorted(value for _, value in ctl.history)
-        steady = values[len(values) // 5]
+        steady = values[len(values) // 2]
         raised = max(current, facts.amps(steady, phases))
         if raised > current:
             _set(ctl, raised, now)
