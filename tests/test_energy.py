@@ -26,8 +26,10 @@ from custom_components.ocpp_hub.const import (
     CONF_GRID_POWER,
     CONF_HOUSE_CURRENT,
     CONF_PING_INTERVAL,
+    CONF_REACTION,
     CONF_SITE_LIMIT,
     CONF_SUPPLY_PHASES,
+    CONF_TIMING,
     DOMAIN,
 )
 from custom_components.ocpp_hub.hub import OcppHub
@@ -40,10 +42,28 @@ HOUSE = ["sensor.current_l1", "sensor.current_l2", "sensor.current_l3"]
 T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
+# The delays the tests count with (the presets are tuned with benchmarks/replay.py).
+TIMING = {
+    "start_delay_s": 60,
+    "stop_delay_s": 120,
+    "min_on_s": 300,
+    "min_off_s": 300,
+    "adjust_interval_s": 60,
+    "phase_hold_s": 600,
+    "stale_after_s": 300,
+}
+
+
 @pytest.fixture
 def entry_options() -> dict[str, Any]:
     """A single-phase site with a grid meter; no pings (time jumps)."""
-    return {CONF_PING_INTERVAL: 0, CONF_GRID_POWER: GRID, CONF_SUPPLY_PHASES: 1}
+    return {
+        CONF_PING_INTERVAL: 0,
+        CONF_GRID_POWER: GRID,
+        CONF_SUPPLY_PHASES: 1,
+        CONF_REACTION: "custom",
+        CONF_TIMING: TIMING,
+    }
 
 
 @pytest.fixture

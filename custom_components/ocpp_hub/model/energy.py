@@ -54,7 +54,7 @@ class Timing:
     stop_delay_s: float  # too little surplus for this long before charging pauses
     min_on_s: float  # once started, charging runs at least this long
     min_off_s: float  # once paused, charging stays paused at least this long
-    adjust_interval_s: float  # the surplus must stay this long before the current rises
+    adjust_interval_s: float  # at most one small change of the current per interval
     phase_hold_s: float  # at least this long between two phase switches
     stale_after_s: float  # a sensor silent for longer than this is not trusted
 
@@ -83,9 +83,9 @@ TIMING_FIELDS = (
 )
 
 REACTIONS: dict[str, Timing] = {
-    "responsive": Timing(30, 60, 120, 120, 30, 300, 120),
-    "balanced": Timing(60, 120, 300, 300, 60, 600, 300),
-    "gentle": Timing(120, 300, 600, 600, 180, 1200, 600),
+    "responsive": Timing(15, 60, 120, 120, 15, 300, 120),
+    "balanced": Timing(30, 120, 300, 300, 30, 600, 300),
+    "gentle": Timing(120, 300, 600, 600, 120, 1200, 600),
 }
 DEFAULT_REACTION = "balanced"
 
@@ -213,8 +213,9 @@ def decide_solar(
     ``surplus_w`` includes what the charger draws now. Charging starts when the
     surplus pays for the minimum current for the start delay (and the minimum off
     time is over); it pauses when it did not for the stop delay (and the minimum
-    on time is over). While on, the current falls at once with the surplus and
-    rises only to what the surplus paid for during the whole adjust interval.
+    on time is over). While on, the current follows what the surplus paid for
+    most of the adjust interval (its median), once per interval; a drop of more
+    than an amp (a cloud) lowers it at once.
     """
     minimum_mode = ctl.mode is ChargeMode.MIN_SOLAR
     if ctl.history and ctl.history[-1][0] >= now - 1:
@@ -292,17 +293,16 @@ def _follow(
     timing: Timing,
     surplus_w: float,
 ) -> None:
-    """While charging: down at once, up to what the surplus paid for all interval long."""
+    """While charging: the median of the interval, once per interval; a cloud at once."""
     current = ctl.target_a or 0.0
-    if amps < current or current < facts.min_a:
-        _set(ctl, max(amps, facts.min_a), now)
-    elif amps > current and _since(ctl.changed_at, now) >= timing.adjust_interval_s:
-        # What the surplus paid for most of the interval (a passing dip does not count).
+    if current < facts.min_a or amps < current - 1:
+        _set(ctl, max(amps, facts.min_a), now)  # a cloud: down at once
+    elif amps != current and _since(ctl.changed_at, now) >= timing.adjust_interval_s:
+        # What the surplus paid for most of the interval (a passing dip or peak does not count).
         values = sorted(value for _, value in ctl.history)
-        steady = values[len(values) // 2]
-        raised = max(current, facts.amps(steady, phases))
-        if raised > current:
-            _set(ctl, raised, now)
+        steady = max(facts.min_a, facts.amps(values[len(values) // 2], phases))
+        if steady != current:
+            _set(ctl, steady, now)
     ctl.decide(ctl.target_a, Reason.SURPLUS, surplus_w=surplus_w)
 
 
