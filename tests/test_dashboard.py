@@ -115,6 +115,9 @@ def test_dashboard_is_valid_yaml_with_core_cards() -> None:
     assert "numeric-input" in limit_features
     assert f"sensor.{SLUG}_status" in tiles
     assert f"sensor.{SLUG}_status_led" in tiles
+    mode_features = [f["type"] for f in tiles[f"select.{SLUG}_charge_mode"]["features"]]
+    assert "select-options" in mode_features
+    assert f"sensor.{SLUG}_charge_mode_status" in tiles
 
     (gauge,) = (card for card in cards if card["type"] == "gauge")
     assert gauge["entity"] == f"sensor.{SLUG}_charging_power"
