@@ -14,20 +14,19 @@ from abc import ABC, abstractmethod
 import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 import logging
 import ssl as ssl_lib
 from typing import Any, ClassVar, Self
 
 from websockets.exceptions import ConnectionClosed
 
-from . import smart_charging
-from .behaviour import TETHERED_MODELS, ChargerBehaviour, config_key, fit_configuration, is_int
+from .behaviour import TETHERED_MODELS, ChargerBehaviour, fit_configuration
 from .call_log import CallLog
 from .car import Car, loop_time
-from .connectors import ConnectorState, connector_for_transaction
+from .connectors import ConnectorState
 from .rpc import CallHandlers, JSONDict, NotConnectedError, RpcSession
-from .smart_charging import PHASE_SWITCH_KEY, InstalledProfile, Period, Supply
+from .smart_charging import InstalledProfile
+from .state import StationState
 from .transport import Transport, build_url, connect_with_backoff
 
 __all__ = ["ChargingStation"]
@@ -35,7 +34,7 @@ __all__ = ["ChargingStation"]
 _LOGGER = logging.getLogger("chargersim")
 
 
-class ChargingStation(ABC):
+class ChargingStation(StationState, ABC):
     """A simulated charge point, whatever OCPP version it speaks.
 
     A subclass names its websocket subprotocol and RPC session, sends the boot
@@ -369,79 +368,3 @@ class ChargingStation(ABC):
         Waits for the next one if there is none. ``TimeoutError`` otherwise.
         """
         return await self.calls.wait_for(action, timeout)
-
-    # -- state -------------------------------------------------------------------
-
-    def configuration_value(self, key: str, default: str | None = None) -> str | None:
-        """Return a configuration value (key matched case-insensitively)."""
-        canonical = config_key(self.behaviour.configuration, key)
-        if canonical is None:
-            return default
-        return self.behaviour.configuration[canonical][0]
-
-    @property
-    def heartbeat_interval(self) -> int:
-        """HeartbeatInterval from the configuration (set by an accepted boot)."""
-        value = self.configuration_value("HeartbeatInterval", "3600") or "3600"
-        return int(value) if is_int(value) and int(value) > 0 else 3600
-
-    def connector_for_transaction(self, transaction_id: int) -> ConnectorState | None:
-        return connector_for_transaction(self.connectors.values(), transaction_id)
-
-    def car(self, connector_id: int) -> Car:
-        """The car on a connector (`chargersim.car.Car`; the scenarios drive it)."""
-        return self.cars[connector_id]
-
-    def hardware_limit(self, connector_id: int) -> float:
-        """The connector's current ceiling (``chargingALimitConn<n>``, default 32 A)."""
-        value = self.configuration_value(f"chargingALimitConn{max(connector_id, 1)}")
-        try:
-            return float(value) if value is not None else 32.0
-        except ValueError:
-            return 32.0
-
-    def current_limit(self, connector_id: int, now: datetime | None = None) -> float:
-        """The current (A) the connector may offer now: hardware ceiling, profiles in force."""
-        limits = [limit for limit, _ in self.periods_in_force(connector_id, now)]
-        return max(0.0, min([self.hardware_limit(connector_id), *limits]))
-
-    @property
-    def supply(self) -> Supply:
-        return Supply(self.phases, self.voltage)
-
-    def periods_in_force(self, connector_id: int, now: datetime | None = None) -> list[Period]:
-        """(limit in A, chargingSchedulePeriod) of the ChargePointMaxProfile and
-        the TxProfile (or else the TxDefaultProfile) in force, highest stackLevel
-        first. Connector 0 means the whole charge point."""
-
-        def started(cid: int) -> datetime | None:
-            connector = self.connectors.get(cid)
-            return connector.transaction_started if connector else None
-
-        return smart_charging.periods_in_force(
-            self.charging_profiles,
-            connector_id,
-            now or datetime.now(UTC),
-            supply=self.supply,
-            transaction_start=started,
-        )
-
-    def offered_phases(self, connector_id: int, now: datetime | None = None) -> int:
-        """The phases a connector offers now (see `smart_charging.offered_phases`)."""
-        switching = (self.configuration_value(PHASE_SWITCH_KEY) or "").lower() == "true"
-        periods = self.periods_in_force(connector_id, now) if switching else []
-        return smart_charging.offered_phases(self.phases, periods, switching=switching)
-
-    def install_profile(self, connector_id: int, profile: JSONDict) -> None:
-        """Install a charging profile (SetChargingProfile, RemoteStartTransaction)."""
-        self.charging_profiles = smart_charging.install_profile(
-            self.charging_profiles, connector_id, profile, datetime.now(UTC)
-        )
-        _LOGGER.info(
-            "%s: installed %s %s on connector %d: now %.1f A",
-            self.identity,
-            profile.get("chargingProfilePurpose"),
-            profile.get("chargingProfileId"),
-            connector_id,
-            self.current_limit(max(connector_id, 1)),
-        )
