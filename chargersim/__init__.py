@@ -9,15 +9,12 @@ on a connector that follows the charger's offer, `chargersim.scenario` scripts
 the car and a user.
 """
 
+from .behaviour import ChargerBehaviour, default_configuration
 from .car import Car
-from .charger import (
-    ChargerBehaviour,
-    ConnectorState,
-    NotConnectedError,
-    SimulatedCharger,
-    build_url,
-    default_configuration,
-)
+from .connectors import ConnectorState
+from .rpc import NotConnectedError
+from .transport import build_url
+from .v16 import SimulatedCharger
 
 __all__ = [
     "Car",

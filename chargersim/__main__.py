@@ -30,8 +30,9 @@ import ssl
 import sys
 from urllib.parse import urlsplit
 
-from .charger import ChargerBehaviour, SimulatedCharger, default_configuration
+from .behaviour import ChargerBehaviour, default_configuration
 from .scenario import SCENARIOS, ScenarioConfig, run_scenario
+from .v16 import SimulatedCharger
 
 _LOGGER = logging.getLogger("chargersim")
 

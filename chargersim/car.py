@@ -15,30 +15,21 @@ same dynamics. Between two calls the current is piecewise linear and the
 delivered energy is its exact integral. Times earlier than the last one
 passed are ignored (the car never goes back in time).
 
-`offered_phases` says how many phases a `SimulatedCharger` connector offers
-now; `requested_phases` reads ``numberPhases`` from charging schedule periods.
+How many phases a connector offers is the charger's to say
+(`SimulatedCharger.offered_phases`, from `chargersim.smart_charging`).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 import math
 import random
-from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from datetime import datetime
-
-    from .charger import SimulatedCharger
-
-__all__ = ["MIN_CURRENT", "Car", "loop_time", "offered_phases", "requested_phases"]
+__all__ = ["MIN_CURRENT", "Car", "loop_time"]
 
 #: Below this current a car does not charge (IEC 61851).
 MIN_CURRENT = 6.0
-
-#: The configuration key of a charger that can switch between 3 and 1 phases.
-PHASE_SWITCH_KEY = "ConnectorSwitch3to1PhaseSupported"
 
 
 def loop_time() -> float | None:
@@ -47,31 +38,6 @@ def loop_time() -> float | None:
         return asyncio.get_running_loop().time()
     except RuntimeError:
         return None
-
-
-def requested_phases(periods: Iterable[Mapping[str, Any]]) -> int | None:
-    """The fewest ``numberPhases`` among charging schedule periods; None if none has one."""
-    asked = [int(p["numberPhases"]) for p in periods if p.get("numberPhases") is not None]
-    return min(asked) if asked else None
-
-
-def offered_phases(
-    charger: SimulatedCharger, connector_id: int, now: datetime | None = None
-) -> int:
-    """The phases a connector offers now.
-
-    The charger's supply phases; if the charger can switch phases
-    (``ConnectorSwitch3to1PhaseSupported`` is true), at most the
-    ``numberPhases`` of the charging schedule periods in force. Without that
-    support ``numberPhases`` is ignored, as on a Wallbox.
-    """
-    phases = charger.phases
-    if (charger.configuration_value(PHASE_SWITCH_KEY) or "").lower() == "true":
-        periods = [period for _, period in charger.periods_in_force(connector_id, now)]
-        asked = requested_phases(periods)
-        if asked is not None:
-            phases = min(phases, asked)
-    return max(1, phases)
 
 
 class Car:

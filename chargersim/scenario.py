@@ -47,8 +47,10 @@ from typing import Any
 from ocpp.exceptions import OCPPError  # type: ignore[import-untyped, unused-ignore]
 from websockets.exceptions import ConnectionClosed
 
-from .car import MIN_CURRENT, offered_phases
-from .charger import ConnectorState, NotConnectedError, SimulatedCharger
+from .car import MIN_CURRENT
+from .connectors import ConnectorState
+from .rpc import NotConnectedError
+from .v16 import SimulatedCharger
 
 __all__ = ["SCENARIOS", "Meter", "ScenarioConfig", "run_scenario"]
 
@@ -229,7 +231,7 @@ class Meter:
         car.offer(
             now,
             offered,
-            offered_phases(charger, cid),
+            charger.offered_phases(cid),
             voltage=charger.voltage,
             switch_pause=charger.behaviour.phase_switch_pause,
         )
