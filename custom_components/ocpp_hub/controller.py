@@ -83,9 +83,14 @@ class ChargerController:
     def _placeholders(self, **extra: str) -> dict[str, str]:
         return {"charger": self.registered.name, **extra}
 
+    def _connection(self) -> V16Handler | None:
+        """The live connection of the charger, if any."""
+        handler = self.hub.server.handler(self.registered.identity)
+        return handler if isinstance(handler, V16Handler) else None
+
     def handler(self) -> V16Handler:
         """The live connection, or a translated error saying the charger is offline."""
-        handler = self.hub.server.handler(self.registered.identity)
+        handler = self._connection()
         if handler is None or handler.charger is None:
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
@@ -259,7 +264,7 @@ class ChargerController:
         if (amps, phases) == (self.energy_a, self.energy_phases):
             return
         self.energy_a, self.energy_phases = amps, phases
-        handler = self.hub.server.handler(self.registered.identity)
+        handler = self._connection()
         if handler is None or handler.charger is None or not handler.booted:
             return
         self.charger.apply_limit(status=LimitStatus.PENDING)
@@ -410,7 +415,7 @@ class ChargerController:
     @callback
     def schedule_changed(self) -> None:
         """The owner changed the charging window: the charger's profile follows."""
-        handler = self.hub.server.handler(self.registered.identity)
+        handler = self._connection()
         if handler is None or handler.charger is None or not handler.booted:
             return  # sent at the next boot (the check of the limit in force)
         amps = self._wanted_limit()
@@ -511,7 +516,7 @@ class ChargerController:
                 self._cancel_free_vend(cid)
             elif cid not in self._free_vend_started:
                 self._free_vend_started.add(cid)
-                handler = self.hub.server.handler(self.registered.identity)
+                handler = self._connection()
                 if handler is not None:
                     id_tag = self.hub.remote_id_tag(self.registered)
                     task = handler.session.spawn(
@@ -637,7 +642,7 @@ class ChargerController:
         """Lock (authorization required) or unlock (free vend), and apply it now if online."""
         self.charger.apply_lock_wanted(locked)
         self.hub.schedule_save()
-        handler = self.hub.server.handler(self.registered.identity)
+        handler = self._connection()
         # Not booted yet: the set-up after its boot applies it (nothing before the boot).
         if handler is not None and handler.charger is not None and handler.booted:
             await self._apply_lock(handler, raise_errors=True)
@@ -727,7 +732,7 @@ class ChargerController:
 
     def cards_changed(self) -> None:
         """The card list changed: keep the charger's local list (offline use) in step."""
-        handler = self.hub.server.handler(self.registered.identity)
+        handler = self._connection()
         # Never to a connection that has not booted: its set-up sends the list after the boot.
         if handler is not None and handler.charger is not None and handler.booted:
             handler.session.spawn(self.send_local_list(handler), "send local list")
