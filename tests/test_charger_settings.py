@@ -13,6 +13,7 @@ import pytest
 
 from chargersim import ChargerBehaviour
 from chargersim.charger import default_configuration
+from custom_components.ocpp_hub.csms.port import Setting
 
 from .conftest import CentralSystemUnderTest
 from .helpers import state_of, wait_for, wait_for_state
@@ -136,7 +137,7 @@ async def test_unavailable_while_offline(
     await wait_for_state(hass, TIMEOUT, STATE_UNAVAILABLE)
     registered = central_system.entry.runtime_data.chargers["wb1"]
     with pytest.raises(HomeAssistantError, match="is not connected"):
-        await registered.controller.async_set_configuration("MeterValueSampleInterval", "30")
+        await registered.controller.async_set_setting(Setting.METER_INTERVAL, "30")
     charger = await connected_charger(hass, central_system, behaviour=_behaviour())
     try:
         await wait_for_state(hass, SAMPLE, "60")

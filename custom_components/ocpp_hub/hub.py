@@ -58,7 +58,6 @@ from .csms.backend import AuthorizationStatus, Registration
 from .csms.logtext import untrusted
 from .csms.port import ChargerPort
 from .csms.server import CentralSystem, ServerConfig
-from .csms.v16 import V16Handler
 from .csms.version import HandlerSettings
 from .delayed_save import DelayedSave
 from .energy_manager import EnergyManager
@@ -564,7 +563,6 @@ class OcppHub:
         """A registered charger booted or reconnected: apply lock and offline protection."""
         registered = self.chargers.get(handler.session.identity)
         if registered is not None:
-            assert isinstance(handler, V16Handler)
             await registered.controller.async_configure(handler)
 
     # ------------------------------------------------------------- settings

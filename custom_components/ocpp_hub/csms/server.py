@@ -41,9 +41,11 @@ from websockets.protocol import State
 from websockets.server import ServerProtocol
 from websockets.typing import Subprotocol
 
+from ..model.profiles import QuirkProfile
 from . import v16
 from .backend import Backend
 from .guard import AuthThrottle, BoundedSet, ConnectionCounter, FloodGuards
+from .port import Setting
 from .session import Session
 from .validation import SchemaSet
 from .version import HandlerSettings, ProtocolVersion, VersionHandler
@@ -266,6 +268,8 @@ class CentralSystem:
         self.config = config
         self.backend = backend
         self.handlers: dict[str, VersionHandler] = {}
+        # The version each registered charger spoke last (its settings' names are that version's).
+        self._spoken: dict[str, ProtocolVersion] = {}
         self._server: Server | None = None
         self._schemas: dict[str, SchemaSet] = {}
         self._logged = BoundedSet()
@@ -341,6 +345,15 @@ class CentralSystem:
     def handler(self, identity: str) -> VersionHandler | None:
         """The live conversation with ``identity``, if connected."""
         return self.handlers.get(identity)
+
+    def setting_name(self, identity: str, setting: Setting, profile: QuirkProfile) -> str | None:
+        """What ``identity`` calls ``setting``, in the version it speaks (or spoke last).
+
+        Before it ever connected: the default version's name (the one its stored
+        configuration was read in).
+        """
+        version = self._spoken.get(identity) or VERSIONS[DEFAULT_SUBPROTOCOL]
+        return version.setting_name(setting, profile)
 
     async def disconnect(self, identity: str, reason: str) -> None:
         """Close the connection of ``identity`` (it will reconnect by itself).
@@ -563,6 +576,7 @@ class CentralSystem:
                 return
             registration = self.backend.registration(identity)
             if registration is not None:
+                self._spoken[identity] = version
                 handler.bind(registration.charger)
             _LOGGER.info("Charger %s connected from %s", identity, session.remote_address)
             await session.run()

@@ -11,13 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from ..model.profiles import QuirkProfile
 from .dialect import Dialect
-from .port import ChargerPort
-from .session import CallHandler
+from .port import ChargerPort, Setting
+from .session import CallHandler, Session
 
 if TYPE_CHECKING:
     from .backend import Backend
-    from .session import Session
 
 
 class VersionHandler(ChargerPort, CallHandler, Protocol):
@@ -57,3 +57,5 @@ class ProtocolVersion:
     handled_actions: frozenset[str]
     command_actions: frozenset[str]
     handler: HandlerFactory
+    # What a charger of this version (and quirk profile) calls a setting; None: nothing.
+    setting_name: Callable[[Setting, QuirkProfile], str | None]

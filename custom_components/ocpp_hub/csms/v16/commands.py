@@ -1,14 +1,23 @@
-"""OCPP 1.6J: the calls the central system makes to a charger, as typed coroutines."""
+"""OCPP 1.6J: the calls the central system makes to a charger: the neutral port's commands.
+
+Each method of :class:`~..port.ChargerPort` becomes the 1.6 call that does it;
+what only 1.6 can do (raw configuration keys) is offered as a capability.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from ...model.charger import Charger
 from ...model.secrets import REDACTED, is_secret_key
 from ..errors import CallFailed, FailureReason
+from ..port import Capability, CommandStatus, LimitRequest, Setting, reported_key
 from ..session import Session
-from .mapping import limit_in_force
+from .mapping import charging_profile, limit_in_force, local_list, setting_key
+
+_CAPABILITIES = frozenset(Capability)
 
 
 class V16Commands:
@@ -16,6 +25,10 @@ class V16Commands:
 
     session: Session
     charger: Charger | None
+
+    def supports(self, capability: Capability) -> bool:
+        """1.6 has raw configuration keys, DataTransfer, firmware and diagnostics."""
+        return capability in _CAPABILITIES
 
     async def trigger_message(self, message: str, connector_id: int | None = None) -> None:
         """Ask the charger to send ``message`` now (TriggerMessage)."""
@@ -81,34 +94,46 @@ class V16Commands:
         answer = await self.session.call("RemoteStopTransaction", {"transactionId": transaction_id})
         _expect_status(answer, "RemoteStopTransaction", ("Accepted",))
 
-    async def change_availability(self, connector_id: int, operative: bool) -> str:
-        """Operative or Inoperative; returns Accepted or Scheduled (after the session)."""
+    async def set_available(self, connector_id: int, available: bool) -> CommandStatus:
+        """ChangeAvailability (Operative or not): Accepted or Scheduled (after the session)."""
         answer = await self.session.call(
             "ChangeAvailability",
-            {"connectorId": connector_id, "type": "Operative" if operative else "Inoperative"},
+            {"connectorId": connector_id, "type": "Operative" if available else "Inoperative"},
         )
-        return _expect_status(answer, "ChangeAvailability", ("Accepted", "Scheduled"))
+        return CommandStatus(
+            _expect_status(answer, "ChangeAvailability", ("Accepted", "Scheduled"))
+        )
 
-    async def unlock_connector(self, connector_id: int) -> None:
-        """Release the cable lock; NotSupported (tethered cable) and UnlockFailed raise."""
+    async def unlock(self, connector_id: int) -> None:
+        """UnlockConnector; NotSupported (tethered cable) and UnlockFailed raise."""
         answer = await self.session.call("UnlockConnector", {"connectorId": connector_id})
         _expect_status(answer, "UnlockConnector", ("Unlocked",))
 
-    async def set_charging_profile(self, connector_id: int, profile: dict[str, Any]) -> None:
-        """Install a charging profile; raises unless Accepted."""
+    # ------------------------------------------------------------ current limit
+    async def set_limit(self, request: LimitRequest) -> float | None:
+        """SetChargingProfile (raises unless Accepted), then the limit in force, if readable."""
+        assert self.charger is not None
+        connector_id, profile = charging_profile(self.charger, request)
         answer = await self.session.call(
             "SetChargingProfile", {"connectorId": connector_id, "csChargingProfiles": profile}
         )
         _expect_status(answer, "SetChargingProfile", ("Accepted",))
+        try:
+            return await self.limit_in_force(1)
+        except CallFailed:
+            return None
 
-    async def clear_charging_profile(self, **criteria: Any) -> bool:
-        """Remove matching profiles; False when the charger had none (Unknown)."""
-        answer = await self.session.call("ClearChargingProfile", criteria)
+    async def clear_limit(self) -> bool:
+        """ClearChargingProfile of our limit; False when the charger had none (Unknown)."""
+        assert self.charger is not None
+        answer = await self.session.call(
+            "ClearChargingProfile", {"id": self.charger.profile.limit_profile_id}
+        )
         return _expect_status(answer, "ClearChargingProfile", ("Accepted", "Unknown")) == (
             "Accepted"
         )
 
-    async def composite_limit(self, connector_id: int, duration: int = 60) -> float | None:
+    async def limit_in_force(self, connector_id: int = 1, duration: int = 60) -> float | None:
         """The current limit in force now (A), from GetCompositeSchedule; None if no limit."""
         answer = await self.session.call(
             "GetCompositeSchedule",
@@ -117,19 +142,40 @@ class V16Commands:
         _expect_status(answer, "GetCompositeSchedule", ("Accepted",))
         return limit_in_force(answer)
 
-    async def send_local_list(
-        self, version: int, entries: list[dict[str, Any]], full: bool = True
-    ) -> None:
-        """Replace (or update) the charger's local authorization list."""
+    # -------------------------------------------------------------------- cards
+    async def send_cards(self, version: int, id_tags: Sequence[str]) -> None:
+        """SendLocalList (Full): the charger's local authorization list becomes ``id_tags``."""
         answer = await self.session.call(
             "SendLocalList",
             {
                 "listVersion": version,
-                "localAuthorizationList": entries,
-                "updateType": "Full" if full else "Differential",
+                "localAuthorizationList": local_list(id_tags),
+                "updateType": "Full",
             },
         )
         _expect_status(answer, "SendLocalList", ("Accepted",))
+
+    # ----------------------------------------------------------------- settings
+    def _key(self, setting: Setting) -> str:
+        """The configuration key of ``setting``, spelled as the charger reports it."""
+        assert self.charger is not None
+        key = setting_key(setting, self.charger.profile)
+        if key is None:
+            raise CallFailed("ChangeConfiguration", FailureReason.NOT_SUPPORTED, setting.value)
+        return reported_key(self.charger.configuration, key) or key
+
+    async def read_settings(self, settings: Sequence[Setting]) -> dict[Setting, str]:
+        """GetConfiguration of the settings' keys."""
+        keys = {setting: self._key(setting) for setting in settings}
+        values = await self.read_configuration(list(keys.values()))
+        lowered = {key.lower(): value for key, value in values.items()}
+        return {
+            setting: lowered[key.lower()] for setting, key in keys.items() if key.lower() in lowered
+        }
+
+    async def write_setting(self, setting: Setting, value: str) -> CommandStatus:
+        """ChangeConfiguration of the setting's key."""
+        return CommandStatus(await self.change_configuration(self._key(setting), value))
 
     async def data_transfer(
         self, vendor_id: str, message_id: str | None = None, data: str | None = None
@@ -144,10 +190,10 @@ class V16Commands:
         _expect_status(answer, "DataTransfer", ("Accepted",))
         return answer
 
-    async def update_firmware(self, location: str, retrieve_date: str) -> None:
+    async def update_firmware(self, location: str, retrieve_date: datetime) -> None:
         """Ask the charger to download and install firmware from ``location``."""
         await self.session.call(
-            "UpdateFirmware", {"location": location, "retrieveDate": retrieve_date}
+            "UpdateFirmware", {"location": location, "retrieveDate": retrieve_date.isoformat()}
         )
 
     async def get_diagnostics(self, location: str) -> str | None:
