@@ -15,8 +15,7 @@ import logging
 from typing import Any
 
 from ...model.charger import Charger, ChargerInfo, Transaction, plausible_time
-from ...model.meter import Sample, parse_sampled_values
-from ...model.status import ConnectorStatus
+from ...model.meter import Sample
 from ..backend import AuthorizationStatus, Backend
 from ..errors import CallFailed, OcppError, OcppErrorCode
 from ..logtext import untrusted
@@ -25,7 +24,8 @@ from ..validation import parse_timestamp
 from ..version import HandlerSettings
 from .commands import V16Commands
 from .dialect import HANDLED_ACTIONS
-from .mapping import MAX_CONNECTOR_ID, charger_info, id_tag_info, register
+from .mapping import MAX_CONNECTOR_ID, charger_info, connector_status, id_tag_info, register
+from .metering import parse_sampled_values
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -222,7 +222,7 @@ class V16Handler(V16Commands):
         error_code = payload["errorCode"]
         self.charger.apply_status(
             payload["connectorId"],
-            ConnectorStatus.from_ocpp(payload["status"]),
+            connector_status(payload["status"]),
             None if error_code == "NoError" else error_code,
             info=payload.get("info"),
             vendor_error_code=payload.get("vendorErrorCode"),

@@ -8,6 +8,7 @@ from typing import Any
 
 from ...model.charger import Charger, ChargerInfo
 from ...model.profiles import QuirkProfile
+from ...model.status import ConnectorStatus
 from ..backend import AuthorizationStatus
 from ..errors import CallFailed, FailureReason, OcppError, OcppErrorCode
 from ..port import LimitRequest, Setting
@@ -15,6 +16,25 @@ from ..port import LimitRequest, Setting
 _MAX_REGISTER_WH = 1e15  # a petawatt-hour: anything above is not a meter reading
 _MAX_LIMIT = 1e9  # A or W: a larger limit in a composite schedule is not an answer
 MAX_CONNECTOR_ID = 64  # no charger has more; each connector gets its own entities
+
+
+# ChargePointStatus (1.6) -> ours: Unavailable is inoperative (never HA's "unavailable").
+_STATUS = {
+    "Available": ConnectorStatus.AVAILABLE,
+    "Preparing": ConnectorStatus.PREPARING,
+    "Charging": ConnectorStatus.CHARGING,
+    "SuspendedEV": ConnectorStatus.SUSPENDED_EV,
+    "SuspendedEVSE": ConnectorStatus.SUSPENDED_EVSE,
+    "Finishing": ConnectorStatus.FINISHING,
+    "Reserved": ConnectorStatus.RESERVED,
+    "Unavailable": ConnectorStatus.INOPERATIVE,
+    "Faulted": ConnectorStatus.FAULTED,
+}
+
+
+def connector_status(value: str) -> ConnectorStatus:
+    """A 1.6 ChargePointStatus (already schema-validated) as ours."""
+    return _STATUS[value]
 
 
 def register(value: int, field: str) -> float:
