@@ -46,8 +46,9 @@ from load import LoadGenerator  # noqa: E402
 from loadgen import meter_values_payload  # noqa: E402
 
 from custom_components.ocpp_hub.csms.session import CALL, CALLRESULT, decode_frame, encode  # noqa: E402
+from custom_components.ocpp_hub.csms.v16.metering import parse_sampled_values  # noqa: E402
 from custom_components.ocpp_hub.model.charger import Charger, Transaction  # noqa: E402
-from custom_components.ocpp_hub.model.meter import Sample, parse_sampled_values  # noqa: E402
+from custom_components.ocpp_hub.model.meter import Sample  # noqa: E402
 
 _FIRST_SEQUENCE = 1_000_000  # far from anything the load generator sent
 

@@ -13,6 +13,7 @@ import pytest
 
 from chargersim import ChargerBehaviour
 from chargersim.charger import default_configuration
+from custom_components.ocpp_hub.csms.port import Setting
 
 from .conftest import CentralSystemUnderTest
 from .helpers import state_of, wait_for, wait_for_state
@@ -136,9 +137,25 @@ async def test_unavailable_while_offline(
     await wait_for_state(hass, TIMEOUT, STATE_UNAVAILABLE)
     registered = central_system.entry.runtime_data.chargers["wb1"]
     with pytest.raises(HomeAssistantError, match="is not connected"):
-        await registered.controller.async_set_configuration("MeterValueSampleInterval", "30")
+        await registered.controller.async_set_setting(Setting.METER_INTERVAL, "30")
     charger = await connected_charger(hass, central_system, behaviour=_behaviour())
     try:
         await wait_for_state(hass, SAMPLE, "60")
+    finally:
+        await charger.close()
+
+
+async def test_setting_the_charger_has_no_name_for(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """A generic 1.6 charger has no lock setting: changing it is refused, nothing is sent."""
+    charger = await connected_charger(hass, central_system, vendor="Generic Co", model="GC-1")
+    try:
+        controller = central_system.entry.runtime_data.chargers["wb1"].controller
+        assert controller.setting_name(Setting.AUTHORIZATION_REQUIRED) is None
+        sent = len(charger.received)
+        with pytest.raises(HomeAssistantError, match="authorization_required"):
+            await controller.async_set_setting(Setting.AUTHORIZATION_REQUIRED, "true")
+        assert len(charger.received) == sent
     finally:
         await charger.close()

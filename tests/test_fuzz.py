@@ -70,7 +70,7 @@ from websockets.exceptions import ConnectionClosed
 
 from custom_components.ocpp_hub.csms.errors import OcppError, OcppErrorCode
 from custom_components.ocpp_hub.csms.session import Session
-from custom_components.ocpp_hub.csms.v16 import HANDLED_ACTIONS
+from custom_components.ocpp_hub.csms.v16 import DIALECT, HANDLED_ACTIONS
 from custom_components.ocpp_hub.csms.validation import SchemaSet
 from custom_components.ocpp_hub.hub import OcppHub
 from custom_components.ocpp_hub.model.charger import Charger
@@ -98,7 +98,7 @@ MAX_FUZZED_CONNECTOR_ID = 40
 # it (PropertyConstraintViolation) or accept the message and ignore the reading.
 PLAUSIBLE_REGISTER_WH = (0, 10**15)
 
-ERROR_CODES = frozenset(code.value for code in OcppErrorCode)
+ERROR_CODES = frozenset(DIALECT.spell(code) for code in OcppErrorCode)
 
 # ------------------------------------------------------------------ schema facts
 
@@ -877,7 +877,9 @@ class Harness:
     # --------------------------------------------------------------- on the loop
     async def start(self) -> None:
         """Connect, watch the energy sensors and the log."""
-        self.schemas = await self.hass.async_add_executor_job(SchemaSet.load, set(HANDLED_ACTIONS))
+        self.schemas = await self.hass.async_add_executor_job(
+            SchemaSet.load, DIALECT, set(HANDLED_ACTIONS)
+        )
         self._unsubscribe = self.hass.bus.async_listen(EVENT_STATE_CHANGED, self._state_changed)
         logging.getLogger().addHandler(self.trap)
         await self._connect()

@@ -23,9 +23,9 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from chargersim import SimulatedCharger
 from custom_components.ocpp_hub.csms.auth import PasswordVerifier, hash_password
 from custom_components.ocpp_hub.csms.backend import AuthorizationStatus, Registration
+from custom_components.ocpp_hub.csms.port import ChargerPort
 from custom_components.ocpp_hub.csms.server import CentralSystem, ServerConfig
 from custom_components.ocpp_hub.csms.tls import server_context
-from custom_components.ocpp_hub.csms.v16 import V16Handler
 from custom_components.ocpp_hub.model.charger import Charger, ChargerInfo
 
 from .conftest import free_port
@@ -72,7 +72,7 @@ class Backend:
     def auth_succeeded(self, identity: str, address: str) -> None:
         self.successes.append((identity, address))
 
-    async def charger_ready(self, handler: V16Handler) -> None:
+    async def charger_ready(self, handler: ChargerPort) -> None:
         return None
 
 

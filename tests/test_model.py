@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from custom_components.ocpp_hub.csms.v16.metering import parse_sampled_values
 from custom_components.ocpp_hub.model.charger import (
     Charger,
     ChargerInfo,
@@ -13,12 +14,7 @@ from custom_components.ocpp_hub.model.charger import (
     plausible_time,
 )
 from custom_components.ocpp_hub.model.led import LedColour
-from custom_components.ocpp_hub.model.meter import (
-    EnergyCounter,
-    Sample,
-    derive_power,
-    parse_sampled_values,
-)
+from custom_components.ocpp_hub.model.meter import EnergyCounter, Sample, derive_power
 from custom_components.ocpp_hub.model.profiles import GENERIC, WALLBOX, select_profile
 from custom_components.ocpp_hub.model.status import ConnectorStatus
 

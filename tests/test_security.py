@@ -22,6 +22,7 @@ from websockets.exceptions import InvalidStatus
 from chargersim import SimulatedCharger
 from custom_components.ocpp_hub.csms.auth import hash_password
 from custom_components.ocpp_hub.csms.backend import Registration
+from custom_components.ocpp_hub.csms.port import ChargerPort
 from custom_components.ocpp_hub.csms.server import (
     CentralSystem,
     ServerConfig,
@@ -29,7 +30,7 @@ from custom_components.ocpp_hub.csms.server import (
     valid_identity,
 )
 from custom_components.ocpp_hub.csms.tls import server_context
-from custom_components.ocpp_hub.csms.v16 import V16Handler, V16Settings
+from custom_components.ocpp_hub.csms.version import HandlerSettings
 from custom_components.ocpp_hub.model.charger import Charger
 
 from .conftest import free_port
@@ -84,7 +85,7 @@ class SecurityBackend(Backend):
         self.transactions += 1
         return self.transactions
 
-    async def charger_ready(self, handler: V16Handler) -> None:
+    async def charger_ready(self, handler: ChargerPort) -> None:
         self.ready.append(handler.session.identity)
 
 
@@ -96,7 +97,7 @@ def config() -> ServerConfig:
         port=free_port(),
         ping_interval=None,
         ping_timeout=1.0,
-        v16=V16Settings(boot_grace=0.2),
+        handler=HandlerSettings(boot_grace=0.2),
     )
 
 

@@ -161,3 +161,19 @@ async def test_action_on_a_device_that_is_not_a_charger(
         await hass.services.async_call(
             DOMAIN, "reboot", {"device_id": "no-such-device"}, blocking=True
         )
+
+
+async def test_version_only_action_on_a_version_without_it(
+    hass: HomeAssistant,
+    central_system: CentralSystemUnderTest,
+    wallbox: SimulatedCharger,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An action only some OCPP versions have says it is not supported, and sends nothing."""
+    handler = central_system.entry.runtime_data.server.handler("wb1")
+    assert handler is not None
+    monkeypatch.setattr(handler, "supports", lambda capability: False)
+    sent = len(wallbox.received)
+    with pytest.raises(HomeAssistantError, match="does not support GetConfiguration"):
+        await action(hass, central_system, "get_configuration", response=True)
+    assert len(wallbox.received) == sent

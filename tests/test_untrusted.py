@@ -329,7 +329,7 @@ async def test_composite_schedule_with_an_impossible_limit_is_refused(
         await ws.recv()
         handler = server.handler("cp1")
         assert handler is not None
-        call = asyncio.ensure_future(handler.composite_limit(1))
+        call = asyncio.ensure_future(handler.limit_in_force(1))
         frame = json.loads(await ws.recv())
         assert frame[2] == "GetCompositeSchedule"
         schedule = (

@@ -1,11 +1,12 @@
 """Charger settings as configuration numbers: what the Wallbox app no longer sets.
 
-Under OCPP the charger's own settings are its configuration keys. Where the
-charger reports a key (GetConfiguration, read at every boot), it gets a number
-in the CONFIG category: its value is what the charger reports, and setting it
-sends ChangeConfiguration through the charger's controller, then reads the key
-back, so a refused value never shows as set. A charger that does not report the
-key gets no entity; one whose configuration arrives after set-up gets it then.
+Under OCPP the charger's own settings are its configuration. Where the charger
+reports a setting (its configuration is read at every boot), it gets a number in
+the CONFIG category: its value is what the charger reports, and setting it goes
+through the charger's controller (the version names the setting), then reads
+it back, so a refused value never shows as set. A charger that does not report
+the setting gets no entity; one whose configuration arrives after set-up gets it
+then.
 """
 
 from __future__ import annotations
@@ -25,42 +26,34 @@ from homeassistant.core import callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .csms.port import Setting
 from .entity import OcppHubEntity, OcppHubEntityDescription
 from .hub import RegisteredCharger
 from .model.charger import Charger, Connector
 
 
-def reported_key(configuration: dict[str, str], key: str) -> str | None:
-    """The key as the charger spells it (keys are case-insensitive), if it reports it."""
-    if key in configuration:
-        return key
-    lowered = key.lower()
-    return next((k for k in configuration if k.lower() == lowered), None)
-
-
-def _integer(charger: Charger, key: str) -> int | None:
-    spelled = reported_key(charger.configuration, key)
-    if spelled is None:
+def _integer(value: str | None) -> int | None:
+    if value is None:
         return None
     try:
-        return int(charger.configuration[spelled].strip())
+        return int(value.strip())
     except ValueError:
         return None
 
 
 @dataclass(frozen=True, kw_only=True)
 class ChargerSettingDescription(OcppHubEntityDescription, NumberEntityDescription):
-    """A number configuration key of the charger, in seconds."""
+    """A number setting of the charger, in seconds."""
 
-    config_key: str
+    setting: Setting
     value_fn: Callable[[Charger, Connector], Any] = lambda _ch, _c: None
 
 
-def _setting(key: str, config_key: str, minimum: int, maximum: int) -> ChargerSettingDescription:
+def _setting(key: str, setting: Setting, minimum: int, maximum: int) -> ChargerSettingDescription:
     return ChargerSettingDescription(
         key=key,
         translation_key=key,
-        config_key=config_key,
+        setting=setting,
         device_class=NumberDeviceClass.DURATION,
         native_unit_of_measurement=UnitOfTime.SECONDS,
         entity_category=EntityCategory.CONFIG,
@@ -70,16 +63,15 @@ def _setting(key: str, config_key: str, minimum: int, maximum: int) -> ChargerSe
         mode=NumberMode.BOX,
         # A setting of the charger: nothing can set it while it is offline.
         needs_connection=True,
-        value_fn=lambda ch, _: _integer(ch, config_key),
     )
 
 
 SETTINGS: tuple[ChargerSettingDescription, ...] = (
-    # 0: no sampled meter values during a transaction (OCPP 1.6, 9.1.18).
-    _setting("meter_value_sample_interval", "MeterValueSampleInterval", 0, 3600),
-    # How long the charger waits for the car after a card or a remote start (9.1.11).
-    # (HeartbeatInterval is no entity: the central system's option sets it at every boot.)
-    _setting("connection_timeout", "ConnectionTimeOut", 10, 600),
+    # 0: no sampled meter values during a transaction.
+    _setting("meter_value_sample_interval", Setting.METER_INTERVAL, 0, 3600),
+    # How long the charger waits for the car after a card or a remote start.
+    # (The heartbeat is no entity: the central system's option sets it at every boot.)
+    _setting("connection_timeout", Setting.CONNECTION_TIMEOUT, 10, 600),
 )
 
 
@@ -95,17 +87,15 @@ class ChargerSettingNumber(OcppHubEntity, NumberEntity):
         return value
 
     def _read(self) -> tuple[Any, dict[str, Any] | None]:
-        value, _ = super()._read()
-        key = self.entity_description.config_key
-        return value, {"reboot_required": self.controller.needs_reboot(key)}
+        setting = self.entity_description.setting
+        value = _integer(self.controller.setting_value(setting))
+        return value, {"reboot_required": self.controller.needs_reboot(setting)}
 
     async def async_set_native_value(self, value: float) -> None:
-        """ChangeConfiguration; on a refusal the state snaps back to the reported value."""
-        description = self.entity_description
-        key = reported_key(self._charger.configuration, description.config_key)
+        """Change the setting; on a refusal the state snaps back to the reported value."""
         try:
-            await self.controller.async_set_configuration(
-                key or description.config_key, str(int(value))
+            await self.controller.async_set_setting(
+                self.entity_description.setting, str(int(value))
             )
         except HomeAssistantError:
             self.async_write_ha_state()
@@ -138,8 +128,8 @@ class ChargerSettings:
             self._unsubscribe = None
 
     def _new(self) -> list[ChargerSettingNumber]:
-        configuration = self.registered.charger.configuration
-        found = [d for d in self.missing if reported_key(configuration, d.config_key)]
+        controller = self.registered.controller
+        found = [d for d in self.missing if controller.setting_value(d.setting) is not None]
         self.missing = [d for d in self.missing if d not in found]
         return [ChargerSettingNumber(self.registered, d, None) for d in found]
 

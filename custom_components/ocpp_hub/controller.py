@@ -25,7 +25,14 @@ from .autolock import AutoLock
 from .const import DOMAIN
 from .csms.backend import AuthorizationStatus
 from .csms.errors import CallFailed, FailureReason
-from .csms.v16 import V16Handler
+from .csms.port import (
+    Capability,
+    ChargerPort,
+    CommandStatus,
+    LimitRequest,
+    Setting,
+    reported_key,
+)
 from .model.charger import CardDecision
 from .model.control import LearnState, LearnStatus, LimitStatus, ProtectionStatus, RebootResult
 from .model.rfid import Card, find_card, id_tag_forms, local_list_id_tags, normalise
@@ -36,17 +43,17 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
-DEFAULT_REBOOT_DEADLINE = 300.0  # seconds for a charger to come back after Reset
-LIMIT_INTERVAL = 5.0  # at most one SetChargingProfile per this many seconds
+DEFAULT_REBOOT_DEADLINE = 300.0  # seconds for a charger to come back after a reset
+LIMIT_INTERVAL = 5.0  # at most one limit sent per this many seconds
 LEARN_WINDOW = 60.0  # seconds the "learn card" mode stays open
 LIMIT_FAILURES_FOR_REPAIR = 3
 # An Authorize and the StartTransaction that follows it are one presentation of a card.
 SAME_PRESENTATION = timedelta(minutes=2)
 
-# Offline protection: key -> wanted value (see "Offline protection" in the README).
+# Offline protection: setting -> wanted value (see "Offline protection" in the README).
 OFFLINE_PROTECTION = {
-    "AllowOfflineTxForUnknownId": "false",
-    "LocalAuthorizeOffline": "true",
+    Setting.OFFLINE_UNKNOWN_CARDS: "false",
+    Setting.OFFLINE_LOCAL_AUTHORIZE: "true",
 }
 
 
@@ -68,13 +75,13 @@ class ChargerController:
         self._cancel_learn_timer: CALLBACK_TYPE | None = None
         self._local_list_version = 0
         self._free_vend_started: set[int] = set()
-        # The RemoteStartTransaction of a free-vend plug-in, per connector, until it is done.
+        # The remote start of a free-vend plug-in, per connector, until it is done.
         self._free_vend_tasks: dict[int, asyncio.Task[Any]] = {}
         self.auto_lock = AutoLock(hass, self.charger, lambda: self.async_set_locked(True))
-        # Charger settings: one change (and its read-back) at a time; keys the charger
-        # answered RebootRequired for, and when (a boot after that applies them).
+        # Charger settings: one change (and its read-back) at a time; settings the
+        # charger answered RebootRequired for, and when (a boot after that applies them).
         self._settings_lock = asyncio.Lock()
-        self.reboot_required: dict[str, datetime] = {}
+        self.reboot_required: dict[Setting, datetime] = {}
         # The energy manager's current and phases (None: not managed / the charger's own).
         self.energy_a: float | None = None
         self.energy_phases: int | None = None
@@ -83,9 +90,13 @@ class ChargerController:
     def _placeholders(self, **extra: str) -> dict[str, str]:
         return {"charger": self.registered.name, **extra}
 
-    def handler(self) -> V16Handler:
+    def _connection(self) -> ChargerPort | None:
+        """The live connection of the charger, if any."""
+        return self.hub.server.handler(self.registered.identity)
+
+    def handler(self) -> ChargerPort:
         """The live connection, or a translated error saying the charger is offline."""
-        handler = self.hub.server.handler(self.registered.identity)
+        handler = self._connection()
         if handler is None or handler.charger is None:
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
@@ -94,13 +105,21 @@ class ChargerController:
             )
         return handler
 
-    async def run[T](self, command: Callable[[V16Handler], Awaitable[T]]) -> T:
+    async def run[T](self, command: Callable[[ChargerPort], Awaitable[T]]) -> T:
         """Run a command; a failure becomes a translated error naming charger and reason."""
         handler = self.handler()
         try:
             return await command(handler)
         except CallFailed as err:
             raise self._failure(err) from err
+
+    async def run_if_supported[T](
+        self, capability: Capability, action: str, command: Callable[[ChargerPort], Awaitable[T]]
+    ) -> T:
+        """Run a command only some versions have; not supported (here) says so, as a failure."""
+        if not self.handler().supports(capability):
+            raise self._failure(CallFailed(action, FailureReason.NOT_SUPPORTED, capability.value))
+        return await self.run(command)
 
     def _failure(self, err: CallFailed) -> HomeAssistantError:
         return HomeAssistantError(
@@ -171,12 +190,12 @@ class ChargerController:
 
     # ------------------------------------------------------- start/stop, availability
     async def async_start_charging(self, connector_id: int = 1) -> None:
-        """RemoteStartTransaction with this charger's stable idTag."""
+        """Remote start with this charger's stable idTag."""
         id_tag = self.hub.remote_id_tag(self.registered)
         await self.run(lambda h: h.remote_start(id_tag, connector_id))
 
     async def async_stop_charging(self, connector_id: int | None = None) -> None:
-        """RemoteStopTransaction of the running transaction."""
+        """Remote stop of the running transaction."""
         connectors = (
             [self.charger.connector(connector_id)] if connector_id else self.charger.outlets
         )
@@ -190,23 +209,24 @@ class ChargerController:
         await self.run(lambda h: h.remote_stop(running.transaction_id))
 
     async def async_set_available(self, available: bool, connector_id: int = 0) -> str:
-        """ChangeAvailability; returns Accepted or Scheduled (applies after the session).
+        """Availability; returns Accepted or Scheduled (applies after the session).
 
         Scheduled is kept in the model, so the Available switch can say what is coming.
         """
-        status = await self.run(lambda h: h.change_availability(connector_id, available))
-        self.charger.apply_availability_scheduled(available if status == "Scheduled" else None)
-        return status
+        status = await self.run(lambda h: h.set_available(connector_id, available))
+        scheduled = status is CommandStatus.SCHEDULED
+        self.charger.apply_availability_scheduled(available if scheduled else None)
+        return status.value
 
     async def async_unlock(self, connector_id: int = 1) -> None:
-        """UnlockConnector (not a lock: it releases the cable of a socket charger).
+        """Unlock the connector (not a lock: it releases the cable of a socket charger).
 
         A tethered cable has nothing to release: the charger answers NotSupported,
         which is said as such.
         """
         handler = self.handler()
         try:
-            await handler.unlock_connector(connector_id)
+            await handler.unlock(connector_id)
         except CallFailed as err:
             if err.reason is FailureReason.NOT_SUPPORTED:
                 raise HomeAssistantError(
@@ -259,7 +279,7 @@ class ChargerController:
         if (amps, phases) == (self.energy_a, self.energy_phases):
             return
         self.energy_a, self.energy_phases = amps, phases
-        handler = self.hub.server.handler(self.registered.identity)
+        handler = self._connection()
         if handler is None or handler.charger is None or not handler.booted:
             return
         self.charger.apply_limit(status=LimitStatus.PENDING)
@@ -309,54 +329,21 @@ class ChargerController:
             await asyncio.sleep(self.limit_interval)
 
     async def apply_limit(self, amps: float) -> None:
-        """Send the limit and verify it with GetCompositeSchedule.
+        """Send the limit (with the energy manager's phases and the charging window) and verify it.
 
-        A TxDefaultProfile on the whole charger; for chargers whose profile says
-        so, a TxProfile for the running transaction instead (while one runs).
+        What the charger then reports in force must be what it was asked for.
         """
-        profile = self.charger.profile
-        connector_id = 0
-        charging_profile: dict[str, Any] = {
-            "chargingProfileId": profile.limit_profile_id,
-            "stackLevel": profile.limit_stack_level,
-            "chargingProfilePurpose": "TxDefaultProfile",
-            "chargingProfileKind": "Relative",
-            "chargingSchedule": {
-                "chargingRateUnit": "A",
-                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": amps}],
-            },
-        }
-        expected = amps
-        if self.energy_phases is not None and self.charger.phase_switching:
-            period = charging_profile["chargingSchedule"]["chargingSchedulePeriod"][0]
-            period["numberPhases"] = self.energy_phases
-        if (window := self.charger.schedule) is not None:
-            # One profile (a Wallbox holds only one): the week's window and the limit,
-            # the lower of the two, recurring from Monday 00:00 local.
-            now = dt_util.now()
-            charging_profile["chargingProfileKind"] = "Recurring"
-            charging_profile["recurrencyKind"] = "Weekly"
-            charging_profile["chargingSchedule"] = {
-                "startSchedule": dt_util.as_utc(window.week_start(now)).isoformat(),
-                "chargingRateUnit": "A",
-                "chargingSchedulePeriod": window.periods(amps),
-            }
-            expected = window.limit_at(now, amps)
-        running = next((c for c in self.charger.outlets if c.transaction), None)
-        if profile.limit_as_tx_profile and running is not None and running.transaction:
-            connector_id = running.connector_id
-            charging_profile["chargingProfilePurpose"] = "TxProfile"
-            charging_profile["transactionId"] = running.transaction.transaction_id
+        phases = self.energy_phases if self.charger.phase_switching else None
+        window = self.charger.schedule
+        now = dt_util.now()
+        expected = amps if window is None else window.limit_at(now, amps)
+        request = LimitRequest(amps=amps, phases=phases, window=window, now=now)
         try:
-            await self.run(lambda h: h.set_charging_profile(connector_id, charging_profile))
+            reported = await self.run(lambda h: h.set_limit(request))
         except HomeAssistantError:
             self.charger.apply_limit(status=LimitStatus.REJECTED)
             self._limit_repair()
             raise
-        try:
-            reported = await self.run(lambda h: h.composite_limit(1))
-        except HomeAssistantError:
-            reported = None
         applied = reported is not None and abs(reported - expected) < 0.5
         self.charger.apply_limit(
             status=LimitStatus.APPLIED if applied else LimitStatus.NOT_APPLIED,
@@ -410,7 +397,7 @@ class ChargerController:
     @callback
     def schedule_changed(self) -> None:
         """The owner changed the charging window: the charger's profile follows."""
-        handler = self.hub.server.handler(self.registered.identity)
+        handler = self._connection()
         if handler is None or handler.charger is None or not handler.booted:
             return  # sent at the next boot (the check of the limit in force)
         amps = self._wanted_limit()
@@ -437,54 +424,65 @@ class ChargerController:
         await self.apply_limit(amps)
 
     async def _remove_profile(self) -> None:
-        """ClearChargingProfile of our limit (with a schedule: its window alone)."""
+        """Remove our limit (with a schedule: its window alone)."""
         if self.charger.schedule is not None:
             await self.apply_limit(float(self.max_current))
             return
-        profile_id = self.charger.profile.limit_profile_id
-        await self.run(lambda h: h.clear_charging_profile(id=profile_id))
+        await self.run(lambda h: h.clear_limit())
         self.charger.limit.requested_a = None
         self.charger.limit.sent_a = None
         self.charger.apply_limit(status=LimitStatus.APPLIED)
 
     # --------------------------------------------------------------- settings
-    def needs_reboot(self, key: str) -> bool:
-        """Whether a change of ``key`` waits for the charger's next boot."""
-        since = self.reboot_required.get(key)
+    def needs_reboot(self, setting: Setting) -> bool:
+        """Whether a change of ``setting`` waits for the charger's next boot."""
+        since = self.reboot_required.get(setting)
         last_boot = self.charger.last_boot
         return since is not None and (last_boot is None or last_boot < since)
 
-    async def async_set_configuration(self, key: str, value: str) -> None:
-        """ChangeConfiguration, then read the key back: the charger's answer is the truth.
+    def setting_name(self, setting: Setting) -> str | None:
+        """What this charger calls ``setting`` (None: it has no such setting)."""
+        return self.hub.server.setting_name(self.registered.identity, setting, self.charger.profile)
 
-        A refusal (rejected, read-only, unknown key) is a translated error; the
-        value the charger then reports stays the one shown.
+    def setting_value(self, setting: Setting) -> str | None:
+        """The value of ``setting`` the charger last reported, if it did."""
+        name = self.setting_name(setting)
+        key = reported_key(self.charger.configuration, name) if name else None
+        return None if key is None else self.charger.configuration[key]
+
+    async def async_set_setting(self, setting: Setting, value: str) -> None:
+        """Change a setting, then read it back: the charger's answer is the truth.
+
+        A refusal (rejected, read-only, unknown) is a translated error; the value
+        the charger then reports stays the one shown.
         """
         async with self._settings_lock:
             handler = self.handler()
             try:
-                status = await handler.change_configuration(key, value)
+                status = await handler.write_setting(setting, value)
             except CallFailed as err:
-                await self._read_back(handler, key)
+                await self._read_back(handler, setting)
                 if err.reason in (FailureReason.REJECTED, FailureReason.NOT_SUPPORTED):
                     raise HomeAssistantError(
                         translation_domain=DOMAIN,
                         translation_key="setting_rejected",
-                        translation_placeholders=self._placeholders(key=key, value=value),
+                        translation_placeholders=self._placeholders(
+                            key=self.setting_name(setting) or setting.value, value=value
+                        ),
                     ) from err
                 raise self._failure(err) from err
-            if status == "RebootRequired":
-                self.reboot_required[key] = datetime.now(UTC)
+            if status is CommandStatus.REBOOT_REQUIRED:
+                self.reboot_required[setting] = datetime.now(UTC)
             else:
-                self.reboot_required.pop(key, None)
-            await self._read_back(handler, key)
+                self.reboot_required.pop(setting, None)
+            await self._read_back(handler, setting)
             self.charger.notify()  # the reboot-required mark is news too
 
-    async def _read_back(self, handler: V16Handler, key: str) -> None:
+    async def _read_back(self, handler: ChargerPort, setting: Setting) -> None:
         try:
-            await handler.read_configuration([key])
+            await handler.read_settings([setting])
         except CallFailed as err:
-            _LOGGER.info("Charger %s: %s not read back: %s", self.registered.identity, key, err)
+            _LOGGER.info("Charger %s: %s not read back: %s", self.registered.identity, setting, err)
 
     # --------------------------------------------------------- lock and cards
     @callback
@@ -492,7 +490,7 @@ class ChargerController:
         """Free vend where the charger has no such mode: start the charge ourselves.
 
         Unlocked, a car plugged in (Preparing) and no transaction: the central
-        system sends RemoteStartTransaction, once per plug-in. A start still
+        system starts the transaction remotely, once per plug-in. A start still
         waiting (for its turn, or for the charger's answer) is dropped when the
         car is unplugged or the owner locks again: at most one per connector.
         """
@@ -511,7 +509,7 @@ class ChargerController:
                 self._cancel_free_vend(cid)
             elif cid not in self._free_vend_started:
                 self._free_vend_started.add(cid)
-                handler = self.hub.server.handler(self.registered.identity)
+                handler = self._connection()
                 if handler is not None:
                     id_tag = self.hub.remote_id_tag(self.registered)
                     task = handler.session.spawn(
@@ -611,11 +609,11 @@ class ChargerController:
     def _learnable(self, tag: str) -> bool:
         """Whether a presented idTag can be a card: a UID, not the charger's no-card tag.
 
-        A Wallbox with authorization off starts with its ``AuthDisabledIdTag``
+        A Wallbox with authorization off starts with its free-vend idTag
         (``NoAuthorization``); other chargers send names or numbers that are no
         card. Such a tag is not learnt (the window stays open for a real card).
         """
-        no_card = self.charger.configuration.get("AuthDisabledIdTag") or "NoAuthorization"
+        no_card = self.setting_value(Setting.FREE_VEND_ID_TAG) or "NoAuthorization"
         if tag == normalise(no_card):
             return False
         try:
@@ -637,70 +635,74 @@ class ChargerController:
         """Lock (authorization required) or unlock (free vend), and apply it now if online."""
         self.charger.apply_lock_wanted(locked)
         self.hub.schedule_save()
-        handler = self.hub.server.handler(self.registered.identity)
+        handler = self._connection()
         # Not booted yet: the set-up after its boot applies it (nothing before the boot).
         if handler is not None and handler.charger is not None and handler.booted:
             await self._apply_lock(handler, raise_errors=True)
 
-    async def _apply_lock(self, handler: V16Handler, *, raise_errors: bool) -> None:
-        key = self.charger.profile.lock_key
+    async def _apply_lock(self, handler: ChargerPort, *, raise_errors: bool) -> None:
+        key = self.setting_name(Setting.AUTHORIZATION_REQUIRED)
         if key is None:
             return  # enforced by our own answers to Authorize and StartTransaction
         wanted = "true" if self.charger.lock_wanted else "false"
-        if self.charger.configuration.get(key, "").lower() == wanted:
+        if (self.setting_value(Setting.AUTHORIZATION_REQUIRED) or "").lower() == wanted:
             return
         try:
-            await self.run(lambda h: h.change_configuration(key, wanted))
+            await self.run(lambda h: h.write_setting(Setting.AUTHORIZATION_REQUIRED, wanted))
         except HomeAssistantError:
             if raise_errors:
                 raise
             _LOGGER.warning("Charger %s refused %s=%s", self.registered.identity, key, wanted)
 
-    async def async_configure(self, handler: V16Handler) -> None:
+    async def async_configure(self, handler: ChargerPort) -> None:
         """At every boot or reconnect: lock, offline protection, local card list."""
         await self._apply_lock(handler, raise_errors=False)
         problems: list[str] = []
         reboot_needed: list[str] = []
-        for key, wanted in OFFLINE_PROTECTION.items():
-            if self.charger.configuration.get(key, "").lower() == wanted:
+        # Problems and reboots are named as the charger names its settings.
+        names = {s: self.setting_name(s) or s.value for s in OFFLINE_PROTECTION}
+        for setting, wanted in OFFLINE_PROTECTION.items():
+            if (self.setting_value(setting) or "").lower() == wanted:
                 continue
             try:
-                status = await handler.change_configuration(key, wanted)
+                status = await handler.write_setting(setting, wanted)
             except CallFailed:
-                problems.append(key)
+                problems.append(names[setting])
                 continue
-            if status == "RebootRequired":
-                reboot_needed.append(key)
+            if status is CommandStatus.REBOOT_REQUIRED:
+                reboot_needed.append(names[setting])
         try:
             await self.send_local_list(handler)
-        except CallFailed:
-            problems.append("SendLocalList")
+        except CallFailed as err:
+            problems.append(err.action)
         # Read back: what the charger reports is the truth.
         try:
-            values = await handler.read_configuration(list(OFFLINE_PROTECTION))
+            values = await handler.read_settings(list(OFFLINE_PROTECTION))
         except CallFailed:
             values = {}
         problems += [
-            k
-            for k, wanted in OFFLINE_PROTECTION.items()
-            if k not in problems and values.get(k, "").lower() != wanted and k not in reboot_needed
+            names[s]
+            for s, wanted in OFFLINE_PROTECTION.items()
+            if names[s] not in problems
+            and values.get(s, "").lower() != wanted
+            and names[s] not in reboot_needed
         ]
         if problems:
-            status = ProtectionStatus.NOT_SUPPORTED
+            protection = ProtectionStatus.NOT_SUPPORTED
         elif reboot_needed:
-            status = ProtectionStatus.NEEDS_REBOOT
+            protection = ProtectionStatus.NEEDS_REBOOT
         else:
-            status = ProtectionStatus.ACTIVE
-        self.charger.apply_protection(status, problems or reboot_needed)
+            protection = ProtectionStatus.ACTIVE
+        self.charger.apply_protection(protection, problems or reboot_needed)
         await self._restore_limit(handler)
 
-    async def _restore_limit(self, handler: V16Handler) -> None:
+    async def _restore_limit(self, handler: ChargerPort) -> None:
         """A limit (or a pause) the charger lost, in a reset or a swap, is sent again."""
         amps = self._wanted_limit()
         if amps is None:
             return
         try:
-            reported = await handler.composite_limit(1)
+            reported = await handler.limit_in_force(1)
         except CallFailed:
             reported = None
         window = self.charger.schedule
@@ -727,12 +729,12 @@ class ChargerController:
 
     def cards_changed(self) -> None:
         """The card list changed: keep the charger's local list (offline use) in step."""
-        handler = self.hub.server.handler(self.registered.identity)
+        handler = self._connection()
         # Never to a connection that has not booted: its set-up sends the list after the boot.
         if handler is not None and handler.charger is not None and handler.booted:
             handler.session.spawn(self.send_local_list(handler), "send local list")
 
-    async def send_local_list(self, handler: V16Handler) -> None:
+    async def send_local_list(self, handler: ChargerPort) -> None:
         """Give the charger the enabled cards, for authorization while offline."""
         little_endian = self.charger.profile.little_endian_uids
         # Increasing across restarts too: the version is the time of the list.
@@ -740,10 +742,10 @@ class ChargerController:
             self._local_list_version + 1, int(datetime.now(UTC).timestamp())
         )
         # Every reading of a card (an all-digit number may be hex or decimal).
-        entries: list[dict[str, Any]] = [
-            {"idTag": id_tag, "idTagInfo": {"status": "Accepted"}}
+        id_tags = [
+            id_tag
             for card in self.cards()
             if card.enabled
             for id_tag in local_list_id_tags(card, little_endian)
         ]
-        await handler.send_local_list(self._local_list_version, entries)
+        await handler.send_cards(self._local_list_version, id_tags)

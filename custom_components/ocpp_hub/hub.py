@@ -56,8 +56,9 @@ from .controller import ChargerController
 from .csms.auth import PasswordVerifier, password_acceptable
 from .csms.backend import AuthorizationStatus, Registration
 from .csms.logtext import untrusted
+from .csms.port import ChargerPort
 from .csms.server import CentralSystem, ServerConfig
-from .csms.v16 import V16Handler, V16Settings
+from .csms.version import HandlerSettings
 from .delayed_save import DelayedSave
 from .energy_manager import EnergyManager
 from .model.charger import Charger, ChargerInfo
@@ -134,7 +135,7 @@ def server_config(entry: ConfigEntry, ssl_context: Any = None) -> ServerConfig:
         ssl_context=ssl_context,
         ping_interval=ping or None,
         ping_timeout=ping or None,
-        v16=V16Settings(
+        handler=HandlerSettings(
             heartbeat_interval=int(
                 entry.options.get(CONF_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL)
             )
@@ -558,7 +559,7 @@ class OcppHub:
     def _wrong_password_issue_id(self, identity: str) -> str:
         return f"wrong_password_{self.entry.entry_id}_{identity}"
 
-    async def charger_ready(self, handler: V16Handler) -> None:
+    async def charger_ready(self, handler: ChargerPort) -> None:
         """A registered charger booted or reconnected: apply lock and offline protection."""
         registered = self.chargers.get(handler.session.identity)
         if registered is not None:

@@ -21,6 +21,7 @@ from homeassistant.util import dt as dt_util
 import probatio
 
 from .const import DOMAIN
+from .csms.port import Capability
 from .hub import OcppHub, RegisteredCharger
 from .session_export import session_as_dict
 
@@ -148,7 +149,9 @@ async def _unlock(registered: RegisteredCharger, call: ServiceCall) -> ServiceRe
 
 async def _get_configuration(registered: RegisteredCharger, call: ServiceCall) -> ServiceResponse:
     keys = call.data.get(ATTR_KEYS) or None
-    values, unknown = await registered.controller.run(lambda h: h.get_configuration(keys))
+    values, unknown = await registered.controller.run_if_supported(
+        Capability.CONFIGURATION_KEYS, "GetConfiguration", lambda h: h.get_configuration(keys)
+    )
     return {"configuration": dict(values), "unknown_keys": list(unknown)}
 
 
@@ -156,7 +159,11 @@ async def _change_configuration(
     registered: RegisteredCharger, call: ServiceCall
 ) -> ServiceResponse:
     key, value = call.data[ATTR_KEY], call.data[ATTR_VALUE]
-    status = await registered.controller.run(lambda h: h.change_configuration(key, value))
+    status = await registered.controller.run_if_supported(
+        Capability.CONFIGURATION_KEYS,
+        "ChangeConfiguration",
+        lambda h: h.change_configuration(key, value),
+    )
     return {"status": status, "reboot_required": status == "RebootRequired"}
 
 
@@ -167,25 +174,29 @@ async def _trigger(registered: RegisteredCharger, call: ServiceCall) -> ServiceR
 
 
 async def _data_transfer(registered: RegisteredCharger, call: ServiceCall) -> ServiceResponse:
-    answer = await registered.controller.run(
+    answer = await registered.controller.run_if_supported(
+        Capability.DATA_TRANSFER,
+        "DataTransfer",
         lambda h: h.data_transfer(
             call.data[ATTR_VENDOR_ID], call.data.get(ATTR_MESSAGE_ID), call.data.get(ATTR_DATA)
-        )
+        ),
     )
     return {"status": answer.get("status"), "data": answer.get("data")}
 
 
 async def _update_firmware(registered: RegisteredCharger, call: ServiceCall) -> ServiceResponse:
     when: datetime = call.data.get(ATTR_RETRIEVE_DATE) or datetime.now(UTC)
-    await registered.controller.run(
-        lambda h: h.update_firmware(call.data[ATTR_LOCATION], when.isoformat())
+    await registered.controller.run_if_supported(
+        Capability.FIRMWARE,
+        "UpdateFirmware",
+        lambda h: h.update_firmware(call.data[ATTR_LOCATION], when),
     )
     return None
 
 
 async def _get_diagnostics(registered: RegisteredCharger, call: ServiceCall) -> ServiceResponse:
-    file_name = await registered.controller.run(
-        lambda h: h.get_diagnostics(call.data[ATTR_LOCATION])
+    file_name = await registered.controller.run_if_supported(
+        Capability.FIRMWARE, "GetDiagnostics", lambda h: h.get_diagnostics(call.data[ATTR_LOCATION])
     )
     return {"file_name": file_name}
 

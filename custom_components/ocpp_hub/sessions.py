@@ -28,6 +28,7 @@ from .const import (
     CONF_SESSIONS_MAX_COUNT,
     DOMAIN,
 )
+from .csms.port import Setting
 from .delayed_save import DelayedSave
 from .model.charger import Connector, Transaction
 from .model.rfid import Card, find_card, normalise
@@ -51,8 +52,6 @@ SESSIONS_STORAGE_VERSION = 1
 _SAVE_DELAY = 300.0
 _RECENT_KEYS = 20
 _SAVE_DELAY_FINISHED = 1.0
-# What a Wallbox sends as idTag when no authorization is needed (its AuthDisabledIdTag).
-_FREE_VEND_KEY = "AuthDisabledIdTag"
 
 
 class ChargerSessions:
@@ -192,7 +191,8 @@ class ChargerSessions:
         """How a session with ``id_tag`` was started, and the card."""
         controller = self.registered.controller
         tag = normalise(id_tag)
-        free_vend_tag = self.registered.charger.configuration.get(_FREE_VEND_KEY)
+        # What the charger sends as idTag when no authorization is needed (if it says).
+        free_vend_tag = controller.setting_value(Setting.FREE_VEND_ID_TAG)
         if free_vend_tag and tag == normalise(free_vend_tag):
             return StartedBy.FREE_VEND, None
         if tag == normalise(controller.hub.remote_id_tag(self.registered)):

@@ -1,1 +1,1 @@
-"""The OCPP central system: websockets server, sessions and OCPP 1.6J (no Home Assistant)."""
+"""The OCPP central system: websockets server, sessions, OCPP versions (no Home Assistant)."""

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Protocol
 from ..model.charger import Charger, ChargerInfo
 
 if TYPE_CHECKING:
-    from .v16 import V16Handler
+    from .port import ChargerPort
 
 
 class AuthorizationStatus(StrEnum):
-    """OCPP 1.6 AuthorizationStatus."""
+    """Whether a card may charge: 1.6 and 2.0.1 spell these the same (2.0.1 has more)."""
 
     ACCEPTED = "Accepted"
     BLOCKED = "Blocked"
@@ -37,6 +37,8 @@ class Registration:
     # Tells one password of the charger from the next (the stored hash, say): a
     # connection authenticated with another one may no longer speak for it.
     password_token: str | None = None
+    # The subprotocol to speak with it when it offers several (None: the newest).
+    protocol: str | None = None
 
 
 class Backend(Protocol):
@@ -69,5 +71,5 @@ class Backend(Protocol):
     def auth_succeeded(self, identity: str, address: str) -> None:
         """``address`` presented the right password for ``identity``."""
 
-    async def charger_ready(self, handler: V16Handler) -> None:
+    async def charger_ready(self, handler: ChargerPort) -> None:
         """A registered charger booted or reconnected and its configuration was read."""

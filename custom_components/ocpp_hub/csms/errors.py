@@ -6,18 +6,25 @@ from enum import StrEnum
 
 
 class OcppErrorCode(StrEnum):
-    """CALLERROR codes of OCPP-J 1.6 (section 4.2.3), spelled as the spec spells them."""
+    """CALLERROR codes of OCPP-J, by what they mean.
+
+    The values are the newer spelling (OCPP-J 2.0.1); a version's
+    :class:`~.dialect.Dialect` says how its own spec spells each one on the wire
+    (1.6 writes ``FormationViolation`` and ``OccurenceConstraintViolation``, and
+    has no ``MessageTypeNotSupported``).
+    """
 
     NOT_IMPLEMENTED = "NotImplemented"
     NOT_SUPPORTED = "NotSupported"
     INTERNAL_ERROR = "InternalError"
     PROTOCOL_ERROR = "ProtocolError"
     SECURITY_ERROR = "SecurityError"
-    FORMATION_VIOLATION = "FormationViolation"
+    FORMAT_VIOLATION = "FormatViolation"
     PROPERTY_CONSTRAINT_VIOLATION = "PropertyConstraintViolation"
-    OCCURRENCE_CONSTRAINT_VIOLATION = "OccurenceConstraintViolation"
+    OCCURRENCE_CONSTRAINT_VIOLATION = "OccurrenceConstraintViolation"
     TYPE_CONSTRAINT_VIOLATION = "TypeConstraintViolation"
     GENERIC_ERROR = "GenericError"
+    MESSAGE_TYPE_NOT_SUPPORTED = "MessageTypeNotSupported"
 
 
 class OcppError(Exception):

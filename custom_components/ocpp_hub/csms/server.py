@@ -3,12 +3,13 @@
 Everything a charger must get right before the first OCPP frame is checked
 here: the path carries its identity (last segment, URL-decoded), a registered
 charger with a password must present it (HTTP 401 otherwise, before the
-websocket opens), the subprotocol must be ``ocpp1.6`` (or absent, which is
-taken as 1.6). Pings keep the connection honest: a charger that stops
-answering is closed within one ping timeout. A second connection with the same
-identity replaces the first: the first stops answering at once, and the second
-is bound to the charger only if it authenticated with the password the charger
-has at that moment (at most one session per identity, ever).
+websocket opens), the subprotocol must be one of the versions in
+:data:`VERSIONS` (or absent, which is taken as 1.6). Pings keep the connection
+honest: a charger that stops answering is closed within one ping timeout. A
+second connection with the same identity replaces the first: the first stops
+answering at once, and the second is bound to the charger only if it
+authenticated with the password the charger has at that moment (at most one
+session per identity, ever).
 
 Connections are counted from the moment they are accepted (per address and in
 all), the request line must arrive within a short timeout, password checks are
@@ -40,15 +41,31 @@ from websockets.protocol import State
 from websockets.server import ServerProtocol
 from websockets.typing import Subprotocol
 
+from ..model.profiles import QuirkProfile
+from . import v16
 from .backend import Backend
 from .guard import AuthThrottle, BoundedSet, ConnectionCounter, FloodGuards
+from .port import Setting
 from .session import Session
-from .v16 import COMMAND_ACTIONS, HANDLED_ACTIONS, V16Handler, V16Settings
 from .validation import SchemaSet
+from .version import HandlerSettings, ProtocolVersion, VersionHandler
 
 _LOGGER = logging.getLogger(__name__)
 
-SUBPROTOCOL = Subprotocol("ocpp1.6")
+# The one registry of versions: negotiated subprotocol -> the version's dialect and
+# handler. No other module of the central system imports a version folder.
+VERSIONS: dict[str, ProtocolVersion] = {
+    version.subprotocol: version
+    for version in (
+        # ocpp2.0.1 goes here (a v201 package offering its ProtocolVersion).
+        v16.VERSION,
+    )
+}
+# Which version a charger that offers several gets (unless its registration pins one):
+# the newest first.
+PREFERENCE = ("ocpp2.0.1", "ocpp1.6")
+# A charger that offers no subprotocol at all speaks this one.
+DEFAULT_SUBPROTOCOL = "ocpp1.6"
 MAX_IDENTITY_LENGTH = 48
 _AUTH_PROBLEMS = ("no password presented", "wrong username or password")
 
@@ -78,7 +95,7 @@ class ServerConfig:
     auth_delay: float = 0.5  # lockout: twice this after one failure, doubling with each
     auth_delay_cap: float = 30.0
     auth_max_wait: float = 5.0  # a longer lockout is answered at once: HTTP 429, Retry-After
-    v16: V16Settings = field(default_factory=V16Settings)
+    handler: HandlerSettings = field(default_factory=HandlerSettings)
 
 
 def valid_identity(identity: str) -> bool:
@@ -244,15 +261,17 @@ class _Connection(ServerConnection):
 
 
 class CentralSystem:
-    """An OCPP 1.6J central system bound to one host and port."""
+    """An OCPP central system bound to one host and port."""
 
     def __init__(self, config: ServerConfig, backend: Backend) -> None:
         """Prepare; :meth:`start` binds the port."""
         self.config = config
         self.backend = backend
-        self.handlers: dict[str, V16Handler] = {}
+        self.handlers: dict[str, VersionHandler] = {}
+        # The version each registered charger spoke last (its settings' names are that version's).
+        self._spoken: dict[str, ProtocolVersion] = {}
         self._server: Server | None = None
-        self._schemas: SchemaSet | None = None
+        self._schemas: dict[str, SchemaSet] = {}
         self._logged = BoundedSet()
         self.auth_throttle = AuthThrottle(
             config.auth_delay, config.auth_delay_cap, parallel=config.max_auth_attempts_per_address
@@ -277,9 +296,13 @@ class CentralSystem:
     async def start(self) -> None:
         """Compile the schemas (in an executor), then listen; OSError if the port is taken."""
         loop = asyncio.get_running_loop()
-        self._schemas = await loop.run_in_executor(
-            None, SchemaSet.load, set(HANDLED_ACTIONS | COMMAND_ACTIONS)
-        )
+        for subprotocol, version in VERSIONS.items():
+            self._schemas[subprotocol] = await loop.run_in_executor(
+                None,
+                SchemaSet.load,
+                version.dialect,
+                set(version.handled_actions | version.command_actions),
+            )
         self._password_checks = asyncio.Semaphore(self.config.max_password_checks)
         # A TLS handshake comes before the connection is counted: bound it too.
         extra: dict[str, Any] = (
@@ -291,7 +314,7 @@ class CentralSystem:
             self.config.port,
             process_request=self._process_request,
             select_subprotocol=self._select_subprotocol,
-            subprotocols=[SUBPROTOCOL],
+            subprotocols=[Subprotocol(name) for name in VERSIONS],
             ssl=self.config.ssl_context,
             ping_interval=self.config.ping_interval,
             ping_timeout=self.config.ping_timeout,
@@ -319,9 +342,18 @@ class CentralSystem:
         await self._server.wait_closed()
         self._server = None
 
-    def handler(self, identity: str) -> V16Handler | None:
+    def handler(self, identity: str) -> VersionHandler | None:
         """The live conversation with ``identity``, if connected."""
         return self.handlers.get(identity)
+
+    def setting_name(self, identity: str, setting: Setting, profile: QuirkProfile) -> str | None:
+        """What ``identity`` calls ``setting``, in the version it speaks (or spoke last).
+
+        Before it ever connected: the default version's name (the one its stored
+        configuration was read in).
+        """
+        version = self._spoken.get(identity) or VERSIONS[DEFAULT_SUBPROTOCOL]
+        return version.setting_name(setting, profile)
 
     async def disconnect(self, identity: str, reason: str) -> None:
         """Close the connection of ``identity`` (it will reconnect by itself).
@@ -468,8 +500,11 @@ class CentralSystem:
     def _select_subprotocol(
         self, connection: ServerConnection, subprotocols: Sequence[Subprotocol]
     ) -> Subprotocol | None:
-        if SUBPROTOCOL in subprotocols:
-            return SUBPROTOCOL
+        """The newest version both speak, or the one the charger's registration pins."""
+        offered = [name for name in PREFERENCE if name in subprotocols and name in VERSIONS]
+        if offered:
+            pinned = self._pinned(connection)
+            return Subprotocol(pinned if pinned in offered else offered[0])
         if not subprotocols:
             address = connection.address if isinstance(connection, _Connection) else "?"
             self._log_once(
@@ -479,7 +514,17 @@ class CentralSystem:
                 address,
             )
             return None
-        raise NegotiationError(f"unsupported subprotocol; this central system speaks {SUBPROTOCOL}")
+        raise NegotiationError(
+            f"unsupported subprotocol; this central system speaks {', '.join(VERSIONS)}"
+        )
+
+    def _pinned(self, connection: ServerConnection) -> str | None:
+        """The subprotocol the registration of the connecting identity insists on, if any."""
+        if connection.request is None:
+            return None
+        identity = identity_from_path(connection.request.path, self.config.path_prefix)
+        registration = self.backend.registration(identity) if identity else None
+        return registration.protocol if registration is not None else None
 
     # ----------------------------------------------------------------- sessions
     async def _serve(self, connection: ServerConnection) -> None:
@@ -489,12 +534,12 @@ class CentralSystem:
         await self._run_session(connection, identity)
 
     async def _run_session(self, connection: ServerConnection, identity: str) -> None:
-        assert self._schemas is not None
         address = connection.address if isinstance(connection, _Connection) else "?"
+        version = VERSIONS[connection.subprotocol or DEFAULT_SUBPROTOCOL]
         session = Session(
             connection,
             identity,
-            self._schemas,
+            self._schemas[version.subprotocol],
             call_timeout=self.config.call_timeout,
             flood=self.floods.get(
                 (address, identity),
@@ -503,8 +548,8 @@ class CentralSystem:
                 self.config.flood_patience,
             ),
         )
-        handler = V16Handler(
-            session, self.backend, None, self.config.v16, on_closed=self._handler_closed
+        handler = version.handler(
+            session, self.backend, self.config.handler, on_closed=self._handler_closed
         )
         session.attach(handler)
         # The newest connection is the one: registered before the old one is waited for,
@@ -531,13 +576,14 @@ class CentralSystem:
                 return
             registration = self.backend.registration(identity)
             if registration is not None:
+                self._spoken[identity] = version
                 handler.bind(registration.charger)
             _LOGGER.info("Charger %s connected from %s", identity, session.remote_address)
             await session.run()
         finally:
             await session.finish()
 
-    def _handler_closed(self, handler: V16Handler) -> None:
+    def _handler_closed(self, handler: VersionHandler) -> None:
         identity = handler.session.identity
         if self.handlers.get(identity) is handler:
             del self.handlers[identity]

@@ -3,10 +3,11 @@
 The receive loop handles frames strictly in order. A CALL is validated against
 its schema, handed to the version handler (a plain synchronous function, so the
 model and the entities change in the same event-loop turn) and answered exactly
-once; anything malformed gets the CALLERROR that OCPP-J 1.6 names and the
-connection stays open. Our own calls to the charger go through one lock: at
-most one is in flight, the others wait in order, each has a timeout and fails
-with a :class:`CallFailed` that says why.
+once; anything malformed gets the CALLERROR that OCPP-J names, spelled as the
+version of the connection spells it (its dialect), and the connection stays
+open. Our own calls to the charger go through one lock: at most one is in
+flight, the others wait in order, each has a timeout and fails with a
+:class:`CallFailed` that says why.
 """
 
 from __future__ import annotations
@@ -112,17 +113,17 @@ def decode_frame(text: str | bytes) -> list[Any]:
     """Parse an OCPP-J frame; raise :class:`FrameError` with the code to answer."""
     if isinstance(text, bytes):
         raise FrameError(
-            UNKNOWN_ID, OcppErrorCode.FORMATION_VIOLATION, "OCPP-J frames are text, not binary"
+            UNKNOWN_ID, OcppErrorCode.FORMAT_VIOLATION, "OCPP-J frames are text, not binary"
         )
     try:
         frame = json.loads(text, parse_constant=_parse_constant, parse_float=_parse_float)
     except ValueError, RecursionError:  # RecursionError: nested ever deeper
         raise FrameError(
-            UNKNOWN_ID, OcppErrorCode.FORMATION_VIOLATION, "frame is not valid JSON"
+            UNKNOWN_ID, OcppErrorCode.FORMAT_VIOLATION, "frame is not valid JSON"
         ) from None
     if not isinstance(frame, list) or not frame:
         raise FrameError(
-            UNKNOWN_ID, OcppErrorCode.FORMATION_VIOLATION, "frame is not a non-empty JSON array"
+            UNKNOWN_ID, OcppErrorCode.FORMAT_VIOLATION, "frame is not a non-empty JSON array"
         )
     message_id = _message_id(frame)
     if message_id is None:
@@ -135,7 +136,9 @@ def decode_frame(text: str | bytes) -> list[Any]:
     expected = {CALL: 4, CALLRESULT: 3, CALLERROR: 5}.get(kind) if type(kind) is int else None
     if expected is None:
         raise FrameError(
-            message_id, OcppErrorCode.PROTOCOL_ERROR, f"unknown message type {untrusted(kind, 20)}"
+            message_id,
+            OcppErrorCode.MESSAGE_TYPE_NOT_SUPPORTED,
+            f"unknown message type {untrusted(kind, 20)}",
         )
     if len(frame) != expected:
         raise FrameError(
@@ -212,6 +215,10 @@ class Session:
         """True once the connection has ended."""
         return self._closed
 
+    def _spell(self, code: OcppErrorCode) -> str:
+        """``code`` as the version of this connection writes it."""
+        return self.schemas.dialect.spell(code)
+
     def attach(self, handler: CallHandler) -> None:
         """Set the version handler that answers CALLs."""
         self.handler = handler
@@ -263,7 +270,9 @@ class Session:
                     self.identity,
                     err.description,
                 )
-            await self._send([CALLERROR, err.message_id, err.code.value, err.description, {}])
+            await self._send(
+                [CALLERROR, err.message_id, self._spell(err.code), err.description, {}]
+            )
             return
         assert isinstance(message, str)  # decode_frame refuses binary frames
         self._log_frame("in", message, frame)
@@ -305,13 +314,13 @@ class Session:
                 untrusted(action, 40),
                 untrusted(str(err), 200),
             )
-            reply = [CALLERROR, message_id, err.code.value, err.description, {}]
+            reply = [CALLERROR, message_id, self._spell(err.code), err.description, {}]
         except Exception:
             _LOGGER.exception("Charger %s: error handling %s", self.identity, untrusted(action, 40))
             reply = [
                 CALLERROR,
                 message_id,
-                OcppErrorCode.INTERNAL_ERROR.value,
+                self._spell(OcppErrorCode.INTERNAL_ERROR),
                 "internal error",
                 {},
             ]

@@ -12,15 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 import json
-from pathlib import Path
 from typing import Any
 
 import fastjsonschema
-import ocpp
 
+from .dialect import Dialect
 from .errors import OcppError, OcppErrorCode
-
-_SCHEMA_DIR = Path(ocpp.__file__).parent / "v16" / "schemas"
 
 Validator = Callable[[Any], Any]
 
@@ -38,7 +35,7 @@ def _is_timestamp(value: str) -> bool:
     return parse_timestamp(value) is not None
 
 
-# JSON schema keyword that failed -> the CALLERROR OCPP-J 1.6 names for it.
+# JSON schema keyword that failed -> the CALLERROR OCPP-J names for it.
 _RULE_TO_CODE = {
     "type": OcppErrorCode.TYPE_CONSTRAINT_VIOLATION,
     "maxLength": OcppErrorCode.TYPE_CONSTRAINT_VIOLATION,
@@ -49,15 +46,15 @@ _RULE_TO_CODE = {
     "required": OcppErrorCode.OCCURRENCE_CONSTRAINT_VIOLATION,
     "minItems": OcppErrorCode.OCCURRENCE_CONSTRAINT_VIOLATION,
     "maxItems": OcppErrorCode.OCCURRENCE_CONSTRAINT_VIOLATION,
-    "additionalProperties": OcppErrorCode.FORMATION_VIOLATION,
+    "additionalProperties": OcppErrorCode.FORMAT_VIOLATION,
 }
 
 
 def _strip_multiple_of(node: Any) -> None:
     """Drop ``multipleOf``: with binary floats 21.4 is not a multiple of 0.1.
 
-    The three 1.6 schemas that use it (charging schedules) only ask for one
-    decimal; we round such values ourselves where we produce them.
+    The schemas that use it (charging schedules) only ask for one decimal; we
+    round such values ourselves where we produce them.
     """
     if isinstance(node, dict):
         node.pop("multipleOf", None)
@@ -69,32 +66,36 @@ def _strip_multiple_of(node: Any) -> None:
 
 
 class SchemaSet:
-    """Compiled request and response validators for one OCPP version."""
+    """Compiled request and response validators for one OCPP version, and its dialect."""
 
-    def __init__(self, validators: dict[str, Validator], known: frozenset[str]) -> None:
+    def __init__(
+        self, dialect: Dialect, validators: dict[str, Validator], known: frozenset[str]
+    ) -> None:
         """Use :meth:`load` to build one."""
+        self.dialect = dialect
         self._validators = validators
         self.known_actions = known
 
     @classmethod
-    def load(cls, actions: set[str]) -> SchemaSet:
+    def load(cls, dialect: Dialect, actions: set[str]) -> SchemaSet:
         """Compile the request and response schemas of ``actions`` (blocking: file I/O).
 
-        ``known_actions`` lists every 1.6 action with a schema, so that a CALL we
-        recognise but do not handle gets NotSupported rather than NotImplemented.
+        ``known_actions`` lists every action of the version with a schema, so that
+        a CALL we recognise but do not handle gets NotSupported rather than
+        NotImplemented.
         """
-        known = frozenset(
-            p.stem for p in _SCHEMA_DIR.glob("*.json") if not p.stem.endswith("Response")
-        )
         validators: dict[str, Validator] = {}
         for action in actions:
-            for name in (action, f"{action}Response"):
-                schema = json.loads((_SCHEMA_DIR / f"{name}.json").read_text(encoding="utf-8"))
+            for name, path in (
+                (action, dialect.request_schema(action)),
+                (f"{action}Response", dialect.response_schema(action)),
+            ):
+                schema = json.loads(path.read_text(encoding="utf-8"))
                 _strip_multiple_of(schema)
                 validators[name] = fastjsonschema.compile(
                     schema, formats={"date-time": _is_timestamp}
                 )
-        return cls(validators, known)
+        return cls(dialect, validators, dialect.known_actions())
 
     def validate_request(self, action: str, payload: Any) -> None:
         """Raise :class:`OcppError` with the code OCPP names if ``payload`` is invalid."""
@@ -106,9 +107,9 @@ class SchemaSet:
 
     def _validate(self, name: str, payload: Any) -> None:
         if not isinstance(payload, dict):
-            raise OcppError(OcppErrorCode.FORMATION_VIOLATION, "payload must be a JSON object")
+            raise OcppError(OcppErrorCode.FORMAT_VIOLATION, "payload must be a JSON object")
         try:
             self._validators[name](payload)
         except fastjsonschema.JsonSchemaValueException as err:
-            code = _RULE_TO_CODE.get(err.rule or "", OcppErrorCode.FORMATION_VIOLATION)
+            code = _RULE_TO_CODE.get(err.rule or "", OcppErrorCode.FORMAT_VIOLATION)
             raise OcppError(code, err.message.replace("data.", "", 1)[:200]) from None

@@ -1,4 +1,4 @@
-"""Connector status as Home Assistant shows it, and its mapping from OCPP."""
+"""Connector status as Home Assistant shows it (each version maps its own onto it)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from enum import StrEnum
 
 
 class ConnectorStatus(StrEnum):
-    """OCPP ChargePointStatus in snake_case.
+    """What a connector is doing, in snake_case.
 
-    OCPP's ``Unavailable`` becomes ``inoperative`` so that the sensor never shows
+    A connector out of service is ``inoperative`` so that the sensor never shows
     Home Assistant's reserved state ``unavailable`` for a charger that is there.
     """
 
@@ -22,23 +22,6 @@ class ConnectorStatus(StrEnum):
     INOPERATIVE = "inoperative"
     FAULTED = "faulted"
 
-    @classmethod
-    def from_ocpp(cls, value: str) -> ConnectorStatus:
-        """Map an OCPP 1.6 status (already schema-validated) to ours."""
-        return _FROM_OCPP[value]
-
-
-_FROM_OCPP = {
-    "Available": ConnectorStatus.AVAILABLE,
-    "Preparing": ConnectorStatus.PREPARING,
-    "Charging": ConnectorStatus.CHARGING,
-    "SuspendedEV": ConnectorStatus.SUSPENDED_EV,
-    "SuspendedEVSE": ConnectorStatus.SUSPENDED_EVSE,
-    "Finishing": ConnectorStatus.FINISHING,
-    "Reserved": ConnectorStatus.RESERVED,
-    "Unavailable": ConnectorStatus.INOPERATIVE,
-    "Faulted": ConnectorStatus.FAULTED,
-}
 
 # A vehicle is connected in these states.
 PLUGGED_IN = frozenset(

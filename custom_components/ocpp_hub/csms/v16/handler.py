@@ -1,8 +1,8 @@
-"""OCPP 1.6J: charger messages into model events, and our commands to the charger.
+"""OCPP 1.6J: the charger's messages into model events.
 
 :class:`V16Handler` answers the charger's CALLs (payloads already validated
-against the official schemas) by applying them to the :class:`Charger` model,
-and offers the calls we make to the charger as typed coroutines.
+against the official schemas) by applying them to the :class:`Charger` model;
+the calls we make to the charger are its :class:`V16Commands`.
 """
 
 from __future__ import annotations
@@ -10,93 +10,34 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 import contextlib
-from dataclasses import dataclass
 from datetime import UTC, datetime
 import logging
 from typing import Any
 
-from ..model.charger import Charger, ChargerInfo, Transaction, plausible_time
-from ..model.meter import Sample, parse_sampled_values
-from ..model.secrets import REDACTED, is_secret_key
-from ..model.status import ConnectorStatus
-from .backend import AuthorizationStatus, Backend
-from .errors import CallFailed, FailureReason, OcppError, OcppErrorCode
-from .logtext import untrusted
-from .session import Session
-from .validation import parse_timestamp
+from ...model.charger import Charger, ChargerInfo, Transaction, plausible_time
+from ...model.meter import Sample
+from ..backend import AuthorizationStatus, Backend
+from ..errors import CallFailed, OcppError, OcppErrorCode
+from ..logtext import untrusted
+from ..session import Session
+from ..validation import parse_timestamp
+from ..version import HandlerSettings
+from .commands import V16Commands
+from .dialect import HANDLED_ACTIONS
+from .mapping import MAX_CONNECTOR_ID, charger_info, connector_status, id_tag_info, register
+from .metering import parse_sampled_values
 
 _LOGGER = logging.getLogger(__name__)
 
-# Charger -> central system actions we handle (their schemas are compiled at start).
-HANDLED_ACTIONS = frozenset(
-    {
-        "Authorize",
-        "BootNotification",
-        "DataTransfer",
-        "DiagnosticsStatusNotification",
-        "FirmwareStatusNotification",
-        "Heartbeat",
-        "MeterValues",
-        "StartTransaction",
-        "StatusNotification",
-        "StopTransaction",
-    }
-)
-# Central system -> charger actions we may send (their response schemas are compiled too).
-COMMAND_ACTIONS = frozenset(
-    {
-        "ChangeAvailability",
-        "ChangeConfiguration",
-        "ClearCache",
-        "ClearChargingProfile",
-        "GetCompositeSchedule",
-        "GetConfiguration",
-        "GetDiagnostics",
-        "GetLocalListVersion",
-        "RemoteStartTransaction",
-        "RemoteStopTransaction",
-        "Reset",
-        "SendLocalList",
-        "SetChargingProfile",
-        "TriggerMessage",
-        "UnlockConnector",
-        "UpdateFirmware",
-    }
-)
 # What an unknown (Pending) charger may send before the owner accepts it.
 _ALLOWED_WHILE_PENDING = frozenset({"BootNotification", "Heartbeat"})
-
-
-@dataclass(slots=True)
-class V16Settings:
-    """Tunables of the 1.6 handler."""
-
-    heartbeat_interval: int = 300
-    pending_retry_interval: int = 60
-    # A registered charger that reconnects without booting is configured after this.
-    boot_grace: float = 5.0
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-_MAX_REGISTER_WH = 1e15  # a petawatt-hour: anything above is not a meter reading
-_MAX_LIMIT = 1e9  # A or W: a larger limit in a composite schedule is not an answer
-MAX_CONNECTOR_ID = 64  # no charger has more; each connector gets its own entities
-
-
-def _register(value: int, field: str) -> float:
-    """A meter register in Wh (schema-checked as an integer); absurd values are refused."""
-    if not 0 <= value <= _MAX_REGISTER_WH:
-        raise OcppError(
-            OcppErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
-            f"{field} must be between 0 and {_MAX_REGISTER_WH:.0e} Wh",
-        )
-    return float(value)
-
-
-class V16Handler:
+class V16Handler(V16Commands):
     """The OCPP 1.6J conversation with one connected charger."""
 
     actions = HANDLED_ACTIONS
@@ -105,11 +46,10 @@ class V16Handler:
         self,
         session: Session,
         backend: Backend,
-        charger: Charger | None,
-        settings: V16Settings,
+        settings: HandlerSettings,
         on_closed: Callable[[V16Handler], None] | None = None,
     ) -> None:
-        """Serve ``session``; ``charger`` is None while the identity is not registered."""
+        """Serve ``session``; :meth:`bind` (or :meth:`adopt`) gives it the charger."""
         self.session = session
         self.backend = backend
         self.charger: Charger | None = None
@@ -132,8 +72,6 @@ class V16Handler:
             "StopTransaction": self._stop_transaction,
         }
         self._setup_task_started = False
-        if charger is not None:
-            self.bind(charger)
 
     def bind(self, charger: Charger) -> None:
         """Speak for the registered ``charger`` (the connection is authorised for it)."""
@@ -233,14 +171,7 @@ class V16Handler:
     # ------------------------------------------------------------- the charger's CALLs
     def _boot_notification(self, payload: dict[str, Any]) -> dict[str, Any]:
         now = _now()
-        self.info = ChargerInfo(
-            vendor=payload["chargePointVendor"],
-            model=payload["chargePointModel"],
-            serial=payload.get("chargePointSerialNumber") or payload.get("chargeBoxSerialNumber"),
-            firmware=payload.get("firmwareVersion"),
-            meter_type=payload.get("meterType"),
-            meter_serial=payload.get("meterSerialNumber"),
-        )
+        self.info = charger_info(payload)
         if self.charger is None:
             self.charger = self.backend.unknown_boot(
                 self.session.identity, self.info, self.session.remote_address
@@ -291,7 +222,7 @@ class V16Handler:
         error_code = payload["errorCode"]
         self.charger.apply_status(
             payload["connectorId"],
-            ConnectorStatus.from_ocpp(payload["status"]),
+            connector_status(payload["status"]),
             None if error_code == "NoError" else error_code,
             info=payload.get("info"),
             vendor_error_code=payload.get("vendorErrorCode"),
@@ -303,7 +234,7 @@ class V16Handler:
         id_tag = payload["idTag"]
         status = self.backend.authorize(self.charger, id_tag, "Authorize")
         self.charger.apply_authorize(id_tag, status is AuthorizationStatus.ACCEPTED, _now())
-        return {"idTagInfo": {"status": status.value}}
+        return {"idTagInfo": id_tag_info(status)}
 
     def _start_transaction(self, payload: dict[str, Any]) -> dict[str, Any]:
         assert self.charger is not None
@@ -319,7 +250,7 @@ class V16Handler:
             transaction_id=self.backend.next_transaction_id(),
             connector_id=payload["connectorId"],
             id_tag=id_tag,
-            meter_start_wh=_register(payload["meterStart"], "meterStart"),
+            meter_start_wh=register(payload["meterStart"], "meterStart"),
             started_at=self._stamp(payload["timestamp"], received),
         )
         # Recorded even when not accepted: the charger may already be charging,
@@ -327,7 +258,7 @@ class V16Handler:
         self.charger.apply_start(transaction)
         return {
             "transactionId": transaction.transaction_id,
-            "idTagInfo": {"status": status.value},
+            "idTagInfo": id_tag_info(status),
         }
 
     def _stop_transaction(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -335,7 +266,7 @@ class V16Handler:
         received = _now()
         self.charger.apply_stop(
             payload["transactionId"],
-            _register(payload["meterStop"], "meterStop"),
+            register(payload["meterStop"], "meterStop"),
             self._stamp(payload["timestamp"], received),
             payload.get("reason"),
             self._samples(payload.get("transactionData") or [], received),
@@ -344,7 +275,7 @@ class V16Handler:
         if id_tag is None:
             return {}
         status = self.backend.authorize(self.charger, id_tag, "StopTransaction")
-        return {"idTagInfo": {"status": status.value}}
+        return {"idTagInfo": id_tag_info(status)}
 
     def _meter_values(self, payload: dict[str, Any]) -> dict[str, Any]:
         assert self.charger is not None
@@ -379,168 +310,3 @@ class V16Handler:
         assert self.charger is not None
         self.charger.apply_firmware_status(payload["status"])
         return {}
-
-    # ------------------------------------------------------------ our calls
-    async def trigger_message(self, message: str, connector_id: int | None = None) -> None:
-        """Ask the charger to send ``message`` now (TriggerMessage)."""
-        payload: dict[str, Any] = {"requestedMessage": message}
-        if connector_id is not None:
-            payload["connectorId"] = connector_id
-        answer = await self.session.call("TriggerMessage", payload)
-        _expect_status(answer, "TriggerMessage", ("Accepted",))
-
-    async def read_configuration(self, keys: list[str] | None = None) -> dict[str, str]:
-        """Read configuration keys (all when ``keys`` is None) into the model."""
-        values, _ = await self.get_configuration(keys)
-        return values
-
-    async def get_configuration(
-        self, keys: list[str] | None = None
-    ) -> tuple[dict[str, str], list[str]]:
-        """(values, unknown keys) from GetConfiguration; the model learns the values.
-
-        Values of secret keys (passwords, keys) are neither kept nor returned.
-        """
-        payload: dict[str, Any] = {"key": keys} if keys else {}
-        answer = await self.session.call("GetConfiguration", payload)
-        values = {
-            item["key"]: item.get("value", "")
-            for item in answer.get("configurationKey") or []
-            if "key" in item
-        }
-        if self.charger is not None:
-            self.charger.apply_configuration(values, complete=not keys)
-        shown = {key: REDACTED if is_secret_key(key) else value for key, value in values.items()}
-        return shown, list(answer.get("unknownKey") or [])
-
-    async def change_configuration(self, key: str, value: str) -> str:
-        """Set one configuration key; returns Accepted or RebootRequired.
-
-        Rejected raises REJECTED, NotSupported (unknown key) raises NOT_SUPPORTED.
-        The model learns the new value when the charger accepted it.
-        """
-        answer = await self.session.call("ChangeConfiguration", {"key": key, "value": value})
-        status = _expect_status(
-            answer, "ChangeConfiguration", ("Accepted", "RebootRequired"), detail=key
-        )
-        if self.charger is not None:
-            self.charger.apply_configuration({key: value})
-        return status
-
-    async def reset(self, hard: bool = False) -> None:
-        """Reboot the charger (Reset Soft or Hard); raises unless Accepted."""
-        answer = await self.session.call("Reset", {"type": "Hard" if hard else "Soft"})
-        _expect_status(answer, "Reset", ("Accepted",))
-
-    async def remote_start(self, id_tag: str, connector_id: int | None = None) -> None:
-        """Ask the charger to start a transaction (RemoteStartTransaction)."""
-        payload: dict[str, Any] = {"idTag": id_tag}
-        if connector_id is not None:
-            payload["connectorId"] = connector_id
-        answer = await self.session.call("RemoteStartTransaction", payload)
-        _expect_status(answer, "RemoteStartTransaction", ("Accepted",))
-
-    async def remote_stop(self, transaction_id: int) -> None:
-        """Ask the charger to stop a transaction (RemoteStopTransaction)."""
-        answer = await self.session.call("RemoteStopTransaction", {"transactionId": transaction_id})
-        _expect_status(answer, "RemoteStopTransaction", ("Accepted",))
-
-    async def change_availability(self, connector_id: int, operative: bool) -> str:
-        """Operative or Inoperative; returns Accepted or Scheduled (after the session)."""
-        answer = await self.session.call(
-            "ChangeAvailability",
-            {"connectorId": connector_id, "type": "Operative" if operative else "Inoperative"},
-        )
-        return _expect_status(answer, "ChangeAvailability", ("Accepted", "Scheduled"))
-
-    async def unlock_connector(self, connector_id: int) -> None:
-        """Release the cable lock; NotSupported (tethered cable) and UnlockFailed raise."""
-        answer = await self.session.call("UnlockConnector", {"connectorId": connector_id})
-        _expect_status(answer, "UnlockConnector", ("Unlocked",))
-
-    async def set_charging_profile(self, connector_id: int, profile: dict[str, Any]) -> None:
-        """Install a charging profile; raises unless Accepted."""
-        answer = await self.session.call(
-            "SetChargingProfile", {"connectorId": connector_id, "csChargingProfiles": profile}
-        )
-        _expect_status(answer, "SetChargingProfile", ("Accepted",))
-
-    async def clear_charging_profile(self, **criteria: Any) -> bool:
-        """Remove matching profiles; False when the charger had none (Unknown)."""
-        answer = await self.session.call("ClearChargingProfile", criteria)
-        return _expect_status(answer, "ClearChargingProfile", ("Accepted", "Unknown")) == (
-            "Accepted"
-        )
-
-    async def composite_limit(self, connector_id: int, duration: int = 60) -> float | None:
-        """The current limit in force now (A), from GetCompositeSchedule; None if no limit."""
-        answer = await self.session.call(
-            "GetCompositeSchedule",
-            {"connectorId": connector_id, "duration": duration, "chargingRateUnit": "A"},
-        )
-        _expect_status(answer, "GetCompositeSchedule", ("Accepted",))
-        schedule = answer.get("chargingSchedule") or {}
-        periods = schedule.get("chargingSchedulePeriod") or []
-        if not periods:
-            return None
-        first = min(periods, key=lambda p: p.get("startPeriod", 0))
-        limit = float(first["limit"])
-        if not 0 <= limit <= _MAX_LIMIT:  # also refuses NaN
-            raise CallFailed(
-                "GetCompositeSchedule", FailureReason.INVALID_RESPONSE, f"limit {limit}"
-            )
-        return limit
-
-    async def send_local_list(
-        self, version: int, entries: list[dict[str, Any]], full: bool = True
-    ) -> None:
-        """Replace (or update) the charger's local authorization list."""
-        answer = await self.session.call(
-            "SendLocalList",
-            {
-                "listVersion": version,
-                "localAuthorizationList": entries,
-                "updateType": "Full" if full else "Differential",
-            },
-        )
-        _expect_status(answer, "SendLocalList", ("Accepted",))
-
-    async def data_transfer(
-        self, vendor_id: str, message_id: str | None = None, data: str | None = None
-    ) -> dict[str, Any]:
-        """A vendor-specific request; returns the charger's answer (status and data)."""
-        payload: dict[str, Any] = {"vendorId": vendor_id}
-        if message_id is not None:
-            payload["messageId"] = message_id
-        if data is not None:
-            payload["data"] = data
-        answer = await self.session.call("DataTransfer", payload)
-        _expect_status(answer, "DataTransfer", ("Accepted",))
-        return answer
-
-    async def update_firmware(self, location: str, retrieve_date: str) -> None:
-        """Ask the charger to download and install firmware from ``location``."""
-        await self.session.call(
-            "UpdateFirmware", {"location": location, "retrieveDate": retrieve_date}
-        )
-
-    async def get_diagnostics(self, location: str) -> str | None:
-        """Ask the charger to upload a diagnostics file; returns its file name if any."""
-        answer = await self.session.call("GetDiagnostics", {"location": location})
-        file_name: str | None = answer.get("fileName")
-        return file_name
-
-
-def _expect_status(
-    answer: dict[str, Any], action: str, accepted: tuple[str, ...], detail: str = ""
-) -> str:
-    """Return the status of an answer, raising :class:`CallFailed` unless accepted."""
-    status = str(answer.get("status", ""))
-    if status in accepted:
-        return status
-    reason = (
-        FailureReason.NOT_SUPPORTED
-        if status in ("NotSupported", "NotImplemented")
-        else FailureReason.REJECTED
-    )
-    raise CallFailed(action, reason, f"{detail}: {status}" if detail else status)
