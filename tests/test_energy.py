@@ -23,6 +23,8 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from chargersim import ChargerBehaviour, SimulatedCharger
 from custom_components.ocpp_hub.const import (
+    CONF_BATTERY_FIRST,
+    CONF_BATTERY_POWER,
     CONF_GRID_POWER,
     CONF_HOUSE_CURRENT,
     CONF_PING_INTERVAL,
@@ -620,3 +622,87 @@ async def test_solar_mode_without_grid_meter_raises_a_repair(
     await site.mode("wb1", "fast")
     await wait_for(lambda: site.limit("wb1") == 32)
     assert ir.async_get(hass).async_get_issue(DOMAIN, f"energy_sensor_{entry.entry_id}") is None
+
+
+# ------------------------------------------------------------ more of the site
+BATTERY = "sensor.battery_power"
+
+
+async def _battery(site: Site, watts: float) -> None:
+    """The house battery (Home Assistant's sign: positive while discharging)."""
+    site.hass.states.async_set(
+        BATTERY, str(watts), {"device_class": "power", "unit_of_measurement": "W"}
+    )
+    await site.decided()
+
+
+@pytest.mark.parametrize(("battery_first", "expected"), [(True, 6), (False, 13)])
+async def test_house_battery_first_or_car_first(
+    hass: HomeAssistant, site: Site, battery_first: bool, expected: float
+) -> None:
+    """1 kW exported while the battery takes 2 kW: the car gets 1 kW, or all 3 kW."""
+    entry = site.central_system.entry
+    hass.config_entries.async_update_entry(
+        entry,
+        options={
+            **entry.options,
+            CONF_BATTERY_POWER: BATTERY,
+            CONF_BATTERY_FIRST: battery_first,
+        },
+    )
+    await hass.async_block_till_done()
+    await site.plug("wb1")
+    await _battery(site, -2000)  # charging the battery
+    await site.grid(-1000)
+    await site.mode("wb1", "min_solar")
+    await wait_for(lambda: site.limit("wb1") == expected)
+    # A discharging battery never feeds the car, whoever comes first.
+    await site.draw("wb1", expected * 230)
+    await _battery(site, 2500)
+    await site.grid(0)
+    await wait_for(lambda: site.limit("wb1") == 6)
+    assert site.reason("wb1") == "minimum"
+
+
+async def test_solar_share_of_the_session(site: Site) -> None:
+    """An hour on surplus, then an hour half from the grid: 75 % of the energy from surplus."""
+    await site.plug("wb1")
+    await site.grid(-2300)
+    await site.mode("wb1", "min_solar")
+    await wait_for(lambda: site.limit("wb1") == 10)
+    await site.draw("wb1", 2300)
+    await site.grid(0)  # the car takes all of the export
+    await site.advance(3600)
+    await site.grid(1150)  # a cloud: half of the car's 2300 W from the grid
+    await site.advance(3600)
+    await site.grid(1150)
+    share = float(state_of(site.hass, "sensor.garage_solar_share"))
+    assert 74 <= share <= 76, share
+    state = site.hass.states.get("sensor.garage_solar_share")
+    assert state is not None
+    assert state.attributes["session_energy"] == pytest.approx(4.6, abs=0.1)
+
+
+async def test_a_charger_ignoring_its_current_says_so(site: Site) -> None:
+    """Accepted but not applied (Wallbox 6.4.x): the status says *not applied*."""
+    await site.plug("wb1", behaviour=ChargerBehaviour(ignore_charging_limits=True))
+    await site.grid(-2300)
+    await site.mode("wb1", "min_solar")
+    await site.settled()
+    await wait_for(lambda: site.reason("wb1") == "not_applied")
+    assert state_of(site.hass, "sensor.garage_current_limit_status") == "not_applied"
+    assert state_of(site.hass, "sensor.garage_wanted_current") == "10"
+
+
+@pytest.fixture
+def fuse_from_power_options(entry_options: dict[str, Any]) -> None:
+    entry_options.update({CONF_SUPPLY_PHASES: 3, CONF_SITE_LIMIT: 20})
+
+
+@pytest.mark.usefixtures("fuse_from_power_options")
+async def test_main_fuse_from_the_grid_power_alone(site: Site) -> None:
+    """No current sensors: the grid power spread over three phases is the house's load."""
+    await site.grid(6900)  # 10 A on each phase
+    await site.plug("wb1", phases=3)
+    await wait_for(lambda: site.limit("wb1") == 9)  # 20 - 1 - 10
+    assert site.reason("wb1") == "site_limit"

@@ -12,45 +12,23 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 import logging
 import math
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN, UnitOfPower
-from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, State, callback
-from homeassistant.helpers.event import (
-    async_call_later,
-    async_track_state_change_event,
-    async_track_state_report_event,
-)
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.event import async_call_later
 from homeassistant.util import dt as dt_util
 
-from .const import (
-    CONF_BATTERY_DISCHARGE_POSITIVE,
-    CONF_BATTERY_FIRST,
-    CONF_BATTERY_POWER,
-    CONF_FALLBACK_CURRENT,
-    CONF_GRID_EXPORT_POSITIVE,
-    CONF_GRID_POWER,
-    CONF_HOUSE_CURRENT,
-    CONF_REACTION,
-    CONF_SITE_LIMIT,
-    CONF_SUPPLY_PHASES,
-    CONF_SUPPLY_VOLTAGE,
-    CONF_TIMING,
-)
+from .energy_site import Site, SiteMeters
 from .model.control import LimitStatus
 from .model.energy import (
-    DEFAULT_REACTION,
-    REACTIONS,
     SOLAR_MODES,
     ChargeControl,
     ChargeMode,
     ChargerFacts,
     Reason,
-    Timing,
     decide_solar,
 )
 from .model.meter import PHASES
@@ -76,63 +54,10 @@ _CAR_PRESENT = frozenset(
         ConnectorStatus.SUSPENDED_EVSE,
     }
 )
-_POWER_SCALE = {UnitOfPower.WATT: 1.0, UnitOfPower.KILO_WATT: 1000.0, UnitOfPower.MEGA_WATT: 1e6}
 # Seconds a car takes to follow a new current (a reading older than that predates it).
 _SETTLE_S = 5.0
 # A phase carries the car's current when it reads more than this.
 _PHASE_IN_USE_A = 1.0
-
-
-@dataclass(frozen=True, slots=True)
-class Site:
-    """The central system's energy settings (its options)."""
-
-    grid_entity: str | None = None
-    grid_export_positive: bool = False
-    battery_entity: str | None = None
-    battery_discharge_positive: bool = True
-    battery_first: bool = True
-    phases: int = 3
-    voltage_v: float = 230.0
-    timing: Timing = REACTIONS[DEFAULT_REACTION]
-    fallback_a: float | None = None
-    limit_a: float | None = None
-    house_entities: tuple[str, ...] = ()
-
-    @classmethod
-    def from_options(cls, options: Mapping[str, Any]) -> Site:
-        """Read the options (missing ones take the defaults)."""
-        base = REACTIONS.get(options.get(CONF_REACTION, ""), REACTIONS[DEFAULT_REACTION])
-        fallback = options.get(CONF_FALLBACK_CURRENT)
-        limit = options.get(CONF_SITE_LIMIT)
-        return cls(
-            grid_entity=options.get(CONF_GRID_POWER) or None,
-            grid_export_positive=bool(options.get(CONF_GRID_EXPORT_POSITIVE, False)),
-            battery_entity=options.get(CONF_BATTERY_POWER) or None,
-            battery_discharge_positive=bool(options.get(CONF_BATTERY_DISCHARGE_POSITIVE, True)),
-            battery_first=bool(options.get(CONF_BATTERY_FIRST, True)),
-            phases=3 if int(options.get(CONF_SUPPLY_PHASES, 3)) == 3 else 1,
-            voltage_v=float(options.get(CONF_SUPPLY_VOLTAGE, 230.0)),
-            timing=Timing.from_dict(options.get(CONF_TIMING) or {}, base),
-            fallback_a=float(fallback) if fallback else None,
-            limit_a=float(limit) if limit else None,
-            house_entities=tuple(options.get(CONF_HOUSE_CURRENT) or ()),
-        )
-
-    @property
-    def entities(self) -> list[str]:
-        """Every sensor the decisions read."""
-        found = [self.grid_entity, self.battery_entity, *self.house_entities]
-        return [entity for entity in found if entity]
-
-
-@dataclass(slots=True)
-class _Reading:
-    """A sensor's last usable value and when it last reported."""
-
-    value: float | None = None
-    at: float | None = None
-    problem: str | None = None  # why there is no value ("unavailable", "stale", ...)
 
 
 class EnergyManager:
@@ -145,8 +70,7 @@ class EnergyManager:
         # The clock of every hold and delay (replaced by tests and the replay benchmark).
         self.clock: Callable[[], datetime] = dt_util.utcnow
         self.site = Site.from_options(hub.entry.options)
-        self._readings: dict[str, _Reading] = {}
-        self._unsubscribe: list[CALLBACK_TYPE] = []
+        self.meters = SiteMeters(hass, self.site, self._now, self.request)
         self._cancel_timer: CALLBACK_TYPE | None = None
         self._queued = False
         self._ran_at = -math.inf  # the event loop's time of the last decision
@@ -164,15 +88,8 @@ class EnergyManager:
     def start(self) -> None:
         """Follow the site's sensors and decide at once."""
         self._running = True
-        self._readings = {entity: _Reading() for entity in self.site.entities}
-        for entity in self._readings:
-            self._read(entity, self.hass.states.get(entity))
-        if self._readings:
-            entities = list(self._readings)
-            self._unsubscribe += [
-                async_track_state_change_event(self.hass, entities, self._state_changed),
-                async_track_state_report_event(self.hass, entities, self._state_reported),
-            ]
+        self.meters = SiteMeters(self.hass, self.site, self._now, self.request)
+        self.meters.start()
         self.request()
 
     @callback
@@ -183,9 +100,7 @@ class EnergyManager:
             self._pending.cancel()
             self._pending = None
             self._queued = False
-        for unsubscribe in self._unsubscribe:
-            unsubscribe()
-        self._unsubscribe.clear()
+        self.meters.stop()
         if self._cancel_timer:
             self._cancel_timer()
             self._cancel_timer = None
@@ -226,41 +141,6 @@ class EnergyManager:
         self.hub.schedule_save()
         registered.charger.notify()
         self.evaluate()
-
-    # ------------------------------------------------------------------- inputs
-    @callback
-    def _state_changed(self, event: Event[Any]) -> None:
-        self._read(event.data["entity_id"], event.data["new_state"])
-        self.request()
-
-    @callback
-    def _state_reported(self, event: Event[Any]) -> None:
-        """The same value again: still fresh."""
-        reading = self._readings.get(event.data["entity_id"])
-        if reading is not None and reading.value is not None:
-            reading.at = self._now()
-            reading.problem = None
-            self.request()
-
-    def _read(self, entity: str, state: State | None) -> None:
-        reading = self._readings.get(entity)
-        if reading is None:
-            return
-        power = entity in (self.site.grid_entity, self.site.battery_entity)
-        value, problem = _value_of(state, power=power)
-        reading.value, reading.problem = value, problem
-        reading.at = self._now() if value is not None else None
-
-    def _fresh(self, entity: str | None, now: float) -> tuple[float | None, str | None]:
-        """The value of ``entity`` if it is recent enough, else why not."""
-        if entity is None:
-            return None, None
-        reading = self._readings.get(entity) or _Reading(problem="missing")
-        if reading.value is None:
-            return None, reading.problem or STATE_UNKNOWN
-        if reading.at is not None and now - reading.at > self.site.timing.stale_after_s:
-            return None, "stale"
-        return reading.value, None
 
     def _now(self) -> float:
         return self.clock().timestamp()
@@ -371,21 +251,14 @@ class EnergyManager:
     ) -> tuple[float | None, tuple[str, str] | None]:
         """Watts the chargers may use from the site's surplus (with what they draw now)."""
         site = self.site
-        if site.grid_entity is None:
-            return None, ("grid", "not_configured")
-        grid, problem = self._fresh(site.grid_entity, now)
+        grid, missing = self.meters.grid_w(now)
         if grid is None:
-            return None, (site.grid_entity, problem or STATE_UNKNOWN)
-        if site.grid_export_positive:
-            grid = -grid
-        battery = 0.0
-        if site.battery_entity is not None:
-            value, problem = self._fresh(site.battery_entity, now)
-            if value is None:
-                return None, (site.battery_entity, problem or STATE_UNKNOWN)
-            charging = -value if site.battery_discharge_positive else value
-            # Battery first: what charges it stays with it; a discharge never feeds the car.
-            battery = min(charging, 0.0) if site.battery_first else charging
+            return None, missing
+        charging, missing = self.meters.battery_w(now)
+        if charging is None:
+            return None, missing
+        # Battery first: what charges it stays with it; a discharge never feeds the car.
+        battery = min(charging, 0.0) if site.battery_first else charging
         drawn = sum(f.drawing_w for f in facts.values())
         return drawn - grid + battery, None
 
@@ -452,7 +325,7 @@ class EnergyManager:
         site = self.site
         if site.limit_a is None:
             return None
-        grid_a, problem = self._grid_currents(now, chargers, facts)
+        grid_a, problem = self.meters.grid_currents(now)
         if grid_a is None:
             for registered in chargers:
                 ctl, fact = registered.charger.control, facts[registered.identity]
@@ -490,29 +363,6 @@ class EnergyManager:
             ctl.decide(cap if cap >= fact.min_a else 0.0, Reason.SITE_LIMIT, budget_a=budget)
         return None
 
-    def _grid_currents(
-        self, now: float, chargers: list[RegisteredCharger], facts: dict[str, ChargerFacts]
-    ) -> tuple[list[float] | None, tuple[str, str] | None]:
-        """Amps on each phase at the grid connection: measured, or from the grid power."""
-        site = self.site
-        if site.house_entities:
-            values = []
-            for entity in site.house_entities:
-                value, problem = self._fresh(entity, now)
-                if value is None:
-                    return None, (entity, problem or STATE_UNKNOWN)
-                values.append(abs(value))
-            return values, None
-        if site.grid_entity is None:
-            return None, ("grid", "not_configured")
-        grid, problem = self._fresh(site.grid_entity, now)
-        if grid is None:
-            return None, (site.grid_entity, problem or STATE_UNKNOWN)
-        if site.grid_export_positive:
-            grid = -grid
-        per_phase = grid / (site.voltage_v * site.phases)
-        return [per_phase] * site.phases, None
-
     def _charger_currents(
         self, chargers: list[RegisteredCharger], facts: dict[str, ChargerFacts]
     ) -> list[float]:
@@ -544,7 +394,14 @@ class EnergyManager:
             ctl.decide(ctl.target_a, Reason.NOT_APPLIED, **ctl.detail)
         target = ctl.target_a if managed else None
         registered.controller.set_energy_target(target, ctl.phases if managed else None)
-        shown = (ctl.target_a, ctl.phases, ctl.reason, tuple(sorted(ctl.detail.items())))
+        shown = (
+            ctl.target_a,
+            ctl.phases,
+            ctl.reason,
+            tuple(sorted(ctl.detail.items())),
+            ctl.solar_share,
+            round(ctl.charged_wh, -1),
+        )
         if shown != registered.energy_shown:
             registered.energy_shown = shown
             charger.notify()
@@ -584,9 +441,7 @@ class EnergyManager:
                 moments.append(ctl.three_since + timing.start_delay_s)
             if ctl.site_raise_since is not None:
                 moments.append(ctl.site_raise_since + timing.adjust_interval_s)
-        for reading in self._readings.values():
-            if reading.at is not None:
-                moments.append(reading.at + timing.stale_after_s)
+        moments += self.meters.stale_at()
         future = [moment for moment in moments if moment > now]
         if self._cancel_timer:
             self._cancel_timer()
@@ -602,24 +457,4 @@ class EnergyManager:
         self.request()
 
 
-def _value_of(state: State | None, *, power: bool) -> tuple[float | None, str | None]:
-    """A sensor's number (watts for power sensors), or why there is none."""
-    if state is None:
-        return None, "missing"
-    if state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
-        return None, state.state
-    try:
-        value = float(state.state)
-    except ValueError:
-        return None, "not_a_number"
-    if not math.isfinite(value):
-        return None, "not_a_number"
-    if power:
-        scale = _POWER_SCALE.get(state.attributes.get("unit_of_measurement", UnitOfPower.WATT))
-        if scale is None:
-            return None, "unit"
-        value *= scale
-    return value, None
-
-
-__all__ = ["EnergyManager", "Site"]
+__all__ = ["EnergyManager"]
