@@ -37,7 +37,7 @@ from custom_components.ocpp_hub.const import (
 from custom_components.ocpp_hub.hub import OcppHub
 
 from .conftest import CARD_ALICE, CentralSystemUnderTest, charger_subentry
-from .helpers import state_of, wait_for
+from .helpers import state_of, wait_for, wait_for_state
 
 GRID = "sensor.grid_power"
 HOUSE = ["sensor.current_l1", "sensor.current_l2", "sensor.current_l3"]
@@ -706,3 +706,15 @@ async def test_main_fuse_from_the_grid_power_alone(site: Site) -> None:
     await site.plug("wb1", phases=3)
     await wait_for(lambda: site.limit("wb1") == 9)  # 20 - 1 - 10
     assert site.reason("wb1") == "site_limit"
+
+
+@pytest.mark.usefixtures("fuse_options")
+async def test_the_fuse_does_not_wait_for_the_limit_interval(site: Site) -> None:
+    """A profile a moment ago: the fuse's lowering goes out at once all the same."""
+    await site.house(5, 4, 3)
+    await site.plug("wb1", phases=3)
+    await wait_for(lambda: site.limit("wb1") == 14)
+    site.hub.chargers["wb1"].controller.limit_interval = 3600  # never, in this test
+    await site.house(12, 4, 3)  # the oven
+    await wait_for(lambda: site.limit("wb1") == 7)
+    await wait_for_state(site.hass, "sensor.garage_current_limit_status", "applied")

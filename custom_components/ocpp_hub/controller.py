@@ -85,6 +85,7 @@ class ChargerController:
         # The energy manager's current and phases (None: not managed / the charger's own).
         self.energy_a: float | None = None
         self.energy_phases: int | None = None
+        self._limit_wake = asyncio.Event()  # the energy manager lowers: send at once
 
     # ----------------------------------------------------------------- plumbing
     def _placeholders(self, **extra: str) -> dict[str, str]:
@@ -293,21 +294,42 @@ class ChargerController:
         return self.energy_a if requested is None else min(requested, self.energy_a)
 
     def _request_limit(self) -> None:
-        """Send the effective limit now, or an interval after the last one was sent."""
+        """Send the effective limit now, or an interval after the last one was sent.
+
+        The energy manager lowering a charger (the main fuse, a cloud) does not wait
+        for the interval: one request at a time all the same.
+        """
         if self._limit_task is not None and not self._limit_task.done():
+            if self._energy_lowers():
+                self._limit_wake.set()
             return  # the pending send picks up the newest value
         loop = asyncio.get_running_loop()
         wait = 0.0
-        if self._limit_sent_at is not None:
+        if self._limit_sent_at is not None and not self._energy_lowers():
             wait = max(0.0, self._limit_sent_at + self.limit_interval - loop.time())
         self._limit_task = self.hub.entry.async_create_background_task(
             self.hass, self._send_limit(wait), f"ocpp_hub limit {self.registered.identity}"
         )
 
+    def _energy_lowers(self) -> bool:
+        """Whether the energy manager wants less than the charger was last given."""
+        sent = self.charger.limit.sent_a
+        return self.energy_a is not None and sent is not None and self.energy_a < sent
+
+    async def _between_sends(self, seconds: float) -> None:
+        """Wait ``seconds`` between two profiles, unless the energy manager lowers."""
+        self._limit_wake.clear()
+        if not seconds or self._energy_lowers():
+            return
+        try:
+            async with asyncio.timeout(seconds):
+                await self._limit_wake.wait()
+        except TimeoutError:
+            pass
+
     async def _send_limit(self, wait: float) -> None:
         """Send the newest wanted limit; if it changed meanwhile, the next one an interval later."""
-        if wait:
-            await asyncio.sleep(wait)
+        await self._between_sends(wait)
         while True:
             wanted = (self.effective_limit(), self.energy_phases)
             self._limit_sent_at = asyncio.get_running_loop().time()
@@ -326,7 +348,7 @@ class ChargerController:
             if (self.effective_limit(), self.energy_phases) == wanted:
                 return  # done
             self.charger.apply_limit(status=LimitStatus.PENDING)
-            await asyncio.sleep(self.limit_interval)
+            await self._between_sends(self.limit_interval)
 
     async def apply_limit(self, amps: float) -> None:
         """Send the limit (with the energy manager's phases and the charging window) and verify it.
