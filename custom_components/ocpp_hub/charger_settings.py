@@ -27,7 +27,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .entity import OcppHubEntity, OcppHubEntityDescription
 from .hub import RegisteredCharger
-from .model.charger import Charger, Connector
+from .model.charger import Charger, Connector, Topic
 
 
 def reported_key(configuration: dict[str, str], key: str) -> str | None:
@@ -71,6 +71,8 @@ def _setting(key: str, config_key: str, minimum: int, maximum: int) -> ChargerSe
         # A setting of the charger: nothing can set it while it is offline.
         needs_connection=True,
         value_fn=lambda ch, _: _integer(ch, config_key),
+        # The reboot-required mark comes with the controller's notification of everyone.
+        topics=frozenset({Topic.CONFIGURATION}),
     )
 
 
@@ -128,7 +130,9 @@ class ChargerSettings:
         """The numbers of the keys reported so far; the others when they are reported."""
         numbers = self._new()
         if self.missing:
-            self._unsubscribe = self.registered.charger.add_listener(self._charger_changed)
+            self._unsubscribe = self.registered.charger.add_listener(
+                self._charger_changed, {Topic.CONFIGURATION}
+            )
         return numbers
 
     def stop(self) -> None:
