@@ -8,7 +8,9 @@ with a new power value each (so that the entities really write their state):
 
 * ``decode_frame`` (json.loads and the OCPP-J checks), schema validation,
   parsing the sampled values, the model update on a charger without listeners;
-* the listener fan-out with nothing changed (every entity re-reads its value);
+* the listener fan-out with nothing changed: of a notification of everything
+  (every entity re-reads its value), and of what a MeterValues of connector 1
+  notifies (the entities that show meter readings);
 * one state write of the power sensor with the subscriber attached;
 * the whole ``handle_call`` (model, listeners, the state writes it causes, the
   subscriber's serialisation), the reply's ``encode``, and ``Session._answer_call``
@@ -47,7 +49,7 @@ from loadgen import meter_values_payload  # noqa: E402
 
 from custom_components.ocpp_hub.csms.session import CALL, CALLRESULT, decode_frame, encode  # noqa: E402
 from custom_components.ocpp_hub.csms.v16.metering import parse_sampled_values  # noqa: E402
-from custom_components.ocpp_hub.model.charger import Charger, Transaction  # noqa: E402
+from custom_components.ocpp_hub.model.charger import Charger, Topic, Transaction  # noqa: E402
 from custom_components.ocpp_hub.model.meter import Sample  # noqa: E402
 
 _FIRST_SEQUENCE = 1_000_000  # far from anything the load generator sent
@@ -116,7 +118,7 @@ async def measure(hut: HassUnderTest, frames: int) -> dict[str, Any]:
     connector = charger.connector(1)
     transaction_id = connector.transaction.transaction_id if connector.transaction else None
     source = Frames(transaction_id)
-    results: dict[str, Any] = {"listeners_on_charger": len(charger._listeners)}
+    results: dict[str, Any] = {"listeners_on_charger": charger.listener_count}
 
     now = datetime.now(UTC)
     results["decode_frame"] = _summary(_timed(frames, source.text, decode_frame))
@@ -143,6 +145,9 @@ async def measure(hut: HassUnderTest, frames: int) -> dict[str, Any]:
     )
     results["listener_fan_out_nothing_changed"] = _summary(
         _timed(frames, lambda: None, lambda _: charger.notify())
+    )
+    results["meter_values_fan_out_nothing_changed"] = _summary(
+        _timed(frames, lambda: None, lambda _: charger.notify(Topic.METER, connector_id=1))
     )
 
     power = hut.hass.data[DATA_INSTANCES]["sensor"].get_entity("sensor.cp0_charging_power")
@@ -220,7 +225,7 @@ def main() -> None:
         if isinstance(figures, dict):
             print(f"| {stage} | {figures['mean_us']} | {figures['p50_us']} | {figures['p99_us']} |")
     print(
-        f"\nlisteners on the charger: {results['listeners_on_charger']}; state writes per "
+        f"\nsubscriptions on the charger: {results['listeners_on_charger']}; state writes per "
         f"MeterValues: {results['state_writes_per_handle_call']}"
     )
     print(json.dumps(results))

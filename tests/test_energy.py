@@ -165,11 +165,13 @@ class Site:
         await self.hass.async_block_till_done()
 
     async def settled(self) -> None:
-        """Wait until no current limit is on its way (firing timers would time it out)."""
+        """Wait until no call to a charger is on its way (firing timers would time it out)."""
 
         def idle() -> bool:
             tasks = [r.controller._limit_task for r in self.hub.chargers.values()]
-            return all(task is None or task.done() for task in tasks)
+            handlers = [self.hub.server.handler(i) for i in self.hub.chargers]
+            calls = [h.session._pending for h in handlers if h is not None]
+            return all(task is None or task.done() for task in tasks) and not any(calls)
 
         await self.hass.async_block_till_done()
         await wait_for(idle)

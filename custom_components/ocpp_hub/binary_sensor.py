@@ -15,6 +15,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .entity import OcppHubEntity, OcppHubEntityDescription, build_entities
 from .hub import OcppHubConfigEntry, RegisteredCharger
+from .model.charger import Topic
 
 PARALLEL_UPDATES = 0
 
@@ -31,18 +32,21 @@ BINARY_SENSORS: tuple[OcppBinarySensorDescription, ...] = (
         device_class=BinarySensorDeviceClass.CONNECTIVITY,
         value_fn=lambda ch, _: ch.connected,
         attrs_fn=lambda ch, _: {"disconnect_reason": ch.disconnect_reason},
+        topics=frozenset({Topic.CONNECTION}),
     ),
     OcppBinarySensorDescription(
         key="plugged_in",
         translation_key="plugged_in",
         device_class=BinarySensorDeviceClass.PLUG,
         value_fn=lambda ch, _: ch.plugged_in,
+        topics=frozenset({Topic.STATUS}),
     ),
     OcppBinarySensorDescription(
         key="charging",
         translation_key="charging",
         device_class=BinarySensorDeviceClass.BATTERY_CHARGING,
         value_fn=lambda ch, _: ch.charging,
+        topics=frozenset({Topic.STATUS}),
     ),
     OcppBinarySensorDescription(
         key="plugged_in",
@@ -50,6 +54,7 @@ BINARY_SENSORS: tuple[OcppBinarySensorDescription, ...] = (
         device_class=BinarySensorDeviceClass.PLUG,
         per_connector=True,
         value_fn=lambda _, c: c.plugged_in,
+        topics=frozenset({Topic.STATUS}),
     ),
     OcppBinarySensorDescription(
         key="charging",
@@ -57,6 +62,7 @@ BINARY_SENSORS: tuple[OcppBinarySensorDescription, ...] = (
         device_class=BinarySensorDeviceClass.BATTERY_CHARGING,
         per_connector=True,
         value_fn=lambda _, c: c.charging,
+        topics=frozenset({Topic.STATUS}),
     ),
 )
 

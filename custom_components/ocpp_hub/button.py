@@ -15,6 +15,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .controller import ChargerController
 from .entity import OcppHubEntity, OcppHubEntityDescription, build_entities
 from .hub import OcppHubConfigEntry, RegisteredCharger
+from .model.charger import Topic
 
 PARALLEL_UPDATES = 1
 
@@ -24,6 +25,7 @@ class OcppButtonDescription(OcppHubEntityDescription, ButtonEntityDescription):
     """A button and what it does."""
 
     needs_connection: bool = True  # a control: unavailable while the charger is offline
+    topics: frozenset[Topic] | None = frozenset()  # no value: only the connection
 
     press_fn: Callable[[ChargerController, int], Awaitable[Any]]
 

@@ -16,6 +16,7 @@ from homeassistant.util import dt as dt_util
 
 from .entity import OcppHubSessionEntity
 from .hub import OcppHubConfigEntry, RegisteredCharger
+from .model.charger import Topic
 from .model.sessions import SessionRecord, StartedBy
 
 PARALLEL_UPDATES = 0
@@ -131,7 +132,9 @@ class SessionsCalendar(OcppHubSessionEntity, CalendarEntity):
     async def async_added_to_hass(self) -> None:
         """Also follow the charger: a session starting or ending changes the state."""
         await super().async_added_to_hass()
-        self.async_on_remove(self._registered.charger.add_listener(self._charger_changed))
+        self.async_on_remove(
+            self._registered.charger.add_listener(self._charger_changed, {Topic.SESSION})
+        )
 
     @callback
     def _charger_changed(self) -> None:

@@ -29,7 +29,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .csms.port import Setting
 from .entity import OcppHubEntity, OcppHubEntityDescription
 from .hub import RegisteredCharger
-from .model.charger import Charger, Connector
+from .model.charger import Charger, Connector, Topic
 
 
 def _integer(value: str | None) -> int | None:
@@ -63,6 +63,8 @@ def _setting(key: str, setting: Setting, minimum: int, maximum: int) -> ChargerS
         mode=NumberMode.BOX,
         # A setting of the charger: nothing can set it while it is offline.
         needs_connection=True,
+        # The reboot-required mark comes with the controller's notification of everyone.
+        topics=frozenset({Topic.CONFIGURATION}),
     )
 
 
@@ -118,7 +120,9 @@ class ChargerSettings:
         """The numbers of the keys reported so far; the others when they are reported."""
         numbers = self._new()
         if self.missing:
-            self._unsubscribe = self.registered.charger.add_listener(self._charger_changed)
+            self._unsubscribe = self.registered.charger.add_listener(
+                self._charger_changed, {Topic.CONFIGURATION}
+            )
         return numbers
 
     def stop(self) -> None:

@@ -22,6 +22,7 @@ from homeassistant.helpers.event import async_call_later
 from homeassistant.util import dt as dt_util
 
 from .energy_site import Site, SiteMeters
+from .model.charger import Topic
 from .model.control import LimitStatus
 from .model.energy import (
     SOLAR_MODES,
@@ -131,7 +132,7 @@ class EnergyManager:
         ctl.enough_since = ctl.short_since = ctl.three_since = None
         ctl.history.clear()
         self.hub.schedule_save()
-        registered.charger.notify()
+        registered.charger.notify(Topic.CONTROL)
         self.evaluate()
 
     @callback
@@ -139,7 +140,7 @@ class EnergyManager:
         """Who pauses first when the site cannot feed every charger's minimum (lower)."""
         registered.charger.control.priority = priority
         self.hub.schedule_save()
-        registered.charger.notify()
+        registered.charger.notify(Topic.CONTROL)
         self.evaluate()
 
     def _now(self) -> float:
@@ -404,7 +405,7 @@ class EnergyManager:
         )
         if shown != registered.energy_shown:
             registered.energy_shown = shown
-            charger.notify()
+            charger.notify(Topic.CONTROL)
 
     def _report_problem(self, problem: tuple[str, str] | None) -> None:
         """A repair issue while a sensor the decisions need is missing or stale."""

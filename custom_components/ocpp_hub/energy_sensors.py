@@ -16,7 +16,7 @@ from homeassistant.const import PERCENTAGE, UnitOfElectricCurrent
 from homeassistant.helpers.typing import StateType
 
 from .entity import OcppHubEntity, OcppHubEntityDescription
-from .model.charger import Charger, Connector
+from .model.charger import Charger, Connector, Topic
 from .model.energy import Reason
 
 
@@ -61,6 +61,7 @@ ENERGY_SENSORS: tuple[EnergySensorDescription, ...] = (
         options=[reason.value for reason in Reason],
         value_fn=lambda ch, _: ch.control.reason.value if ch.control.reason else None,
         attrs_fn=_reason_details,
+        topics=frozenset({Topic.CONTROL}),
     ),
     EnergySensorDescription(
         key="wanted_current",
@@ -69,6 +70,7 @@ ENERGY_SENSORS: tuple[EnergySensorDescription, ...] = (
         native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
         suggested_display_precision=0,
         value_fn=lambda ch, _: _whole(ch.control.target_a),
+        topics=frozenset({Topic.CONTROL}),
     ),
     EnergySensorDescription(
         key="solar_share",
@@ -78,6 +80,9 @@ ENERGY_SENSORS: tuple[EnergySensorDescription, ...] = (
         suggested_display_precision=0,
         value_fn=lambda ch, _: ch.control.solar_share,
         attrs_fn=_share_details,
+        # The energy manager counts the session's energy without notifying: it shows
+        # with the charger's next meter values (as before topics).
+        topics=frozenset({Topic.CONTROL, Topic.METER, Topic.SESSION}),
     ),
 )
 

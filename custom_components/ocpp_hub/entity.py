@@ -12,7 +12,7 @@ from homeassistant.helpers.entity import Entity, EntityDescription
 
 from .controller import ChargerController
 from .hub import RegisteredCharger, device_details
-from .model.charger import Charger, Connector
+from .model.charger import Charger, Connector, Topic
 
 
 def charger_device_info(registered: RegisteredCharger) -> DeviceInfo:
@@ -30,6 +30,11 @@ class OcppHubEntityDescription(EntityDescription):
     ``value_fn`` reads the entity's value from the model. For a charger-level
     entity the connector is the charger's main connector; for a connector
     entity (``per_connector``) it is that connector.
+
+    ``topics``: what ``value_fn`` and ``attrs_fn`` read, so the entity is woken by
+    those changes only (a connector entity by its connector's). None: by every
+    change of the charger (the safe default). An entity that needs the connection
+    follows :attr:`Topic.CONNECTION` too.
     """
 
     value_fn: Callable[[Charger, Connector], Any]
@@ -39,6 +44,7 @@ class OcppHubEntityDescription(EntityDescription):
     # it, and a changed setting would look applied when it is not). Readings keep
     # showing the last values the charger reported.
     needs_connection: bool = False
+    topics: frozenset[Topic] | None = None
 
 
 class OcppHubEntity(Entity):
@@ -106,7 +112,20 @@ class OcppHubEntity(Entity):
         """Follow the charger: write state when, and only when, the value changed."""
         self._value, self._attrs = self._read()  # the charger may have spoken since __init__
         self._reachable = self._connected()
-        self.async_on_remove(self._charger.add_listener(self._charger_changed))
+        self.async_on_remove(
+            self._charger.add_listener(
+                self._charger_changed, self.charger_topics, self._connector_id
+            )
+        )
+
+    @property
+    def charger_topics(self) -> frozenset[Topic] | None:
+        """What the entity follows (None: every change of its charger)."""
+        description = self.entity_description
+        topics = description.topics
+        if topics is not None and description.needs_connection:
+            topics |= {Topic.CONNECTION}
+        return topics
 
     @callback
     def _charger_changed(self) -> None:

@@ -11,6 +11,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .entity import OcppHubEntity, OcppHubEntityDescription, build_entities
 from .hub import OcppHubConfigEntry, RegisteredCharger
+from .model.charger import Topic
 
 PARALLEL_UPDATES = 0
 
@@ -26,6 +27,7 @@ EVENTS: tuple[OcppEventDescription, ...] = (
         translation_key="card_presented",
         event_types=["accepted", "rejected"],
         value_fn=lambda ch, _: ch.decision_count,
+        topics=frozenset({Topic.CARD}),
     ),
 )
 

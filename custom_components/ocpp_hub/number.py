@@ -20,6 +20,7 @@ from .charger_settings import ChargerSettings
 from .controller import ChargerController
 from .entity import OcppHubEntity, OcppHubEntityDescription, build_entities
 from .hub import OcppHubConfigEntry, RegisteredCharger
+from .model.charger import Topic
 
 PARALLEL_UPDATES = 1
 
@@ -65,6 +66,8 @@ NUMBERS: tuple[OcppNumberDescription, ...] = (
         },
         set_fn=lambda ctl, value: ctl.async_set_limit(value),
         max_fn=lambda ctl: float(ctl.max_current),
+        # Without a limit: the charger's ceiling, from its configuration.
+        topics=frozenset({Topic.LIMIT, Topic.CONFIGURATION}),
     ),
     OcppNumberDescription(
         # The Wallbox app's Auto-lock, which OCPP turns off: our own setting, so it
@@ -80,6 +83,7 @@ NUMBERS: tuple[OcppNumberDescription, ...] = (
         needs_connection=False,
         value_fn=lambda ch, _: ch.auto_lock_minutes,
         set_fn=lambda ctl, value: ctl.async_set_auto_lock(int(value)),
+        topics=frozenset({Topic.LOCK}),
     ),
     OcppNumberDescription(
         # Energy management: who pauses first when the main fuse cannot feed every
@@ -94,6 +98,7 @@ NUMBERS: tuple[OcppNumberDescription, ...] = (
         needs_connection=False,
         value_fn=lambda ch, _: ch.control.priority,
         set_fn=_set_priority,
+        topics=frozenset({Topic.CONTROL}),
     ),
 )
 

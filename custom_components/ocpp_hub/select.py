@@ -11,6 +11,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .entity import OcppHubEntity, OcppHubEntityDescription, build_entities
 from .hub import OcppHubConfigEntry, RegisteredCharger
+from .model.charger import Topic
 from .model.energy import ChargeMode
 
 PARALLEL_UPDATES = 0
@@ -29,6 +30,7 @@ SELECTS: tuple[OcppSelectDescription, ...] = (
         translation_key="charge_mode",
         options=[mode.value for mode in ChargeMode],
         value_fn=lambda ch, _: ch.control.mode.value,
+        topics=frozenset({Topic.CONTROL}),
     ),
 )
 

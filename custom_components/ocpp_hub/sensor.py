@@ -37,13 +37,32 @@ from .entity import (
     build_entities,
 )
 from .hub import OcppHubConfigEntry, RegisteredCharger
-from .model.charger import Charger, Connector
+from .model.charger import Charger, Connector, Topic
 from .model.control import LearnStatus, LimitStatus, ProtectionStatus, RebootResult
 from .model.led import LedColour
 from .model.sessions import SessionRecord
 from .model.status import ConnectorStatus
 
 PARALLEL_UPDATES = 0
+
+# What the sensors read (see OcppHubEntityDescription.topics).
+METER = frozenset({Topic.METER})
+STATUS = frozenset({Topic.STATUS})
+# Power: the readings; 0 W once the status says it stopped (and it is connected).
+POWER = frozenset({Topic.METER, Topic.STATUS, Topic.CONNECTION})
+SESSION_ENERGY = frozenset({Topic.SESSION, Topic.METER})
+# The LED: connection and start-up, status, authorization, and the lock (vendor
+# profile, configuration, the owner's setting).
+LED = frozenset(
+    {
+        Topic.CONNECTION,
+        Topic.BOOT,
+        Topic.STATUS,
+        Topic.SESSION,
+        Topic.LOCK,
+        Topic.CONFIGURATION,
+    }
+)
 
 # OCPP 1.6 ChargePointErrorCode values, as snake_case states.
 ERROR_CODES = [
@@ -122,6 +141,7 @@ def _phase_current(phase: str) -> OcppSensorDescription:
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
         value_fn=lambda _, c: c.currents_a.get(phase),
+        topics=METER,
     )
 
 
@@ -157,6 +177,7 @@ def _status_sensor(*, per_connector: bool) -> OcppSensorDescription:
         options=[s.value for s in ConnectorStatus],
         value_fn=_status,
         per_connector=per_connector,
+        topics=STATUS,
     )
 
 
@@ -168,6 +189,7 @@ def _led_sensor(*, per_connector: bool) -> OcppSensorDescription:
         options=[c.value for c in LedColour],
         value_fn=_led,
         per_connector=per_connector,
+        topics=LED,
     )
 
 
@@ -183,11 +205,16 @@ def _power_sensor(
         suggested_display_precision=0,
         value_fn=value_fn,
         per_connector=per_connector,
+        topics=POWER,
     )
 
 
 def _energy_sensor(
-    key: str, value_fn: Callable[[Charger, Connector], float | None], *, per_connector: bool
+    key: str,
+    value_fn: Callable[[Charger, Connector], float | None],
+    *,
+    per_connector: bool,
+    topics: frozenset[Topic] = METER,
 ) -> OcppSensorDescription:
     return OcppSensorDescription(
         key=key,
@@ -198,6 +225,7 @@ def _energy_sensor(
         suggested_display_precision=2,
         value_fn=value_fn,
         per_connector=per_connector,
+        topics=topics,
     )
 
 
@@ -254,7 +282,12 @@ SENSORS: tuple[OcppSensorDescription, ...] = (
     _led_sensor(per_connector=False),
     _power_sensor(lambda ch, _: _power(ch, ch.power_w, ch.charging), per_connector=False),
     _energy_sensor("energy", lambda ch, _: _kwh(ch.energy_wh), per_connector=False),
-    _energy_sensor("session_energy", lambda _, c: _session_energy(c), per_connector=False),
+    _energy_sensor(
+        "session_energy",
+        lambda _, c: _session_energy(c),
+        per_connector=False,
+        topics=SESSION_ENERGY,
+    ),
     OcppSensorDescription(
         key="session_duration",
         translation_key="session_duration",
@@ -264,6 +297,7 @@ SENSORS: tuple[OcppSensorDescription, ...] = (
         value_fn=lambda _, c: _session_duration(c),
         # Whole minutes that move with the clock, not with the next message.
         clock=True,
+        topics=frozenset({Topic.SESSION}),
     ),
     *(_phase_current(phase) for phase in ("L1", "L2", "L3")),
     OcppSensorDescription(
@@ -276,6 +310,7 @@ SENSORS: tuple[OcppSensorDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
         value_fn=lambda _, c: next(iter(c.voltages_v.values()), None),
+        topics=METER,
     ),
     OcppSensorDescription(
         key="current_offered",
@@ -287,6 +322,7 @@ SENSORS: tuple[OcppSensorDescription, ...] = (
         suggested_display_precision=0,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda _, c: c.current_offered_a,
+        topics=METER,
     ),
     OcppSensorDescription(
         key="last_heartbeat",
@@ -295,6 +331,7 @@ SENSORS: tuple[OcppSensorDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
         value_fn=lambda ch, _: ch.last_heartbeat,
+        topics=frozenset({Topic.HEARTBEAT}),
     ),
     OcppSensorDescription(
         key="error_code",
@@ -303,6 +340,7 @@ SENSORS: tuple[OcppSensorDescription, ...] = (
         options=ERROR_CODES,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda _, c: error_state(c),
+        topics=STATUS,
     ),
     OcppSensorDescription(
         key="reboot_result",
@@ -312,6 +350,7 @@ SENSORS: tuple[OcppSensorDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda ch, _: ch.reboot.result.value if ch.reboot else NEVER_REBOOTED,
         attrs_fn=lambda ch, _: _reboot_attributes(ch),
+        topics=frozenset({Topic.REBOOT}),
     ),
     OcppSensorDescription(
         key="offline_protection",
@@ -321,6 +360,7 @@ SENSORS: tuple[OcppSensorDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda ch, _: ch.protection.value if ch.protection else None,
         attrs_fn=lambda ch, _: {"keys": list(ch.protection_keys)},
+        topics=frozenset({Topic.PROTECTION}),
     ),
     OcppSensorDescription(
         key="limit_status",
@@ -333,6 +373,7 @@ SENSORS: tuple[OcppSensorDescription, ...] = (
             "requested_limit": ch.limit.requested_a,
             "reported_limit": ch.limit.reported_a,
         },
+        topics=frozenset({Topic.LIMIT}),
     ),
     OcppSensorDescription(
         key="card_learning",
@@ -346,6 +387,7 @@ SENSORS: tuple[OcppSensorDescription, ...] = (
             "card_name": ch.learn.card_name,
             "id_tag": ch.learn.id_tag,
         },
+        topics=frozenset({Topic.LEARN}),
     ),
     OcppSensorDescription(
         key="charging_schedule",
@@ -356,13 +398,19 @@ SENSORS: tuple[OcppSensorDescription, ...] = (
         attrs_fn=lambda ch, _: _schedule_attributes(ch),
         # In or out of the window moves with the clock.
         clock=True,
+        topics=frozenset({Topic.SCHEDULE}),
     ),
     # Per connector, on chargers with more than one.
     _status_sensor(per_connector=True),
     _led_sensor(per_connector=True),
     _power_sensor(lambda ch, c: _power(ch, c.power_w, c.charging), per_connector=True),
     _energy_sensor("energy", lambda _, c: _connector_energy(c), per_connector=True),
-    _energy_sensor("session_energy", lambda _, c: _session_energy(c), per_connector=True),
+    _energy_sensor(
+        "session_energy",
+        lambda _, c: _session_energy(c),
+        per_connector=True,
+        topics=SESSION_ENERGY,
+    ),
 )
 
 

@@ -15,7 +15,7 @@ from homeassistant.util import dt as dt_util
 from .controller import ChargerController
 from .entity import OcppHubEntity, OcppHubEntityDescription, build_entities
 from .hub import OcppHubConfigEntry, RegisteredCharger
-from .model.charger import Charger, Connector
+from .model.charger import Charger, Connector, Topic
 from .model.status import ConnectorStatus
 
 PARALLEL_UPDATES = 1
@@ -81,6 +81,8 @@ SWITCHES: tuple[OcppSwitchDescription, ...] = (
             "auto_lock_at": ch.auto_lock_due.isoformat() if ch.auto_lock_due else None,
         },
         turn_fn=lambda ctl, on, _: ctl.async_set_locked(on),
+        # The vendor profile and configuration say whether the charger is locked.
+        topics=frozenset({Topic.LOCK, Topic.BOOT, Topic.CONFIGURATION}),
     ),
     OcppSwitchDescription(
         # Named "Charge" (what it does), beside the "Charging" binary sensor (what is).
@@ -90,6 +92,7 @@ SWITCHES: tuple[OcppSwitchDescription, ...] = (
         translation_key="charge",
         value_fn=_charging,
         turn_fn=_turn_charging,
+        topics=frozenset({Topic.SESSION}),
     ),
     OcppSwitchDescription(
         # Keeps the session open (0 A); off resumes at the limit from before.
@@ -98,6 +101,7 @@ SWITCHES: tuple[OcppSwitchDescription, ...] = (
         value_fn=lambda ch, _: ch.limit.paused,
         attrs_fn=_pause_reason,
         turn_fn=lambda ctl, on, _: ctl.async_pause(on),
+        topics=frozenset({Topic.LIMIT, Topic.STATUS, Topic.SESSION, Topic.SCHEDULE}),
     ),
     OcppSwitchDescription(
         key="available",
@@ -111,6 +115,7 @@ SWITCHES: tuple[OcppSwitchDescription, ...] = (
             else ("available" if ch.availability_scheduled else "out_of_service")
         },
         turn_fn=_turn_available,
+        topics=frozenset({Topic.STATUS, Topic.AVAILABILITY}),
     ),
 )
 

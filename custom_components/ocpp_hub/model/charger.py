@@ -5,15 +5,19 @@ connections and Home Assistant restarts (it is saved with :meth:`as_dict`).
 The protocol layer applies what the charger reports through the ``apply_*``
 methods; every change ends with one call to the listeners, so an entity
 subscribed to its charger updates in the same event-loop turn as the message.
-Nothing here does I/O or knows about OCPP frames or Home Assistant.
+A listener subscribes to everything, or to the :class:`Topic` s it shows (for
+a connector, or for any connector): a MeterValues wakes what shows meter
+readings, not the ~25 entities of the charger. Nothing here does I/O or knows
+about OCPP frames or Home Assistant.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 import math
 from typing import Any
 
@@ -230,6 +234,40 @@ class CardDecision:
 Listener = Callable[[], None]
 
 
+class Topic(StrEnum):
+    """What an ``apply_*`` method changed: what a listener may subscribe to.
+
+    The first group belongs to the charger as a whole; :data:`CONNECTOR_TOPICS`
+    are news of one connector (or, notified without a connector, of any).
+    """
+
+    # The websocket: connected, its address, why we closed it; whether the charger
+    # is still starting (after BootNotification, until its first StatusNotification).
+    CONNECTION = "connection"
+    BOOT = "boot"  # BootNotification: identity, vendor profile (LED, lock), last boot
+    REBOOT = "reboot"  # the reboot record
+    HEARTBEAT = "heartbeat"
+    CONFIGURATION = "configuration"  # configuration keys (lock, current ceiling, settings)
+    LOCK = "lock"  # the owner's lock and auto-lock settings
+    LIMIT = "limit"  # the current limit: asked for, sent, its status; pause
+    SCHEDULE = "schedule"  # the owner's charging window
+    AVAILABILITY = "availability"  # an availability change scheduled after the session
+    PROTECTION = "protection"  # offline protection applied at boot
+    FIRMWARE = "firmware"  # firmware and diagnostics upload status
+    LEARN = "learn"  # the Learn card window
+    CARD = "card"  # authorization decisions (cards presented)
+    # Charge mode, priority and the energy manager's decision (and the session's
+    # solar share).
+    CONTROL = "control"
+    # Per connector.
+    STATUS = "status"  # StatusNotification: status, error code, its info
+    SESSION = "session"  # the running and last transaction; authorization
+    METER = "meter"  # energy register, power, currents, voltages, offered, SoC
+
+
+CONNECTOR_TOPICS = frozenset({Topic.STATUS, Topic.SESSION, Topic.METER})
+
+
 class Charger:
     """A registered charger: what it reported, and what follows from it."""
 
@@ -270,17 +308,78 @@ class Charger:
         self.learn = LearnState()
         self.decisions: deque[CardDecision] = deque(maxlen=20)
         self.decision_count = 0
+        # Listeners of every change, and of topics: per topic, per connector (None: any).
         self._listeners: list[Listener] = []
+        self._topic_listeners: dict[Topic, dict[int | None, list[Listener]]] = {}
+        # A connector appeared: what "main" and "outlets" are may have changed.
+        self._layout_changed = False
 
     # ----------------------------------------------------------------- listeners
-    def add_listener(self, listener: Listener) -> Callable[[], None]:
-        """Call ``listener`` after every change; returns the function that removes it."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+    def add_listener(
+        self,
+        listener: Listener,
+        topics: Iterable[Topic] | None = None,
+        connector_id: int | None = None,
+    ) -> Callable[[], None]:
+        """Call ``listener`` after changes; returns the function that removes it.
 
-    def notify(self) -> None:
-        """Tell every listener that something changed."""
-        for listener in tuple(self._listeners):
+        Without ``topics``: after every change. With them: after changes of those
+        topics, and after a notification without topics. ``connector_id`` narrows
+        the connector topics (:data:`CONNECTOR_TOPICS`) to that connector; without
+        it they mean any connector. The charger's topics ignore it.
+        """
+        if topics is None:
+            self._listeners.append(listener)
+            return lambda: self._listeners.remove(listener)
+        lists: list[list[Listener]] = []
+        for topic in set(topics):
+            scope = connector_id if topic in CONNECTOR_TOPICS else None
+            listeners = self._topic_listeners.setdefault(topic, {}).setdefault(scope, [])
+            listeners.append(listener)
+            lists.append(listeners)
+
+        def remove() -> None:
+            for listeners in lists:
+                listeners.remove(listener)
+
+        return remove
+
+    @property
+    def listener_count(self) -> int:
+        """Subscriptions: every-change listeners, and one per topic of the others."""
+        return len(self._listeners) + sum(
+            len(listeners)
+            for by_connector in self._topic_listeners.values()
+            for listeners in by_connector.values()
+        )
+
+    def notify(self, *topics: Topic, connector_id: int | None = None) -> None:
+        """Tell the listeners of ``topics`` (no topics: every listener) that they changed.
+
+        ``connector_id``: the connector the connector topics are news of (None:
+        possibly any). Each listener is called once, those of every change first.
+        A connector that appeared since the last notification wakes everyone.
+        """
+        if self._layout_changed:
+            self._layout_changed = False
+            topics = ()
+        woken = list(self._listeners)
+        if not topics:
+            for by_connector in self._topic_listeners.values():
+                for listeners in by_connector.values():
+                    woken += listeners
+        else:
+            for topic in topics:
+                subscribed = self._topic_listeners.get(topic)
+                if not subscribed:
+                    continue
+                if connector_id is None or topic not in CONNECTOR_TOPICS:
+                    for listeners in subscribed.values():
+                        woken += listeners
+                else:
+                    woken += subscribed.get(connector_id, ())
+                    woken += subscribed.get(None, ())
+        for listener in dict.fromkeys(woken):
             listener()
 
     # ------------------------------------------------------------------- derived
@@ -295,6 +394,7 @@ class Charger:
         if found is None:
             found = self.connectors[connector_id] = Connector(connector_id)
             self._connector_count = max(self._connector_count, connector_id)
+            self._layout_changed = True
         return found
 
     @property
@@ -451,7 +551,7 @@ class Charger:
             self.remote_address = remote_address
         else:
             self.disconnect_reason = disconnect_reason
-        self.notify()
+        self.notify(Topic.CONNECTION)
 
     def apply_boot(self, info: ChargerInfo, now: datetime) -> None:
         """An accepted BootNotification: identity details and the profile."""
@@ -461,19 +561,19 @@ class Charger:
         self.last_boot = now
         if self.reboot is not None and self.reboot.result is RebootResult.PENDING:
             self.reboot.finish(RebootResult.SUCCEEDED, now)
-        self.notify()
+        self.notify(Topic.BOOT, Topic.CONNECTION, Topic.REBOOT)
 
     def apply_reboot_requested(self, hard: bool, now: datetime) -> None:
         """The charger accepted our Reset: its return is now awaited."""
         self.reboot = RebootRecord(requested_at=now, hard=hard)
-        self.notify()
+        self.notify(Topic.REBOOT)
 
     def apply_reboot_outcome(self, result: RebootResult, now: datetime, detail: str = "") -> None:
         """A reboot was refused, or did not come back by the deadline."""
         if self.reboot is None or self.reboot.result is not RebootResult.PENDING:
             self.reboot = RebootRecord(requested_at=now, hard=False)
         self.reboot.finish(result, now, detail or None)
-        self.notify()
+        self.notify(Topic.REBOOT)
 
     def apply_limit(
         self,
@@ -496,44 +596,44 @@ class Charger:
                 self.limit.failures += 1
         if reported_a is not None:
             self.limit.reported_a = reported_a
-        self.notify()
+        self.notify(Topic.LIMIT)
 
     def apply_protection(self, status: ProtectionStatus, keys: list[str]) -> None:
         """The result of applying offline protection at boot."""
         self.protection = status
         self.protection_keys = list(keys)
-        self.notify()
+        self.notify(Topic.PROTECTION)
 
     def apply_availability_scheduled(self, operative: bool | None) -> None:
         """The charger will become (in)operative after its session (None: nothing pending)."""
         self.availability_scheduled = operative
-        self.notify()
+        self.notify(Topic.AVAILABILITY)
 
     def apply_lock_wanted(self, locked: bool) -> None:
         """The owner locked or unlocked the charger."""
         self.lock_wanted = locked
-        self.notify()
+        self.notify(Topic.LOCK)
 
     def apply_auto_lock(self, minutes: int) -> None:
         """The owner set how long after unplugging the charger locks again (0: never)."""
         self.auto_lock_minutes = minutes
-        self.notify()
+        self.notify(Topic.LOCK)
 
     def apply_schedule(self, window: ChargingWindow | None) -> None:
         """The owner set (or removed) the charging window."""
         self.schedule = window
-        self.notify()
+        self.notify(Topic.SCHEDULE)
 
     def apply_pause(self, paused: bool, resume_a: float | None) -> None:
         """The owner paused (0 A, the session stays open) or resumed charging."""
         self.limit.paused = paused
         self.limit.resume_a = resume_a
-        self.notify()
+        self.notify(Topic.LIMIT)
 
     def apply_heartbeat(self, now: datetime) -> None:
         """A Heartbeat arrived."""
         self.last_heartbeat = now
-        self.notify()
+        self.notify(Topic.HEARTBEAT)
 
     def apply_configuration(self, values: dict[str, str], *, complete: bool = False) -> None:
         """Configuration keys read back from the charger (``complete``: all of them).
@@ -548,7 +648,7 @@ class Charger:
             if key in configuration or len(configuration) < MAX_CONFIGURATION_KEYS:
                 configuration[key] = value
         self.configuration = configuration
-        self.notify()
+        self.notify(Topic.CONFIGURATION)
 
     def apply_status(
         self,
@@ -560,45 +660,54 @@ class Charger:
         vendor_error_code: str | None = None,
     ) -> None:
         """A StatusNotification."""
-        self.starting = False
+        topics = [Topic.STATUS]
+        if self.starting:
+            self.starting = False
+            topics.append(Topic.CONNECTION)
         if (
             self.availability_scheduled is not None
             and (status is ConnectorStatus.INOPERATIVE) is not self.availability_scheduled
         ):
             self.availability_scheduled = None  # the scheduled change happened
+            topics.append(Topic.AVAILABILITY)
         connector = self.connector(connector_id)
         connector.status = status
         connector.error_code = error_code
         connector.status_info = info
         connector.vendor_error_code = vendor_error_code
         if status is ConnectorStatus.AVAILABLE:
-            connector.authorized = False
-            connector.power_w = 0.0 if connector.power_w else connector.power_w
+            if connector.authorized:
+                connector.authorized = False
+                topics.append(Topic.SESSION)
+            if connector.power_w:
+                connector.power_w = 0.0
+                topics.append(Topic.METER)
         elif status is not ConnectorStatus.CHARGING and connector.power_w:
             # The car stopped drawing; a last meter value may not follow.
             connector.power_w = 0.0
-        self.notify()
+            topics.append(Topic.METER)
+        self.notify(*topics, connector_id=connector_id)
 
     def apply_firmware_status(self, status: str) -> None:
         """A FirmwareStatusNotification."""
         self.firmware_status = status
-        self.notify()
+        self.notify(Topic.FIRMWARE)
 
     def apply_diagnostics_status(self, status: str) -> None:
         """A DiagnosticsStatusNotification."""
         self.diagnostics_status = status
-        self.notify()
+        self.notify(Topic.FIRMWARE)
 
     def apply_learning(self, learn: LearnState) -> None:
         """The Learn card window opened, learned a card or closed without one."""
         self.learn = learn
-        self.notify()
+        self.notify(Topic.LEARN)
 
     def apply_card_decision(self, decision: CardDecision) -> None:
         """Record an authorization decision (shown by the Card presented event)."""
         self.decisions.append(decision)
         self.decision_count += 1
-        self.notify()
+        self.notify(Topic.CARD)
 
     def apply_authorize(self, id_tag: str, accepted: bool, now: datetime) -> None:
         """An Authorize request and our answer to it."""
@@ -606,7 +715,7 @@ class Charger:
             for connector in self.outlets:
                 if connector.status is ConnectorStatus.PREPARING or self.connector_count == 1:
                     connector.authorized = True
-        self.notify()
+        self.notify(Topic.SESSION)
 
     def apply_start(self, transaction: Transaction) -> None:
         """A StartTransaction we accepted. A transaction still open on the connector ends."""
@@ -621,7 +730,7 @@ class Charger:
         connector.authorized = True
         transaction.meter_last_wh = transaction.meter_start_wh
         self._fold_register(connector, transaction.meter_start_wh, transaction.started_at)
-        self.notify()
+        self.notify(Topic.SESSION, Topic.METER, connector_id=connector.connector_id)
 
     def apply_meter_values(
         self, connector_id: int, transaction_id: int | None, samples: list[Sample]
@@ -634,9 +743,10 @@ class Charger:
             # Values for a transaction on another connector (or a finished one):
             # attach to whichever connector runs it.
             connector = self.find_transaction(transaction_id) or connector
+        limit_status = self.limit.status
         for sample in sorted(samples, key=lambda s: s.timestamp):
             self._apply_sample(connector, transaction_id, sample)
-        self.notify()
+        self._notify_meter(connector, limit_status)
 
     def apply_stop(
         self,
@@ -657,8 +767,9 @@ class Charger:
                     if sample.energy_wh is not None:
                         self._fold_register(owner, sample.energy_wh, sample.timestamp)
                 self._fold_register(owner, meter_stop_wh, stopped_at)
-            self.notify()
+            self.notify(Topic.METER, connector_id=owner.connector_id if owner else None)
             return None
+        limit_status = self.limit.status
         for sample in sorted(samples, key=lambda s: s.timestamp):
             self._apply_sample(connector, transaction_id, sample)
         transaction = connector.transaction
@@ -674,10 +785,18 @@ class Charger:
         connector.transaction = None
         connector.authorized = False
         connector.power_w = 0.0
-        self.notify()
+        self._notify_meter(connector, limit_status, Topic.SESSION)
         return transaction
 
     # ----------------------------------------------------------------- helpers
+    def _notify_meter(
+        self, connector: Connector, limit_status: LimitStatus | None, *topics: Topic
+    ) -> None:
+        """Meter values applied to ``connector`` (a limit the charger ignores shows too)."""
+        if self.limit.status is not limit_status:
+            topics = (*topics, Topic.LIMIT)
+        self.notify(Topic.METER, *topics, connector_id=connector.connector_id)
+
     def _apply_sample(
         self, connector: Connector, transaction_id: int | None, sample: Sample
     ) -> None:
