@@ -42,7 +42,7 @@ from websockets.server import ServerProtocol
 from websockets.typing import Subprotocol
 
 from ..model.profiles import QuirkProfile
-from . import v16
+from . import v16, v201
 from .backend import Backend
 from .guard import AuthThrottle, BoundedSet, ConnectionCounter, FloodGuards
 from .port import Setting
@@ -57,7 +57,7 @@ _LOGGER = logging.getLogger(__name__)
 VERSIONS: dict[str, ProtocolVersion] = {
     version.subprotocol: version
     for version in (
-        # ocpp2.0.1 goes here (a v201 package offering its ProtocolVersion).
+        v201.VERSION,
         v16.VERSION,
     )
 }
