@@ -142,6 +142,8 @@ async def test_unknown_station_pending_then_approved(
     )
     await charger.status(1, "Available")
     await wait_for_state(hass, "sensor.carport_status", "available")
+    # Its settings are read by their 2.0.1 names from the first connection on.
+    await wait_for_state(hass, "number.carport_meter_value_sample_interval", "60")
     await charger.close()
 
 
@@ -234,6 +236,19 @@ async def test_diagnostic_messages_accepted(
 
 
 # ------------------------------------------------------------ commands
+
+
+async def test_meter_interval_is_a_variable(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, alfen: Charger201
+) -> None:
+    """The meter value interval entity is SampledDataCtrlr.TxUpdatedInterval."""
+    entity = "number.garage_meter_value_sample_interval"
+    assert state_of(hass, entity) == "60"
+    await hass.services.async_call(
+        "number", "set_value", {ATTR_ENTITY_ID: entity, "value": 30}, blocking=True
+    )
+    assert variable(alfen, "SampledDataCtrlr.TxUpdatedInterval") == "30"
+    await wait_for_state(hass, entity, "30")
 
 
 async def test_lock_with_set_variables(

@@ -350,9 +350,16 @@ class CentralSystem:
         """What ``identity`` calls ``setting``, in the version it speaks (or spoke last).
 
         Before it ever connected: the default version's name (the one its stored
-        configuration was read in).
+        configuration was read in). A charger the owner approved while it was
+        connected speaks the version of that connection.
         """
-        version = self._spoken.get(identity) or VERSIONS[DEFAULT_SUBPROTOCOL]
+        handler = self.handlers.get(identity)
+        live = (
+            VERSIONS.get(handler.session.connection.subprotocol or DEFAULT_SUBPROTOCOL)
+            if handler is not None and handler.charger is not None
+            else None
+        )
+        version = live or self._spoken.get(identity) or VERSIONS[DEFAULT_SUBPROTOCOL]
         return version.setting_name(setting, profile)
 
     async def disconnect(self, identity: str, reason: str) -> None:
