@@ -299,11 +299,14 @@ async def test_commands_to_an_offline_charger(
         await registered(central_system).controller.async_set_limit(10)
 
 
+@BOTH_VERSIONS
 async def test_controls_follow_the_connection(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest
+    hass: HomeAssistant,
+    central_system: CentralSystemUnderTest,
+    simulator: type[ChargingStation],
 ) -> None:
     """Controls become available when the charger connects, unavailable when it leaves."""
-    charger = await connected_charger(hass, central_system)
+    charger = await connected_station(hass, central_system, simulator)
     for entity_id in CONTROLS:
         assert state_of(hass, entity_id) != STATE_UNAVAILABLE, entity_id
     assert state_of(hass, "switch.garage_lock") == STATE_ON
