@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, time
 from typing import Any
 
 from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON
@@ -22,8 +23,18 @@ from custom_components.ocpp_hub.csms import v201
 from custom_components.ocpp_hub.csms.errors import CallFailed, FailureReason, OcppErrorCode
 from custom_components.ocpp_hub.csms.port import Capability, CommandStatus, LimitRequest, Setting
 from custom_components.ocpp_hub.csms.server import VERSIONS
+from custom_components.ocpp_hub.csms.v201.mapping import (
+    charging_profile,
+    charging_state,
+    connector_status,
+    limit_in_force,
+)
+from custom_components.ocpp_hub.csms.v201.metering import parse_meter_value
 from custom_components.ocpp_hub.hub import OcppHub
+from custom_components.ocpp_hub.model.charger import Charger, Transaction
 from custom_components.ocpp_hub.model.profiles import GENERIC
+from custom_components.ocpp_hub.model.schedule import ChargingWindow
+from custom_components.ocpp_hub.model.status import ConnectorStatus
 
 from .conftest import CARD_ALICE, CentralSystemUnderTest
 from .helpers import charger_device, state_of, wait_for, wait_for_state
@@ -492,3 +503,65 @@ def test_registered_version() -> None:
         "SampledDataCtrlr.TxUpdatedInterval"
     )
     assert version.setting_name(Setting.FREE_VEND_ID_TAG, GENERIC) is None
+
+
+# ------------------------------------------------------------ 2.0.1 payloads <-> model
+
+
+def test_sampled_values_units_and_multipliers() -> None:
+    """Numbers with a unit of measure: kWh and multipliers become Wh; absurd ones are skipped."""
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def energy(item: dict[str, Any]) -> float | None:
+        return parse_meter_value(when, {"timestamp": "", "sampledValue": [item]}).energy_wh
+
+    assert energy({"value": 1.5, "unitOfMeasure": {"unit": "kWh"}}) == 1500
+    assert energy({"value": 12, "unitOfMeasure": {"unit": "Wh", "multiplier": 3}}) == 12000
+    assert energy({"value": 7}) == 7  # no measurand: the energy register, in Wh
+    assert energy({"value": 7, "unitOfMeasure": {"multiplier": 99}}) is None
+
+
+def test_statuses() -> None:
+    """Connector statuses and charging states as the model's statuses."""
+    charger = Charger("x")
+    connector = charger.connector(1)
+    assert connector_status("Reserved", connector) is ConnectorStatus.RESERVED
+    assert connector_status("Unavailable", connector) is ConnectorStatus.INOPERATIVE
+    assert connector_status("Occupied", connector) is ConnectorStatus.PREPARING
+    connector.status = ConnectorStatus.SUSPENDED_EV
+    assert connector_status("Occupied", connector) is ConnectorStatus.SUSPENDED_EV
+    assert charging_state(None, ended=False) is None
+    assert charging_state("Idle", ended=True) is None  # unplugged: its status follows
+    assert charging_state("EVConnected", ended=True) is ConnectorStatus.FINISHING
+    assert charging_state("SuspendedEVSE", ended=False) is ConnectorStatus.SUSPENDED_EVSE
+
+
+def test_limits_and_profiles() -> None:
+    """The composite schedule's limit; a weekly window; a TxProfile by the charger's id."""
+    assert limit_in_force({"status": "Accepted"}) is None
+    with pytest.raises(CallFailed):
+        limit_in_force({"schedule": {"chargingSchedulePeriod": [{"startPeriod": 0, "limit": -1}]}})
+    charger = Charger("x")
+    window = ChargingWindow(frozenset({0}), time(22), time(6), 16, 0)
+    now = datetime(2026, 1, 7, 12, tzinfo=UTC)
+    evse, profile = charging_profile(charger, LimitRequest(amps=10, window=window, now=now))
+    assert evse == 0
+    assert profile["chargingProfileKind"] == "Recurring"
+    assert profile["recurrencyKind"] == "Weekly"
+    assert profile["chargingSchedule"][0]["startSchedule"].startswith("2026-01-05")
+    charger.profile = replace(GENERIC, limit_as_tx_profile=True)
+    charger.apply_start(
+        Transaction(
+            transaction_id=7,
+            connector_id=1,
+            id_tag="",
+            meter_start_wh=0,
+            started_at=now,
+            charger_transaction_id="tx-abc",
+        )
+    )
+    evse, profile = charging_profile(charger, LimitRequest(amps=10, phases=1))
+    assert evse == 1
+    assert profile["chargingProfilePurpose"] == "TxProfile"
+    assert profile["transactionId"] == "tx-abc"
+    assert profile["chargingSchedule"][0]["chargingSchedulePeriod"][0]["numberPhases"] == 1
