@@ -1,4 +1,5 @@
-"""Charger simulator: an OCPP 1.6J charge point that behaves like a Wallbox.
+"""Charger simulator: an OCPP 1.6J charge point that behaves like a Wallbox
+(and `chargersim.v201.SimulatedCharger`, the same station speaking OCPP 2.0.1).
 
 Used by the test suite (asyncio, loopback websockets), by demo scripts that
 keep a simulated charger connected to a live Home Assistant, and from the

@@ -28,7 +28,8 @@ class ConnectorState:
     #: ChangeAvailability(Inoperative) answered Scheduled: applied when the
     #: transaction ends.
     inoperative_scheduled: bool = False
-    transaction_id: int | None = None
+    #: 1.6: the id the CSMS assigned; 2.0.1: the id the charger chose.
+    transaction_id: int | str | None = None
     id_tag: str | None = None
     meter_start: int | None = None
     transaction_started: datetime | None = None
@@ -51,6 +52,11 @@ class ConnectorState:
         return self.operative and self.transaction_id is None
 
     @property
+    def numeric_transaction_id(self) -> int | None:
+        """The transaction id where it is a number (OCPP 1.6: the CSMS's)."""
+        return self.transaction_id if isinstance(self.transaction_id, int) else None
+
+    @property
     def announced_status(self) -> str:
         """The status to announce after a (re)boot or an availability change."""
         if not self.operative:
@@ -66,7 +72,7 @@ class ConnectorState:
             self.car_plugged.clear()
 
     def begin_transaction(
-        self, transaction_id: int, id_tag: str, meter_start: int, started: datetime
+        self, transaction_id: int | str, id_tag: str, meter_start: int, started: datetime
     ) -> None:
         self.transaction_id = transaction_id
         self.id_tag = id_tag
@@ -106,7 +112,7 @@ class ConnectorState:
 
 
 def connector_for_transaction(
-    connectors: Iterable[ConnectorState], transaction_id: int
+    connectors: Iterable[ConnectorState], transaction_id: int | str
 ) -> ConnectorState | None:
     """The connector holding a transaction, if any."""
     return next((c for c in connectors if c.transaction_id == transaction_id), None)

@@ -135,7 +135,7 @@ async def _attempt(
 def _transaction(connector: ConnectorState) -> int | None:
     """The connector's transaction (a call, so that type checkers do not
     assume it unchanged across awaits)."""
-    return connector.transaction_id
+    return connector.numeric_transaction_id
 
 
 async def _set_status(charger: SimulatedCharger, connector_id: int, status: str) -> None:
@@ -274,7 +274,7 @@ class Meter:
             round(max(0.0, current + self._noise(0.1)) if current and n < in_use else 0.0, 2)
             for n in range(charger.phases)
         ]
-        transaction_id = connector.transaction_id
+        transaction_id = connector.numeric_transaction_id
         await _attempt(
             charger,
             "MeterValues",

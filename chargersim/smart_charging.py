@@ -166,7 +166,7 @@ def check_profile(
     connector_id: int,
     profile: JSONDict,
     *,
-    transaction_id: int | None,
+    transaction_id: int | str | None,
     connector_exists: bool,
     max_stack_level: int | None,
     allowed_units: str | None,

@@ -48,7 +48,7 @@ class StationState:
         value = self.configuration_value("HeartbeatInterval", "3600") or "3600"
         return int(value) if is_int(value) and int(value) > 0 else 3600
 
-    def connector_for_transaction(self, transaction_id: int) -> ConnectorState | None:
+    def connector_for_transaction(self, transaction_id: int | str) -> ConnectorState | None:
         return connector_for_transaction(self.connectors.values(), transaction_id)
 
     def car(self, connector_id: int) -> Car:

@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable
+import contextlib
 import logging
 import ssl as ssl_lib
 from typing import Any, ClassVar, Self
@@ -135,8 +136,12 @@ class ChargingStation(StationState, ABC):
         """The handlers that answer the CSMS on a new connection."""
 
     @abstractmethod
-    async def boot_until_accepted(self, timeout: float | None = 10) -> JSONDict:
-        """Send BootNotification until the CSMS accepts it; return that answer."""
+    async def boot(self) -> JSONDict:
+        """Send a BootNotification; return the CSMS's answer."""
+
+    @abstractmethod
+    async def status(self, connector_id: int, status: str) -> JSONDict:
+        """Send a connector's status (the version's StatusNotification)."""
 
     @abstractmethod
     async def announce(self, connector_ids: list[int]) -> None:
@@ -145,6 +150,47 @@ class ChargingStation(StationState, ABC):
     @abstractmethod
     async def _reboot(self, reset_type: str) -> None:
         """Stop transactions, go away, come back and boot."""
+
+    async def boot_until_accepted(self, timeout: float | None = 10) -> JSONDict:
+        """Send BootNotification until the CSMS accepts it; return that answer.
+
+        Between attempts it waits the answer's ``interval``, capped by
+        ``behaviour.boot_retry_cap`` (0.2 s by default, for tests). An
+        Accepted answer to a boot sent for TriggerMessage(BootNotification)
+        meanwhile ends the wait too. ``TimeoutError`` after ``timeout`` s.
+        """
+        accepted = asyncio.Event()
+        self._boot_accepted.add(accepted)
+        answer: JSONDict = {}
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    answer = await self.boot()
+                    if answer.get("status") == "Accepted":
+                        return answer
+                    interval = answer.get("interval")
+                    wait = float(interval) if isinstance(interval, int) and interval > 0 else 10.0
+                    cap = self.behaviour.boot_retry_cap
+                    if cap is not None:
+                        wait = min(wait, cap)
+                    _LOGGER.info(
+                        "%s: boot %s, retrying in %.1f s",
+                        self.identity,
+                        answer.get("status"),
+                        wait,
+                    )
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(wait):
+                            await accepted.wait()
+                    if accepted.is_set() and self._last_accepted_boot is not None:
+                        return self._last_accepted_boot
+        except TimeoutError as exc:
+            raise TimeoutError(
+                f"{self.identity}: BootNotification not accepted within {timeout} s "
+                f"(last answer: {answer.get('status', 'none')})"
+            ) from exc
+        finally:
+            self._boot_accepted.discard(accepted)
 
     # -- connection ------------------------------------------------------------
 

@@ -17,6 +17,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from chargersim import ChargerBehaviour, SimulatedCharger
+from chargersim.station import ChargingStation
+from chargersim.v201 import SimulatedCharger as SimulatedCharger201
 from custom_components.ocpp_hub.const import CONF_CARDS, DOMAIN
 from custom_components.ocpp_hub.hub import OcppHub, RegisteredCharger
 
@@ -24,6 +26,10 @@ from .conftest import CARD_ALICE, CentralSystemUnderTest
 from .helpers import charger_device, state_of, wait_for, wait_for_state
 
 ALICE_ON_THE_WIRE = "C3B2A104"  # a Wallbox reads UIDs little-endian
+# Tests that hold for both versions run with the 1.6 and the 2.0.1 simulated charger.
+BOTH_VERSIONS = pytest.mark.parametrize(
+    "simulator", [SimulatedCharger, SimulatedCharger201], ids=["ocpp1.6", "ocpp2.0.1"]
+)
 
 
 def registered(central_system: CentralSystemUnderTest, identity: str = "wb1") -> RegisteredCharger:
@@ -32,15 +38,27 @@ def registered(central_system: CentralSystemUnderTest, identity: str = "wb1") ->
     return hub.chargers[identity]
 
 
-async def connected_charger(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest, **kwargs: Any
-) -> SimulatedCharger:
-    """A booted wb1 whose set-up after boot has finished."""
-    charger = SimulatedCharger(central_system.url, "wb1", **kwargs)
+async def connected_station(
+    hass: HomeAssistant,
+    central_system: CentralSystemUnderTest,
+    simulator: type[ChargingStation],
+    **kwargs: Any,
+) -> ChargingStation:
+    """A booted wb1 of either version whose set-up after boot has finished."""
+    charger = simulator(central_system.url, "wb1", **kwargs)
     await charger.connect()
     await charger.boot()
     await charger.status(1, "Available")
     await wait_for(lambda: state_of(hass, "sensor.garage_offline_protection") != "unknown")
+    return charger
+
+
+async def connected_charger(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, **kwargs: Any
+) -> SimulatedCharger:
+    """A booted 1.6 wb1 whose set-up after boot has finished."""
+    charger = await connected_station(hass, central_system, SimulatedCharger, **kwargs)
+    assert isinstance(charger, SimulatedCharger)
     return charger
 
 
@@ -108,10 +126,18 @@ async def test_reboot_succeeds(
     assert [e.data["result"] for e in events] == ["succeeded"]
 
 
-async def test_reboot_rejected(hass: HomeAssistant, central_system: CentralSystemUnderTest) -> None:
+@BOTH_VERSIONS
+async def test_reboot_rejected(
+    hass: HomeAssistant,
+    central_system: CentralSystemUnderTest,
+    simulator: type[ChargingStation],
+) -> None:
     """A charger that refuses to reboot: a translated error, and the result shows it."""
-    charger = await connected_charger(
-        hass, central_system, behaviour=ChargerBehaviour(responses={"Reset": "Rejected"})
+    charger = await connected_station(
+        hass,
+        central_system,
+        simulator,
+        behaviour=ChargerBehaviour(responses={"Reset": "Rejected"}),
     )
     with pytest.raises(HomeAssistantError, match="Garage refused Reset"):
         await press(hass, "button.garage_reboot")
@@ -273,11 +299,14 @@ async def test_commands_to_an_offline_charger(
         await registered(central_system).controller.async_set_limit(10)
 
 
+@BOTH_VERSIONS
 async def test_controls_follow_the_connection(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest
+    hass: HomeAssistant,
+    central_system: CentralSystemUnderTest,
+    simulator: type[ChargingStation],
 ) -> None:
     """Controls become available when the charger connects, unavailable when it leaves."""
-    charger = await connected_charger(hass, central_system)
+    charger = await connected_station(hass, central_system, simulator)
     for entity_id in CONTROLS:
         assert state_of(hass, entity_id) != STATE_UNAVAILABLE, entity_id
     assert state_of(hass, "switch.garage_lock") == STATE_ON
@@ -402,15 +431,20 @@ async def test_limit_accepted_but_ignored(
     await charger.close()
 
 
+@BOTH_VERSIONS
 async def test_limit_validation(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: SimulatedCharger
+    hass: HomeAssistant,
+    central_system: CentralSystemUnderTest,
+    simulator: type[ChargingStation],
 ) -> None:
     """1-5 A cannot charge a car: refused with a clear message; 0 pauses."""
+    wallbox = await connected_station(hass, central_system, simulator)
     with pytest.raises(ServiceValidationError, match="between 6 A and 32 A"):
         await set_limit(hass, 3)
     await set_limit(hass, 0)
     await wait_for_state(hass, "sensor.garage_current_limit_status", "applied")
     assert wallbox.current_limit(1) == 0
+    await wallbox.close()
 
 
 # ------------------------------------------------------------ lock and cards

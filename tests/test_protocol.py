@@ -105,13 +105,13 @@ async def test_no_subprotocol_is_ocpp16(
     central_system: CentralSystemUnderTest,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """A charger that offers no subprotocol is served as OCPP 1.6; one offering another is not."""
+    """A charger that offers no subprotocol is served as 1.6; one offering only 2.1 is refused."""
     caplog.set_level(logging.INFO)
     async with SimulatedCharger(central_system.url, "wb1", subprotocols=[]) as charger:
         assert (await charger.boot())["status"] == "Accepted"
     assert "offered no subprotocol" in caplog.text
     with pytest.raises(InvalidStatus) as err:
-        await connect(central_system.url + "wb1", subprotocols=["ocpp2.0.1"])
+        await connect(central_system.url + "wb1", subprotocols=["ocpp2.1"])
     assert err.value.response.status_code == 400
 
 

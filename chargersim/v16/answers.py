@@ -10,6 +10,7 @@ known one this charger does not handle.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 import logging
 from typing import Final
 
@@ -62,9 +63,18 @@ def forced_status(responses: dict[str, str], action: str, default: str) -> str:
 
 
 def screen(
-    responses: dict[str, str], identity: str, action: str, *, handled: bool
+    responses: dict[str, str],
+    identity: str,
+    action: str,
+    *,
+    handled: bool,
+    answers: Mapping[str, frozenset[str]] = ANSWERS,
+    known_actions: frozenset[str] = _KNOWN_ACTIONS,
 ) -> Refusal | None:
-    """How to answer a CALL without running its handler, if so."""
+    """How to answer a CALL without running its handler, if so.
+
+    ``answers`` and ``known_actions`` are the version's (1.6 unless given).
+    """
     forced = responses.get(action)
     forced = _ALIASES.get((action, forced), forced) if forced else None
     if forced == "timeout":
@@ -73,10 +83,10 @@ def screen(
     if forced == "error":
         return Refusal("InternalError", "Simulated failure")
     if not handled:
-        if action in _KNOWN_ACTIONS:
+        if action in known_actions:
             return Refusal("NotSupported", f"{action} is not supported")
         return Refusal("NotImplemented", f"{action} is not known")
-    if forced is None or forced in ANSWERS[action]:
+    if forced is None or forced in answers[action]:
         return None
     if forced in _ERROR_CODES:
         return Refusal(forced, f"{action}: {forced} (behaviour)")
@@ -86,6 +96,6 @@ def screen(
         identity,
         action,
         forced,
-        ", ".join(sorted(ANSWERS[action] | _ERROR_CODES)),
+        ", ".join(sorted(answers[action] | _ERROR_CODES)),
     )
     return Refusal("InternalError", "Simulator misconfigured")

@@ -9,8 +9,6 @@ StopTransaction frees it, MeterValues update its energy register and power.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from datetime import UTC, datetime
 import logging
 
@@ -62,47 +60,6 @@ class V16Messages(ChargingStation):
         )
         self._boot_answered(answer, session)
         return answer
-
-    async def boot_until_accepted(self, timeout: float | None = 10) -> JSONDict:
-        """Send BootNotification until the CSMS accepts it; return that answer.
-
-        Between attempts it waits the answer's ``interval``, capped by
-        ``behaviour.boot_retry_cap`` (0.2 s by default, for tests). An
-        Accepted answer to a boot sent for TriggerMessage(BootNotification)
-        meanwhile ends the wait too. ``TimeoutError`` after ``timeout`` s.
-        """
-        accepted = asyncio.Event()
-        self._boot_accepted.add(accepted)
-        answer: JSONDict = {}
-        try:
-            async with asyncio.timeout(timeout):
-                while True:
-                    answer = await self.boot()
-                    if answer.get("status") == "Accepted":
-                        return answer
-                    interval = answer.get("interval")
-                    wait = float(interval) if isinstance(interval, int) and interval > 0 else 10.0
-                    cap = self.behaviour.boot_retry_cap
-                    if cap is not None:
-                        wait = min(wait, cap)
-                    _LOGGER.info(
-                        "%s: boot %s, retrying in %.1f s",
-                        self.identity,
-                        answer.get("status"),
-                        wait,
-                    )
-                    with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(wait):
-                            await accepted.wait()
-                    if accepted.is_set() and self._last_accepted_boot is not None:
-                        return self._last_accepted_boot
-        except TimeoutError as exc:
-            raise TimeoutError(
-                f"{self.identity}: BootNotification not accepted within {timeout} s "
-                f"(last answer: {answer.get('status', 'none')})"
-            ) from exc
-        finally:
-            self._boot_accepted.discard(accepted)
 
     async def heartbeat(self) -> JSONDict:
         """Send a Heartbeat."""

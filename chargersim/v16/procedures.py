@@ -56,7 +56,7 @@ class V16Procedures(V16Messages):
                     c = self.connectors[cid]
                     await self.meter_values(
                         cid,
-                        transaction_id=c.transaction_id,
+                        transaction_id=c.numeric_transaction_id,
                         energy_wh=c.energy_wh,
                         power_w=c.power_w,
                         current_offered=self.current_limit(cid),
@@ -135,11 +135,12 @@ class V16Procedures(V16Messages):
         timestamp) and sent after the next accepted boot, before the
         connectors are announced, as a real charger does. False if queued.
         """
-        if connector.transaction_id is None:
+        transaction_id = connector.numeric_transaction_id
+        if transaction_id is None:
             return True
         stop = functools.partial(
             self.stop_transaction,
-            connector.transaction_id,
+            transaction_id,
             int(connector.energy_wh),
             reason=reason,
             timestamp=datetime.now(UTC),

@@ -34,6 +34,8 @@ def _charger_diagnostics(hub: OcppHub, registered: RegisteredCharger) -> dict[st
         "connected": charger.connected,
         "remote_address": charger.remote_address,
         "profile": charger.profile.key,
+        # The OCPP version negotiated on the live connection ("ocpp1.6", "ocpp2.0.1").
+        "protocol": (handler.session.connection.subprotocol or "ocpp1.6") if handler else None,
         "firmware_status": charger.firmware_status,
         "diagnostics_status": charger.diagnostics_status,
         "state": async_redact_data(state, TO_REDACT),

@@ -11,7 +11,7 @@ class OcppErrorCode(StrEnum):
     The values are the newer spelling (OCPP-J 2.0.1); a version's
     :class:`~.dialect.Dialect` says how its own spec spells each one on the wire
     (1.6 writes ``FormationViolation`` and ``OccurenceConstraintViolation``, and
-    has no ``MessageTypeNotSupported``).
+    has no ``MessageTypeNotSupported`` nor ``RpcFrameworkError``).
     """
 
     NOT_IMPLEMENTED = "NotImplemented"
@@ -25,6 +25,9 @@ class OcppErrorCode(StrEnum):
     TYPE_CONSTRAINT_VIOLATION = "TypeConstraintViolation"
     GENERIC_ERROR = "GenericError"
     MESSAGE_TYPE_NOT_SUPPORTED = "MessageTypeNotSupported"
+    # 2.0.1: the frame is no valid RPC message (its id unreadable, elements missing);
+    # 1.6 calls that a ProtocolError.
+    RPC_FRAMEWORK_ERROR = "RpcFrameworkError"
 
 
 class OcppError(Exception):

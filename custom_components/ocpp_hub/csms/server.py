@@ -42,7 +42,7 @@ from websockets.server import ServerProtocol
 from websockets.typing import Subprotocol
 
 from ..model.profiles import QuirkProfile
-from . import v16
+from . import v16, v201
 from .backend import Backend
 from .guard import AuthThrottle, BoundedSet, ConnectionCounter, FloodGuards
 from .port import Setting
@@ -57,7 +57,7 @@ _LOGGER = logging.getLogger(__name__)
 VERSIONS: dict[str, ProtocolVersion] = {
     version.subprotocol: version
     for version in (
-        # ocpp2.0.1 goes here (a v201 package offering its ProtocolVersion).
+        v201.VERSION,
         v16.VERSION,
     )
 }
@@ -350,9 +350,16 @@ class CentralSystem:
         """What ``identity`` calls ``setting``, in the version it speaks (or spoke last).
 
         Before it ever connected: the default version's name (the one its stored
-        configuration was read in).
+        configuration was read in). A charger the owner approved while it was
+        connected speaks the version of that connection.
         """
-        version = self._spoken.get(identity) or VERSIONS[DEFAULT_SUBPROTOCOL]
+        handler = self.handlers.get(identity)
+        live = (
+            VERSIONS.get(handler.session.connection.subprotocol or DEFAULT_SUBPROTOCOL)
+            if handler is not None and handler.charger is not None
+            else None
+        )
+        version = live or self._spoken.get(identity) or VERSIONS[DEFAULT_SUBPROTOCOL]
         return version.setting_name(setting, profile)
 
     async def disconnect(self, identity: str, reason: str) -> None:

@@ -129,7 +129,7 @@ def decode_frame(text: str | bytes) -> list[Any]:
     if message_id is None:
         raise FrameError(
             UNKNOWN_ID,
-            OcppErrorCode.PROTOCOL_ERROR,
+            OcppErrorCode.RPC_FRAMEWORK_ERROR,
             "message id missing, not a string, or longer than 36 characters",
         )
     kind = frame[0]
@@ -143,11 +143,11 @@ def decode_frame(text: str | bytes) -> list[Any]:
     if len(frame) != expected:
         raise FrameError(
             message_id,
-            OcppErrorCode.PROTOCOL_ERROR,
+            OcppErrorCode.RPC_FRAMEWORK_ERROR,
             f"message type {kind} needs {expected} elements, got {len(frame)}",
         )
     if kind == CALL and not isinstance(frame[2], str):
-        raise FrameError(message_id, OcppErrorCode.PROTOCOL_ERROR, "action must be a string")
+        raise FrameError(message_id, OcppErrorCode.RPC_FRAMEWORK_ERROR, "action must be a string")
     return frame
 
 

@@ -108,6 +108,8 @@ class Transaction:
     stopped_at: datetime | None = None
     meter_stop_wh: float | None = None
     stop_reason: str | None = None
+    # OCPP 2.0.1: the charger names its transactions (text); ``transaction_id`` stays ours.
+    charger_transaction_id: str | None = None
 
     @property
     def energy_wh(self) -> float:
@@ -134,6 +136,7 @@ class Transaction:
             "stopped_at": _iso(self.stopped_at),
             "meter_stop_wh": self.meter_stop_wh,
             "stop_reason": self.stop_reason,
+            "charger_transaction_id": self.charger_transaction_id,
         }
 
     @classmethod
@@ -149,6 +152,7 @@ class Transaction:
             stopped_at=_dt(data.get("stopped_at")),
             meter_stop_wh=data.get("meter_stop_wh"),
             stop_reason=data.get("stop_reason"),
+            charger_transaction_id=data.get("charger_transaction_id"),
         )
 
 

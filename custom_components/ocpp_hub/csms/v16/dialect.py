@@ -15,12 +15,14 @@ DIALECT = Dialect(
     schema_dir=Path(ocpp.__file__).parent / "v16" / "schemas",
     request_suffix="",
     response_suffix="Response",
-    # OCPP-J 1.6, section 4.2.3 (its misspelling included); no MessageTypeNotSupported.
+    # OCPP-J 1.6, section 4.2.3 (its misspelling included); it has no
+    # MessageTypeNotSupported nor RpcFrameworkError.
     spellings=MappingProxyType(
         {
             OcppErrorCode.FORMAT_VIOLATION: "FormationViolation",
             OcppErrorCode.OCCURRENCE_CONSTRAINT_VIOLATION: "OccurenceConstraintViolation",
             OcppErrorCode.MESSAGE_TYPE_NOT_SUPPORTED: "ProtocolError",
+            OcppErrorCode.RPC_FRAMEWORK_ERROR: "ProtocolError",
         }
     ),
 )

@@ -15,7 +15,6 @@ from ..port import LimitRequest, Setting
 
 _MAX_REGISTER_WH = 1e15  # a petawatt-hour: anything above is not a meter reading
 _MAX_LIMIT = 1e9  # A or W: a larger limit in a composite schedule is not an answer
-MAX_CONNECTOR_ID = 64  # no charger has more; each connector gets its own entities
 
 
 # ChargePointStatus (1.6) -> ours: Unavailable is inoperative (never HA's "unavailable").

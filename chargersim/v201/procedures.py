@@ -1,0 +1,135 @@
+"""What a simulated OCPP 2.0.1 station does on its own, after a CSMS call or a reboot.
+
+Announcing EVSE statuses, sending what a TriggerMessage asked for, starting a
+transaction after RequestStartTransaction (waiting for the car at most
+TxCtrlr.EVConnectionTimeOut seconds), ending one (RequestStop, Reset) without
+ever losing its TransactionEvent(Ended), and the reboot after Reset.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+
+from websockets.exceptions import ConnectionClosed
+
+from ..connectors import ConnectorState
+from ..rpc import JSONDict, NotConnectedError
+from .messages import V201Messages
+
+__all__ = ["V201Procedures"]
+
+_LOGGER = logging.getLogger("chargersim")
+
+
+class V201Procedures(V201Messages):
+    """An OCPP 2.0.1 charging station's own procedures."""
+
+    async def announce(self, connector_ids: list[int]) -> None:
+        """Send each EVSE's current status."""
+        for evse_id in connector_ids:
+            await self.status(evse_id, self.connectors[evse_id].announced_status)
+
+    async def send_triggered(self, requested: str, evse_id: int | None) -> None:
+        """Send what a TriggerMessage asked for."""
+        ids = [evse_id] if evse_id else list(self.connectors)
+        ids = [cid for cid in ids if cid in self.connectors]
+        match requested:
+            case "BootNotification":
+                self.boot_reason = "Triggered"
+                await self.boot()
+            case "Heartbeat":
+                await self.heartbeat()
+            case "StatusNotification":
+                for cid in ids:
+                    await self.status(cid, self.connectors[cid].status)
+            case "MeterValues" | "TransactionEvent":
+                for cid in ids:
+                    await self.meter_values(
+                        cid, current_offered=self.current_limit(cid), context="Trigger"
+                    )
+            case _:
+                _LOGGER.warning("%s: cannot trigger %s", self.identity, requested)
+
+    async def remote_start(
+        self, evse_id: int, id_token: JSONDict, remote_start_id: int, profile: JSONDict | None
+    ) -> None:
+        """Start a transaction after an accepted RequestStartTransaction."""
+        connector = self.connectors[evse_id]
+        connector.remote_start_pending = True
+        try:
+            await self._start_remotely(connector, id_token, remote_start_id, profile)
+        finally:
+            connector.remote_start_pending = False
+
+    async def _start_remotely(
+        self,
+        connector: ConnectorState,
+        id_token: JSONDict,
+        remote_start_id: int,
+        profile: JSONDict | None,
+    ) -> None:
+        evse_id = connector.connector_id
+        if not connector.car:
+            timeout = float(self.configuration_value("TxCtrlr.EVConnectionTimeOut", "60") or 60)
+            try:
+                await asyncio.wait_for(connector.car_plugged.wait(), timeout)
+            except TimeoutError:
+                _LOGGER.info("%s: no car plugged in; remote start dropped", self.identity)
+                return
+        answer = await self.start_transaction(
+            evse_id,
+            str(id_token["idToken"]),
+            token_type=str(id_token["type"]),
+            trigger_reason="RemoteStart",
+            remote_start_id=remote_start_id,
+        )
+        if answer.get("idTokenInfo", {}).get("status", "Accepted") != "Accepted":
+            await self.local_stop(evse_id, "DeAuthorized")
+            return
+        if profile is not None and not self.behaviour.ignore_charging_limits:
+            self.install_profile(evse_id, {**profile, "transactionId": connector.transaction_id})
+        connector.status = "Charging"
+        await self.meter_values(evse_id, context="Trigger")
+
+    async def local_stop(self, evse_id: int, reason: str) -> None:
+        """End the EVSE's transaction (RequestStop, DeAuthorized); the car stays plugged in."""
+        connector = self.connectors[evse_id]
+        if connector.transaction_id is None:
+            return
+        connector.status = "Finishing"
+        await self._stop_reliably(connector, reason)
+
+    async def _stop_reliably(self, connector: ConnectorState, reason: str) -> bool:
+        """TransactionEvent(Ended), never lost: queued until the next boot if it cannot go now."""
+        if connector.transaction_id is None:
+            return True
+        stop = functools.partial(self.stop_transaction, connector.connector_id, reason)
+        try:
+            await stop()
+        except (ConnectionClosed, NotConnectedError, TimeoutError) as exc:
+            _LOGGER.warning("%s: TransactionEvent not delivered (%s); queued", self.identity, exc)
+            self._outbox.append(stop)
+            return False
+        return True
+
+    async def _reboot(self, reset_type: str) -> None:
+        """After Reset: end transactions, go away, come back and boot."""
+        for connector in self.connectors.values():
+            if connector.transaction_id is not None:
+                await self._stop_reliably(connector, "ImmediateReset")
+            connector.status = "Available"
+            connector.plug("Available")
+        delay = self.behaviour.reboot_delay
+        if delay is None:
+            _LOGGER.info("%s: %s reset; never coming back", self.identity, reset_type)
+            self._stopped = True
+            await self._drop_connection()
+            return
+        await asyncio.sleep(delay)
+        _LOGGER.info("%s: rebooting (%s reset)", self.identity, reset_type)
+        self.boot_reason = "RemoteReset"
+        await self._drop_connection()
+        if await self._connect_with_backoff():
+            await self._start_session(boot=True)

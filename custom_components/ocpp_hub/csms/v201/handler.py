@@ -1,0 +1,332 @@
+"""OCPP 2.0.1: the charger's messages into model events.
+
+:class:`V201Handler` answers a 2.0.1 charger's CALLs (payloads already
+validated against the official schemas) by applying them to the same
+:class:`Charger` model the 1.6 handler feeds, so the same entities work:
+
+- an EVSE is a model connector (``evseId``); ``Occupied`` is a car plugged in;
+- a transaction is named by the charger (text); the model keeps our own number
+  as ``transaction_id`` (from the backend, as for 1.6) and the charger's name as
+  ``charger_transaction_id``, by which later events and our stop request find it;
+- TransactionEvent Started / Updated / Ended carry the meter values, the
+  charging state and the idToken (authorized like a 1.6 idTag, same cards);
+- NotifyEvent and SecurityEventNotification are kept for diagnostics only
+  (logged); DataTransfer is answered as in 1.6.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+import logging
+from typing import Any
+
+from ...model.charger import Charger, Connector, Transaction
+from ...model.meter import Sample
+from ..backend import AuthorizationStatus, Backend
+from ..conversation import Conversation, Route
+from ..errors import OcppError, OcppErrorCode
+from ..logtext import untrusted
+from ..metering import ENERGY_REGISTER
+from ..session import Session
+from ..version import HandlerSettings
+from .commands import V201Commands
+from .dialect import HANDLED_ACTIONS
+from .mapping import (
+    LOCK_VARIABLE,
+    SETTING_VARIABLES,
+    charger_info,
+    charging_state,
+    connector_status,
+    id_token_info,
+)
+from .metering import parse_meter_value
+
+_LOGGER = logging.getLogger(__name__)
+_MAX_REGISTER_WH = 1e15  # a petawatt-hour: anything above is not a meter reading
+_SEQ_MEMORY = 16  # transactions whose last seqNo is remembered (duplicates are not applied)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class V201Handler(V201Commands, Conversation):
+    """The OCPP 2.0.1 conversation with one connected charger."""
+
+    actions = HANDLED_ACTIONS
+
+    def __init__(
+        self,
+        session: Session,
+        backend: Backend,
+        settings: HandlerSettings,
+        on_closed: Callable[[V201Handler], None] | None = None,
+    ) -> None:
+        """Serve ``session``; :meth:`bind` (or :meth:`adopt`) gives it the charger."""
+        super().__init__(session, backend, settings, on_closed)
+        self._routes: dict[str, Route] = {
+            "Authorize": self._authorize,
+            "BootNotification": self._boot_notification,
+            "DataTransfer": self._data_transfer,
+            "Heartbeat": self._heartbeat,
+            "MeterValues": self._meter_values,
+            "NotifyEvent": self._notify_event,
+            "SecurityEventNotification": self._security_event,
+            "StatusNotification": self._status_notification,
+            "TransactionEvent": self._transaction_event,
+        }
+        # The last seqNo applied per transaction of the charger (a repeat is not applied).
+        self._seq: dict[str, int] = {}
+
+    @property
+    def routes(self) -> Mapping[str, Route]:
+        """The 2.0.1 CALLs a charger sends, by action."""
+        return self._routes
+
+    def bind(self, charger: Charger) -> None:
+        """Speak for ``charger``; its lock is the standard variable AuthCtrlr.Enabled."""
+        _standard_lock(charger)
+        super().bind(charger)
+
+    def adopt(self, charger: Charger) -> None:
+        """The owner accepted this (Pending) charger: ask it to boot again now."""
+        _standard_lock(charger)
+        super().adopt(charger)
+
+    async def read_at_boot(self) -> None:
+        """2.0.1 reads the variables of the neutral settings (GetVariables)."""
+        await self.read_settings(list(SETTING_VARIABLES))
+
+    # ------------------------------------------------------------- the charger's CALLs
+    def _boot_notification(self, payload: dict[str, Any]) -> dict[str, Any]:
+        now = _now()
+        accepted = self.accept_boot(charger_info(payload), now)
+        if accepted:
+            assert self.charger is not None
+            _standard_lock(self.charger)  # the boot chose the vendor's profile
+        _LOGGER.debug(
+            "Charger %s booted (%s)", self.session.identity, untrusted(payload["reason"], 40)
+        )
+        return {
+            "status": "Accepted" if accepted else "Pending",
+            "currentTime": now.isoformat(),
+            "interval": (
+                self.settings.heartbeat_interval
+                if accepted
+                else self.settings.pending_retry_interval
+            ),
+        }
+
+    def _heartbeat(self, payload: dict[str, Any]) -> dict[str, Any]:
+        del payload
+        now = _now()
+        if self.charger is not None:
+            self.charger.apply_heartbeat(now)
+        return {"currentTime": now.isoformat()}
+
+    def _status_notification(self, payload: dict[str, Any]) -> dict[str, Any]:
+        assert self.charger is not None
+        evse_id = payload["evseId"]
+        if not self.connector_ok(evse_id) or evse_id == 0:
+            return {}
+        connector = self.charger.connector(evse_id)
+        status = connector_status(payload["connectorStatus"], connector)
+        error = "Faulted" if payload["connectorStatus"] == "Faulted" else None
+        self.charger.apply_status(evse_id, status, error)
+        return {}
+
+    def _authorization(self, token: dict[str, Any], action: str) -> AuthorizationStatus:
+        """The backend's decision on an idToken, as on a 1.6 idTag (the same cards)."""
+        assert self.charger is not None
+        return self.backend.authorize(self.charger, token["idToken"], action)
+
+    def _authorize(self, payload: dict[str, Any]) -> dict[str, Any]:
+        assert self.charger is not None
+        token = payload["idToken"]
+        status = self._authorization(token, "Authorize")
+        self.charger.apply_authorize(
+            token["idToken"], status is AuthorizationStatus.ACCEPTED, _now()
+        )
+        return {"idTokenInfo": id_token_info(status)}
+
+    def _meter_values(self, payload: dict[str, Any]) -> dict[str, Any]:
+        assert self.charger is not None
+        evse_id = payload["evseId"]
+        if not self.connector_ok(evse_id):
+            return {}
+        received = _now()
+        self.charger.apply_meter_values(
+            evse_id, None, [self._sample(mv, received) for mv in payload["meterValue"]]
+        )
+        return {}
+
+    def _sample(self, meter_value: dict[str, Any], received: datetime) -> Sample:
+        return parse_meter_value(self.stamp(meter_value["timestamp"], received), meter_value)
+
+    # ----------------------------------------------------------- transactions
+    def _running(self, charger_id: str) -> Connector | None:
+        """The connector running the charger's transaction ``charger_id``, if any."""
+        return next(
+            (
+                c
+                for c in self.charger.connectors.values()  # type: ignore[union-attr]
+                if c.transaction is not None and c.transaction.charger_transaction_id == charger_id
+            ),
+            None,
+        )
+
+    def _ended_here(self, charger_id: str) -> Transaction | None:
+        """The transaction ``charger_id`` if it ended already (its last event repeated)."""
+        assert self.charger is not None
+        for connector in self.charger.connectors.values():
+            last = connector.last_transaction
+            if last is not None and last.charger_transaction_id == charger_id:
+                return last
+        return None
+
+    def _transaction_event(self, payload: dict[str, Any]) -> dict[str, Any]:
+        assert self.charger is not None
+        received = _now()
+        info = payload["transactionInfo"]
+        charger_id: str = info["transactionId"]
+        event = payload["eventType"]
+        seq_no = payload["seqNo"]
+        token = payload.get("idToken")
+        action = "StopTransaction" if event == "Ended" else "StartTransaction"
+        answer: dict[str, Any] = {}
+        if token is not None:
+            answer["idTokenInfo"] = id_token_info(self._authorization(token, action))
+        last_seq = self._seq.get(charger_id)
+        if last_seq is not None and seq_no <= last_seq:
+            _LOGGER.debug(
+                "Charger %s: TransactionEvent %s seqNo %s again; not applied",
+                self.session.identity,
+                untrusted(charger_id, 40),
+                seq_no,
+            )
+            return answer
+        self._remember_seq(charger_id, seq_no)
+        when = self.stamp(payload["timestamp"], received)
+        samples = [self._sample(mv, received) for mv in payload.get("meterValue") or []]
+        if payload.get("offline"):
+            _LOGGER.debug(
+                "Charger %s: TransactionEvent %s %s happened offline",
+                self.session.identity,
+                untrusted(charger_id, 40),
+                event,
+            )
+        connector = self._running(charger_id)
+        if connector is None and self._ended_here(charger_id) is not None:
+            return answer  # a late event of a transaction that ended: nothing to run
+        if connector is None:
+            connector = self._start(payload, charger_id, when, samples)
+            if connector is None:
+                return answer
+        transaction = connector.transaction
+        assert transaction is not None
+        if token is not None and not transaction.id_tag and event != "Ended":
+            transaction.id_tag = token["idToken"]  # authorized after plugging in
+        if event == "Ended":
+            stop_wh = _last_register(samples)
+            if stop_wh is None:
+                stop_wh = transaction.meter_last_wh or transaction.meter_start_wh
+            self.charger.apply_stop(
+                transaction.transaction_id, stop_wh, when, info.get("stoppedReason"), samples
+            )
+        elif samples:
+            self.charger.apply_meter_values(
+                connector.connector_id, transaction.transaction_id, samples
+            )
+        status = charging_state(info.get("chargingState"), ended=event == "Ended")
+        if status is not None and status is not connector.status:
+            self.charger.apply_status(connector.connector_id, status, None)
+        return answer
+
+    def _start(
+        self, payload: dict[str, Any], charger_id: str, when: datetime, samples: list[Sample]
+    ) -> Connector | None:
+        """A transaction we have not seen yet (Started, or its Started was lost)."""
+        assert self.charger is not None
+        evse = payload.get("evse") or {}
+        evse_id = evse.get("id")
+        if evse_id is None:
+            only = self.charger.outlets
+            evse_id = only[0].connector_id if len(only) == 1 else 1
+        if not self.connector_ok(evse_id) or evse_id == 0:
+            raise OcppError(
+                OcppErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
+                "a transaction needs an evse.id between 1 and 64",
+            )
+        connector = self.charger.connector(evse_id)
+        start_wh = _last_register(samples[:1]) if samples else None
+        if start_wh is None:
+            start_wh = connector.energy.last_register_wh or 0.0
+        token = payload.get("idToken")
+        self.charger.apply_start(
+            Transaction(
+                transaction_id=self.backend.next_transaction_id(),
+                connector_id=evse_id,
+                id_tag=token["idToken"] if token else "",
+                meter_start_wh=start_wh,
+                started_at=when,
+                charger_transaction_id=charger_id,
+            )
+        )
+        return connector
+
+    def _remember_seq(self, charger_id: str, seq_no: int) -> None:
+        self._seq.pop(charger_id, None)
+        self._seq[charger_id] = seq_no
+        if len(self._seq) > _SEQ_MEMORY:
+            del self._seq[next(iter(self._seq))]
+
+    # ------------------------------------------------------------- diagnostics only
+    def _notify_event(self, payload: dict[str, Any]) -> dict[str, Any]:
+        for event in payload["eventData"]:
+            _LOGGER.debug(
+                "Charger %s: event %s.%s = %s",
+                self.session.identity,
+                untrusted(event["component"]["name"], 50),
+                untrusted(event["variable"]["name"], 50),
+                untrusted(event["actualValue"], 100),
+            )
+        return {}
+
+    def _security_event(self, payload: dict[str, Any]) -> dict[str, Any]:
+        _LOGGER.info(
+            "Charger %s reported a security event: %s",
+            self.session.identity,
+            untrusted(payload["type"], 50),
+        )
+        return {}
+
+    def _data_transfer(self, payload: dict[str, Any]) -> dict[str, Any]:
+        assert self.charger is not None
+        vendor_id = payload["vendorId"]
+        if vendor_id not in self.charger.profile.data_transfer_vendor_ids:
+            return {"status": "UnknownVendorId"}
+        _LOGGER.debug(
+            "Charger %s: DataTransfer %s/%s",
+            self.session.identity,
+            untrusted(vendor_id),
+            untrusted(payload.get("messageId")),
+        )
+        return {"status": "Accepted"}
+
+
+def _standard_lock(charger: Charger) -> None:
+    """A 2.0.1 charger's lock is read back from AuthCtrlr.Enabled, whatever its vendor."""
+    if charger.profile.lock_key != LOCK_VARIABLE:
+        charger.profile = replace(charger.profile, lock_key=LOCK_VARIABLE)
+
+
+def _last_register(samples: list[Sample]) -> float | None:
+    """The newest energy register among ``samples`` (Wh), if plausible."""
+    readings = [s for s in samples if s.energy_wh is not None and ENERGY_REGISTER in s.measurands]
+    if not readings:
+        return None
+    newest = max(readings, key=lambda s: s.timestamp).energy_wh
+    assert newest is not None
+    return newest if 0 <= newest <= _MAX_REGISTER_WH else None
