@@ -113,3 +113,16 @@ def test_timing_from_options_keeps_the_preset_for_what_is_missing() -> None:
     timing = Timing.from_dict({"start_delay_s": 5, "min_on_s": -1}, BALANCED)
     assert timing.start_delay_s == 5
     assert timing.min_on_s == BALANCED.min_on_s
+
+
+def test_a_sensor_faster_than_once_a_second_keeps_its_history() -> None:
+    """Readings 0.9 s apart all count (a burst within one second counts once)."""
+    timing = Timing(0, 0, 0, 0, 60, 600, 300)
+    ctl = ChargeControl(mode=ChargeMode.MIN_SOLAR)
+    decide_solar(ctl, facts(), 2300, 0.0, timing)
+    for step in range(1, 40):
+        decide_solar(ctl, facts(), 2300, step * 0.9, timing)
+    decide_solar(ctl, facts(), 2300, 35.15, timing)  # the same second as 35.1
+    times = [moment for moment, _ in ctl.history]
+    assert len(times) >= 35  # one per second at least (two readings in a second: one)
+    assert times[-2:] == [pytest.approx(34.2), 35.15]

@@ -218,7 +218,7 @@ def decide_solar(
     than an amp (a cloud) lowers it at once.
     """
     minimum_mode = ctl.mode is ChargeMode.MIN_SOLAR
-    if ctl.history and ctl.history[-1][0] >= now - 1:
+    if ctl.history and math.floor(ctl.history[-1][0]) == math.floor(now):
         ctl.history.pop()  # one reading per second: a burst of messages is one moment
     ctl.history.append((now, surplus_w))
     while ctl.history and now - ctl.history[0][0] > timing.adjust_interval_s:
