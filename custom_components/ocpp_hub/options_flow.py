@@ -42,7 +42,6 @@ from .const import (
     CONF_TIMING,
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_PING_INTERVAL,
-    ENERGY_OPTIONS,
 )
 from .flow_fields import box
 from .model.energy import DEFAULT_REACTION, REACTIONS, TIMING_FIELDS
@@ -93,8 +92,8 @@ class OcppHubOptionsFlow(OptionsFlow):
             }
             if user_input.get(CONF_PRICE_ENTITY):
                 data[CONF_PRICE_ENTITY] = user_input[CONF_PRICE_ENTITY]
-            energy = {k: v for k, v in self.config_entry.options.items() if k in ENERGY_OPTIONS}
-            return self.async_create_entry(data={**energy, **data})
+            # The energy settings stay as they are (they have steps of their own).
+            return self._save(data, (CONF_PRICE_ENTITY,))
         options = self.config_entry.options
         schema = probatio.Schema(
             {
