@@ -30,6 +30,7 @@ from custom_components.ocpp_hub.const import (
     CONF_PING_INTERVAL,
     CONF_REACTION,
     CONF_SITE_LIMIT,
+    CONF_SITE_RESERVE,
     CONF_SUPPLY_PHASES,
     CONF_TIMING,
     DOMAIN,
@@ -479,6 +480,35 @@ async def test_house_load_step_lowers_both_chargers_at_once(site: Site) -> None:
     await site.advance(61)
     await wait_for(lambda: site.limit("wb1") == 7)
     assert site.limit("wb3") == 7
+
+
+@pytest.mark.usefixtures("fuse_options")
+async def test_a_larger_margin_below_the_fuse(site: Site) -> None:
+    """The owner keeps 4 A free for load steps: the charger gets 4 A less."""
+    await site.house(5, 4, 3)
+    await site.plug("wb1", phases=3)
+    await wait_for(lambda: site.limit("wb1") == 14)  # 20 - 1 (default margin) - 5
+    entry = site.central_system.entry
+    result = await _options(site.hass, entry.entry_id, "site")
+    result = await site.hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_SITE_LIMIT: 20, CONF_SITE_RESERVE: 20, CONF_HOUSE_CURRENT: HOUSE}
+    )
+    assert result["errors"] == {CONF_SITE_RESERVE: "reserve_too_large"}
+    result = await site.hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_SITE_LIMIT: 20, CONF_SITE_RESERVE: 4, CONF_HOUSE_CURRENT: HOUSE}
+    )
+    assert result["type"] == "create_entry"
+    assert entry.options[CONF_SITE_RESERVE] == 4
+    # 14 A still fits under the fuse itself (15 A): the charger moves into the new
+    # margin after the adjust interval, like a raise; a load step past the fuse would
+    # lower it at once.
+    await site.decided()
+    assert site.limit("wb1") == 14
+    await site.advance(91)
+    await wait_for(lambda: site.limit("wb1") == 11)
+    assert site.attrs("wb1")["site_budget"] == 11
+    await site.house(10, 4, 3)  # 20 - 10 leaves 10 A: past the fuse, so at once
+    await wait_for(lambda: site.limit("wb1") == 6)
 
 
 @pytest.mark.usefixtures("fuse_options")

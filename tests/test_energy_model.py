@@ -13,7 +13,14 @@ from custom_components.ocpp_hub.model.energy import (
     Timing,
     decide_solar,
 )
-from custom_components.ocpp_hub.model.sharing import Claim, share, site_budget_a, whole_amps
+from custom_components.ocpp_hub.model.sharing import (
+    Claim,
+    FuseCap,
+    follow_fuse,
+    share,
+    site_budget_a,
+    whole_amps,
+)
 
 BALANCED = REACTIONS["balanced"]
 
@@ -126,3 +133,24 @@ def test_a_sensor_faster_than_once_a_second_keeps_its_history() -> None:
     times = [moment for moment, _ in ctl.history]
     assert len(times) >= 35  # one per second at least (two readings in a second: one)
     assert times[-2:] == [pytest.approx(34.2), 35.15]
+
+
+def test_the_fuse_lowers_at_once_only_past_the_fuse_itself() -> None:
+    """Within the margin a share changes after the wait; past the fuse at once."""
+    free = FuseCap()
+    assert follow_fuse(free, 16, 20, 21, now=0, wait_s=30) == free  # does not bind
+    bound = follow_fuse(free, 16, 12, 13, now=0, wait_s=30)
+    assert bound == FuseCap(12)  # binds: at once
+    # The house wanders by an amp within the margin: no change until it held.
+    lower = follow_fuse(bound, 16, 11, 12, now=5, wait_s=30)
+    assert lower == FuseCap(12, 5)
+    assert follow_fuse(lower, 16, 11, 12, now=34, wait_s=30) == FuseCap(12, 5)
+    assert follow_fuse(lower, 16, 11, 12, now=35, wait_s=30) == FuseCap(11)
+    # Back where it was before the wait ended: nothing pending.
+    assert follow_fuse(lower, 16, 12, 13, now=20, wait_s=30) == FuseCap(12)
+    # A step past the fuse itself: at once, whatever was pending.
+    assert follow_fuse(lower, 16, 6, 7, now=6, wait_s=30) == FuseCap(6)
+    # The fuse stops binding only after the wait too.
+    rise = follow_fuse(bound, 16, 18, 19, now=40, wait_s=30)
+    assert rise == FuseCap(12, 40)
+    assert follow_fuse(rise, 16, 18, 19, now=70, wait_s=30) == FuseCap()

@@ -52,6 +52,8 @@ CONF_TIMING: Final = "timing"
 CONF_FALLBACK_CURRENT: Final = "fallback_current"
 CONF_SITE_LIMIT: Final = "site_limit"
 CONF_HOUSE_CURRENT: Final = "house_current_entities"
+CONF_SITE_RESERVE: Final = "site_reserve"
+DEFAULT_SITE_RESERVE_A: Final = 1
 ENERGY_OPTIONS: Final = frozenset(
     {
         CONF_GRID_POWER,
@@ -66,5 +68,6 @@ ENERGY_OPTIONS: Final = frozenset(
         CONF_FALLBACK_CURRENT,
         CONF_SITE_LIMIT,
         CONF_HOUSE_CURRENT,
+        CONF_SITE_RESERVE,
     }
 )

@@ -33,7 +33,7 @@ from .model.energy import (
     decide_solar,
 )
 from .model.meter import PHASES
-from .model.sharing import Claim, share, site_budget_a, whole_amps
+from .model.sharing import Claim, follow_fuse, share, site_budget_a, whole_amps
 from .model.status import ConnectorStatus
 from .repairs import set_issue
 
@@ -44,8 +44,6 @@ _LOGGER = logging.getLogger(__name__)
 
 # Decisions at most this often (seconds): a burst of messages makes one decision.
 MIN_DECISION_GAP_S = 1.0
-# Amps per phase kept free below the main fuse (meters and chargers are not exact).
-SITE_RESERVE_A = 1.0
 # A car counts as present in these states (Finishing: the session is over).
 _CAR_PRESENT = frozenset(
     {
@@ -81,6 +79,9 @@ class EnergyManager:
         self._last_run: float | None = None
         self._drawn: dict[str, tuple[float, float]] = {}  # car W, surplus W at the last run
         self._phases_seen: dict[str, int] = {}
+        # The grid currents last read, and the chargers' currents at that moment.
+        self._grid_reading: tuple[float, ...] = ()
+        self._drawn_at_reading: list[float] = []
         self._reported_problem: tuple[str, str] | None = None
         self.fallback: tuple[str, str] | None = None  # (sensor, problem) while falling back
 
@@ -334,34 +335,34 @@ class EnergyManager:
                     ctl.decide(self._fallback_a(fact), Reason.FALLBACK)
             return problem
         drawn = self._charger_currents(chargers, facts)
-        budget = site_budget_a(site.limit_a, SITE_RESERVE_A, grid_a, drawn)
+        if (reading := tuple(grid_a)) != self._grid_reading:
+            self._grid_reading, self._drawn_at_reading = reading, drawn
+        # The meter and the chargers report at different moments: a car still ramping
+        # up reads more at its charger than in the meter's older reading. Counted at
+        # the lower of the two, the house is never taken for less than it is.
+        drawn = [min(a, b) for a, b in zip(drawn, self._drawn_at_reading, strict=True)]
+        budget = site_budget_a(site.limit_a, site.reserve_a, grid_a, drawn)
+        hard = site_budget_a(site.limit_a, 0.0, grid_a, drawn)
         claims = [
             Claim(r.identity, facts[r.identity].min_a, ctl.target_a or 0.0, ctl.priority)
             for r in chargers
             if facts[r.identity].car and ((ctl := r.charger.control).target_a or 0.0) > 0
         ]
-        caps = whole_amps(share(budget, claims), {c.key: c.minimum for c in claims})
+        minimums = {c.key: c.minimum for c in claims}
+        caps = whole_amps(share(budget, claims), minimums)
+        hard_caps = whole_amps(share(hard, claims), minimums)
         for registered in chargers:
             ctl, fact = registered.charger.control, facts[registered.identity]
             # Without a car a charger may have the whole headroom: a car plugged in
             # starts within it, and the next decision shares.
             cap = caps.get(registered.identity, float(math.floor(budget)))
-            if (ctl.target_a or 0.0) <= cap:
-                ctl.site_cap_a = ctl.site_raise_since = None  # the fuse does not bind
-                continue
-            # The fuse binds: lowered at once; raised only once the larger share held.
-            held = ctl.site_cap_a
-            if held is not None and cap > held:
-                if ctl.site_raise_since is None:
-                    ctl.site_raise_since = now
-                if now - ctl.site_raise_since < site.timing.adjust_interval_s:
-                    cap = held
-                else:
-                    ctl.site_raise_since = None
-            else:
-                ctl.site_raise_since = None
-            ctl.site_cap_a = cap
-            ctl.decide(cap if cap >= fact.min_a else 0.0, Reason.SITE_LIMIT, budget_a=budget)
+            hard_cap = hard_caps.get(registered.identity, float(math.floor(hard)))
+            wanted = ctl.target_a or 0.0
+            ctl.fuse = follow_fuse(
+                ctl.fuse, wanted, cap, hard_cap, now=now, wait_s=site.timing.adjust_interval_s
+            )
+            if (held := ctl.fuse.cap_a) is not None and held < wanted:
+                ctl.decide(held if held >= fact.min_a else 0.0, Reason.SITE_LIMIT, budget_a=budget)
         return None
 
     def _charger_currents(
@@ -440,8 +441,8 @@ class EnergyManager:
                 moments.append(ctl.enough_since + timing.start_delay_s)
             if ctl.three_since is not None:
                 moments.append(ctl.three_since + timing.start_delay_s)
-            if ctl.site_raise_since is not None:
-                moments.append(ctl.site_raise_since + timing.adjust_interval_s)
+            if ctl.fuse.change_since is not None:
+                moments.append(ctl.fuse.change_since + timing.adjust_interval_s)
         moments += self.meters.stale_at()
         future = [moment for moment in moments if moment > now]
         if self._cancel_timer:

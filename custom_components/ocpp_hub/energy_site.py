@@ -30,9 +30,11 @@ from .const import (
     CONF_HOUSE_CURRENT,
     CONF_REACTION,
     CONF_SITE_LIMIT,
+    CONF_SITE_RESERVE,
     CONF_SUPPLY_PHASES,
     CONF_SUPPLY_VOLTAGE,
     CONF_TIMING,
+    DEFAULT_SITE_RESERVE_A,
 )
 from .model.energy import DEFAULT_REACTION, REACTIONS, Timing
 
@@ -55,6 +57,8 @@ class Site:
     timing: Timing = REACTIONS[DEFAULT_REACTION]
     fallback_a: float | None = None
     limit_a: float | None = None
+    #: Amps kept free below the fuse for a load step until the chargers are lowered.
+    reserve_a: float = DEFAULT_SITE_RESERVE_A
     house_entities: tuple[str, ...] = ()
 
     @classmethod
@@ -63,6 +67,7 @@ class Site:
         base = REACTIONS.get(options.get(CONF_REACTION, ""), REACTIONS[DEFAULT_REACTION])
         fallback = options.get(CONF_FALLBACK_CURRENT)
         limit = options.get(CONF_SITE_LIMIT)
+        reserve = options.get(CONF_SITE_RESERVE)
         return cls(
             grid_entity=options.get(CONF_GRID_POWER) or None,
             grid_export_positive=bool(options.get(CONF_GRID_EXPORT_POSITIVE, False)),
@@ -74,6 +79,7 @@ class Site:
             timing=Timing.from_dict(options.get(CONF_TIMING) or {}, base),
             fallback_a=float(fallback) if fallback else None,
             limit_a=float(limit) if limit else None,
+            reserve_a=DEFAULT_SITE_RESERVE_A if reserve is None else float(reserve),
             house_entities=tuple(options.get(CONF_HOUSE_CURRENT) or ()),
         )
 

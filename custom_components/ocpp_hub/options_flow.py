@@ -37,11 +37,13 @@ from .const import (
     CONF_SESSIONS_MAX_AGE_DAYS,
     CONF_SESSIONS_MAX_COUNT,
     CONF_SITE_LIMIT,
+    CONF_SITE_RESERVE,
     CONF_SUPPLY_PHASES,
     CONF_SUPPLY_VOLTAGE,
     CONF_TIMING,
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_PING_INTERVAL,
+    DEFAULT_SITE_RESERVE_A,
 )
 from .flow_fields import box
 from .model.energy import DEFAULT_REACTION, REACTIONS, TIMING_FIELDS
@@ -272,22 +274,31 @@ class OcppHubOptionsFlow(OptionsFlow):
         options = self.config_entry.options
         if user_input is not None:
             limit = int(user_input.get(CONF_SITE_LIMIT) or 0)
+            reserve = int(user_input.get(CONF_SITE_RESERVE, DEFAULT_SITE_RESERVE_A))
             house = list(user_input.get(CONF_HOUSE_CURRENT) or [])
             phases = int(options.get(CONF_SUPPLY_PHASES, 3))
             if house and len(house) != phases:
                 errors[CONF_HOUSE_CURRENT] = "house_phases"
             elif limit and not house and not options.get(CONF_GRID_POWER):
                 errors[CONF_SITE_LIMIT] = "site_needs_meter"
+            elif limit and reserve >= limit:
+                errors[CONF_SITE_RESERVE] = "reserve_too_large"
             else:
                 changes: dict[str, Any] = {}
                 if limit:
                     changes[CONF_SITE_LIMIT] = limit
                 if house:
                     changes[CONF_HOUSE_CURRENT] = house
-                return self._save(changes, (CONF_SITE_LIMIT, CONF_HOUSE_CURRENT))
+                if reserve != DEFAULT_SITE_RESERVE_A:
+                    changes[CONF_SITE_RESERVE] = reserve
+                return self._save(changes, (CONF_SITE_LIMIT, CONF_HOUSE_CURRENT, CONF_SITE_RESERVE))
         schema = probatio.Schema(
             {
                 probatio.Optional(CONF_SITE_LIMIT): box(0, 400, "A"),
+                probatio.Required(
+                    CONF_SITE_RESERVE,
+                    default=int(options.get(CONF_SITE_RESERVE, DEFAULT_SITE_RESERVE_A)),
+                ): box(0, 100, "A"),
                 probatio.Optional(CONF_HOUSE_CURRENT): _CURRENT_SENSORS,
             }
         )

@@ -15,6 +15,8 @@ from enum import StrEnum
 import math
 from typing import Any
 
+from .sharing import FuseCap
+
 
 class ChargeMode(StrEnum):
     """What the owner chose for a charger (values are the select's options)."""
@@ -130,9 +132,8 @@ class ChargeControl:
     short_since: float | None = None
     three_since: float | None = None  # enough surplus for three phases since
     history: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=64))
-    # The site's share for this charger, raised only after it held for a while.
-    site_cap_a: float | None = None
-    site_raise_since: float | None = None
+    # The site's share for this charger under the main fuse.
+    fuse: FuseCap = field(default_factory=FuseCap)
     # The running session's energy, and how much of it came from surplus.
     session: str | None = None
     charged_wh: float = 0.0

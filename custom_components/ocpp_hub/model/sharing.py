@@ -86,3 +86,35 @@ def site_budget_a(
     """
     house = [max(0.0, g - c) for g, c in zip(grid_a, chargers_a, strict=True)]
     return max(0.0, limit_a - reserve_a - max(house, default=0.0))
+
+
+@dataclass(frozen=True, slots=True)
+class FuseCap:
+    """One charger's share under the main fuse, as the last decision left it."""
+
+    cap_a: float | None = None  # the share in force (None: the fuse does not bind)
+    change_since: float | None = None  # when a pending change of the share began
+
+
+def follow_fuse(
+    held: FuseCap, wanted_a: float, cap_a: float, hard_cap_a: float, *, now: float, wait_s: float
+) -> FuseCap:
+    """The share to apply now, given the share ``cap_a`` with the margin below the fuse
+    and ``hard_cap_a`` without it (both whole amps).
+
+    Only a share that would pass the fuse itself is lowered at once. A share that
+    only eats into the margin, or rises, changes after it held for ``wait_s``;
+    so a house load that wanders about a whole amp does not move the charger
+    every few seconds.
+    """
+    if held.cap_a is None:  # the fuse did not bind
+        return held if wanted_a <= cap_a else FuseCap(cap_a)
+    if hard_cap_a < held.cap_a:
+        return FuseCap(cap_a)  # over the fuse itself: at once
+    new = None if wanted_a <= cap_a else cap_a
+    if new == held.cap_a:
+        return FuseCap(new)
+    since = now if held.change_since is None else held.change_since
+    if now - since < wait_s:
+        return FuseCap(held.cap_a, since)
+    return FuseCap(new)
