@@ -15,8 +15,9 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 import logging
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later
 from homeassistant.util import dt as dt_util
@@ -35,10 +36,7 @@ from .model.energy import (
 from .model.meter import PHASES
 from .model.sharing import Claim, share, site_budget_a, whole_amps
 from .model.status import ConnectorStatus
-from .repairs import set_issue
-
-if TYPE_CHECKING:
-    from .hub import OcppHub, RegisteredCharger
+from .registered_charger import RegisteredCharger
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -64,13 +62,26 @@ _PHASE_IN_USE_A = 1.0
 class EnergyManager:
     """Decides every charger's current from its mode, the surplus and the main fuse."""
 
-    def __init__(self, hass: HomeAssistant, hub: OcppHub) -> None:
-        """Attach to ``hub``; :meth:`start` subscribes to the site's sensors."""
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        chargers: Mapping[str, RegisteredCharger],
+        save: Callable[[], None],
+        fallback_changed: Callable[[tuple[str, str] | None], None],
+    ) -> None:
+        """Decide for ``chargers`` with ``entry``'s settings; :meth:`start` follows the sensors.
+
+        ``save`` saves the chargers soon; ``fallback_changed`` hears of a sensor the
+        decisions miss (and of its return).
+        """
         self.hass = hass
-        self.hub = hub
+        self.chargers = chargers
+        self._save = save
+        self._fallback_changed = fallback_changed
         # The clock of every hold and delay (replaced by tests and the replay benchmark).
         self.clock: Callable[[], datetime] = dt_util.utcnow
-        self.site = Site.from_options(hub.entry.options)
+        self.site = Site.from_options(entry.options)
         self.meters = SiteMeters(hass, self.site, self._now, self.request)
         self._cancel_timer: CALLBACK_TYPE | None = None
         self._queued = False
@@ -81,7 +92,6 @@ class EnergyManager:
         self._last_run: float | None = None
         self._drawn: dict[str, tuple[float, float]] = {}  # car W, surplus W at the last run
         self._phases_seen: dict[str, int] = {}
-        self._reported_problem: tuple[str, str] | None = None
         self.fallback: tuple[str, str] | None = None  # (sensor, problem) while falling back
 
     # ----------------------------------------------------------------- lifecycle
@@ -123,25 +133,12 @@ class EnergyManager:
     @callback
     def set_mode(self, registered: RegisteredCharger, mode: ChargeMode) -> None:
         """The owner chose a charge mode: it applies at once and survives restarts."""
-        ctl = registered.charger.control
-        if ctl.mode is mode:
-            return
-        ctl.mode = mode
-        # A new mode starts from a clean slate (Solar waits for its start delay).
-        ctl.on = False
-        ctl.enough_since = ctl.short_since = ctl.three_since = None
-        ctl.history.clear()
-        self.hub.schedule_save()
-        registered.charger.notify(Topic.CONTROL)
-        self.evaluate()
+        registered.controller.set_charge_mode(mode)
 
     @callback
     def set_priority(self, registered: RegisteredCharger, priority: int) -> None:
         """Who pauses first when the site cannot feed every charger's minimum (lower)."""
-        registered.charger.control.priority = priority
-        self.hub.schedule_save()
-        registered.charger.notify(Topic.CONTROL)
-        self.evaluate()
+        registered.controller.set_priority(priority)
 
     def _now(self) -> float:
         return self.clock().timestamp()
@@ -179,7 +176,7 @@ class EnergyManager:
         elapsed = 0.0 if self._last_run is None else max(0.0, now - self._last_run)
         self._last_run = now
         site = self.site
-        chargers = list(self.hub.chargers.values())
+        chargers = list(self.chargers.values())
         facts = {r.identity: self._facts(r) for r in chargers}
         surplus, problem = self._surplus(now, facts)
         self._count_energy(chargers, facts, surplus, elapsed)
@@ -317,7 +314,7 @@ class EnergyManager:
                 part = max(0.0, min(surplus, drawn)) * fact.drawing_w / drawn
             self._drawn[registered.identity] = (fact.drawing_w, part)
             if charger.control.solar_share != before:
-                self.hub.schedule_save()
+                self._save()
 
     def _protect_site(
         self, chargers: list[RegisteredCharger], facts: dict[str, ChargerFacts], now: float
@@ -408,23 +405,16 @@ class EnergyManager:
             charger.notify(Topic.CONTROL)
 
     def _report_problem(self, problem: tuple[str, str] | None) -> None:
-        """A repair issue while a sensor the decisions need is missing or stale."""
+        """Falling back while a sensor the decisions need is missing or stale: say so."""
+        if problem == self.fallback:
+            return
         self.fallback = problem
-        if problem == self._reported_problem:
-            return
-        self._reported_problem = problem
-        issue = f"energy_sensor_{self.hub.entry.entry_id}"
-        if problem is None:
-            set_issue(self.hass, issue, None)
-            return
-        entity, why = problem
-        _LOGGER.warning("Energy management falls back to the safe current: %s is %s", entity, why)
-        set_issue(
-            self.hass,
-            issue,
-            "energy_not_configured" if why == "not_configured" else "energy_sensor",
-            {"entity": entity, "problem": why, "central_system": self.hub.entry.title},
-        )
+        if problem is not None:
+            entity, why = problem
+            _LOGGER.warning(
+                "Energy management falls back to the safe current: %s is %s", entity, why
+            )
+        self._fallback_changed(problem)
 
     def _schedule_next(self, chargers: list[RegisteredCharger], now: float) -> None:
         """Wake up when a hold ends, a raise is due or a sensor would turn stale."""
