@@ -4,8 +4,9 @@ What Wallbox's Eco-Smart, Power Boost and Power Sharing did, for every charger
 of the central system. It runs on the state changes of the site's sensors and
 of the chargers (no polling; a timer only where a hold ends or a sensor goes
 stale), decides with the pure functions of :mod:`.model.energy` and
-:mod:`.model.sharing`, and hands each charger's current to its controller,
-whose limit path coalesces, sends and verifies it.
+:mod:`.model.sharing` (the main fuse: :mod:`.main_fuse`), and hands each
+charger's current to its controller, whose limit path coalesces, sends and
+verifies it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from homeassistant.helpers.event import async_call_later
 from homeassistant.util import dt as dt_util
 
 from .energy_site import Site, SiteMeters
+from .main_fuse import fallback_a, protect_site
 from .model.charger import Topic
 from .model.control import LimitStatus
 from .model.energy import (
@@ -34,7 +36,7 @@ from .model.energy import (
     decide_solar,
 )
 from .model.meter import PHASES
-from .model.sharing import Claim, share, site_budget_a, whole_amps
+from .model.sharing import Claim, share
 from .model.status import ConnectorStatus
 from .registered_charger import RegisteredCharger
 
@@ -42,8 +44,6 @@ _LOGGER = logging.getLogger(__name__)
 
 # Decisions at most this often (seconds): a burst of messages makes one decision.
 MIN_DECISION_GAP_S = 1.0
-# Amps per phase kept free below the main fuse (meters and chargers are not exact).
-SITE_RESERVE_A = 1.0
 # A car counts as present in these states (Finishing: the session is over).
 _CAR_PRESENT = frozenset(
     {
@@ -193,10 +193,10 @@ class EnergyManager:
                 ctl.phases = max(fact.phases) if len(fact.phases) > 1 else None
                 ctl.decide(fact.max_a, Reason.FAST)
             elif surplus is None:
-                ctl.decide(self._fallback_a(fact), Reason.FALLBACK)
+                ctl.decide(fallback_a(site, fact), Reason.FALLBACK)
             else:
                 decide_solar(ctl, fact, shares.get(registered.identity, 0.0), now, site.timing)
-        site_problem = self._protect_site(chargers, facts, now)
+        site_problem = protect_site(site, self.meters, chargers, facts, now)
         # The grid reading matters only to chargers in a solar mode.
         self._report_problem((problem if solar else None) or site_problem)
         for registered in chargers:
@@ -286,12 +286,6 @@ class EnergyManager:
             return {claims[0].key: surplus}
         return share(surplus, claims)
 
-    def _fallback_a(self, fact: ChargerFacts) -> float:
-        """The safe current while a sensor is missing: the owner's choice, else the minimum."""
-        if self.site.fallback_a is None:
-            return fact.min_a
-        return min(fact.max_a, self.site.fallback_a)
-
     def _count_energy(
         self,
         chargers: list[RegisteredCharger],
@@ -315,72 +309,6 @@ class EnergyManager:
             self._drawn[registered.identity] = (fact.drawing_w, part)
             if charger.control.solar_share != before:
                 self._save()
-
-    def _protect_site(
-        self, chargers: list[RegisteredCharger], facts: dict[str, ChargerFacts], now: float
-    ) -> tuple[str, str] | None:
-        """Lower the chargers so the house and they together stay below the main fuse."""
-        site = self.site
-        if site.limit_a is None:
-            return None
-        grid_a, problem = self.meters.grid_currents(now)
-        if grid_a is None:
-            for registered in chargers:
-                ctl, fact = registered.charger.control, facts[registered.identity]
-                if (ctl.target_a or 0.0) > self._fallback_a(fact):
-                    ctl.decide(self._fallback_a(fact), Reason.FALLBACK)
-            return problem
-        drawn = self._charger_currents(chargers, facts)
-        budget = site_budget_a(site.limit_a, SITE_RESERVE_A, grid_a, drawn)
-        claims = [
-            Claim(r.identity, facts[r.identity].min_a, ctl.target_a or 0.0, ctl.priority)
-            for r in chargers
-            if facts[r.identity].car and ((ctl := r.charger.control).target_a or 0.0) > 0
-        ]
-        caps = whole_amps(share(budget, claims), {c.key: c.minimum for c in claims})
-        for registered in chargers:
-            ctl, fact = registered.charger.control, facts[registered.identity]
-            # Without a car a charger may have the whole headroom: a car plugged in
-            # starts within it, and the next decision shares.
-            cap = caps.get(registered.identity, float(math.floor(budget)))
-            if (ctl.target_a or 0.0) <= cap:
-                ctl.site_cap_a = ctl.site_raise_since = None  # the fuse does not bind
-                continue
-            # The fuse binds: lowered at once; raised only once the larger share held.
-            held = ctl.site_cap_a
-            if held is not None and cap > held:
-                if ctl.site_raise_since is None:
-                    ctl.site_raise_since = now
-                if now - ctl.site_raise_since < site.timing.adjust_interval_s:
-                    cap = held
-                else:
-                    ctl.site_raise_since = None
-            else:
-                ctl.site_raise_since = None
-            ctl.site_cap_a = cap
-            ctl.decide(cap if cap >= fact.min_a else 0.0, Reason.SITE_LIMIT, budget_a=budget)
-        return None
-
-    def _charger_currents(
-        self, chargers: list[RegisteredCharger], facts: dict[str, ChargerFacts]
-    ) -> list[float]:
-        """Amps all chargers draw together on each phase of the site."""
-        total = [0.0] * self.site.phases
-        for registered in chargers:
-            fact = facts[registered.identity]
-            for connector in registered.charger.outlets:
-                if connector.status is not ConnectorStatus.CHARGING:
-                    continue
-                measured = [connector.currents_a.get(p) for p in PHASES[: self.site.phases]]
-                if any(value is not None for value in measured):
-                    for index, value in enumerate(measured):
-                        total[index] += value or 0.0
-                    continue
-                phases = min(max(fact.phases), self.site.phases)
-                amps = (connector.power_w or 0.0) / (fact.voltage_v * phases)
-                for index in range(phases):
-                    total[index] += amps
-        return total
 
     # ----------------------------------------------------------------- results
     def _hand_over(self, registered: RegisteredCharger) -> None:

@@ -1,0 +1,98 @@
+"""Main-fuse protection: the chargers lowered so that the house and they stay below the fuse.
+
+The energy manager first decides each charger's current from its mode; these
+functions then cap those currents with what the grid meter's phase currents
+leave under the main fuse, shared by priority.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .energy_site import Site, SiteMeters
+from .model.energy import ChargerFacts, Reason
+from .model.meter import PHASES
+from .model.sharing import Claim, share, site_budget_a, whole_amps
+from .model.status import ConnectorStatus
+from .registered_charger import RegisteredCharger
+
+# Amps per phase kept free below the main fuse (meters and chargers are not exact).
+SITE_RESERVE_A = 1.0
+
+
+def fallback_a(site: Site, fact: ChargerFacts) -> float:
+    """The safe current while a sensor is missing: the owner's choice, else the minimum."""
+    if site.fallback_a is None:
+        return fact.min_a
+    return min(fact.max_a, site.fallback_a)
+
+
+def protect_site(
+    site: Site,
+    meters: SiteMeters,
+    chargers: list[RegisteredCharger],
+    facts: dict[str, ChargerFacts],
+    now: float,
+) -> tuple[str, str] | None:
+    """Lower the chargers so the house and they together stay below the main fuse."""
+    if site.limit_a is None:
+        return None
+    grid_a, problem = meters.grid_currents(now)
+    if grid_a is None:
+        for registered in chargers:
+            ctl, fact = registered.charger.control, facts[registered.identity]
+            if (ctl.target_a or 0.0) > fallback_a(site, fact):
+                ctl.decide(fallback_a(site, fact), Reason.FALLBACK)
+        return problem
+    drawn = charger_currents(site, chargers, facts)
+    budget = site_budget_a(site.limit_a, SITE_RESERVE_A, grid_a, drawn)
+    claims = [
+        Claim(r.identity, facts[r.identity].min_a, ctl.target_a or 0.0, ctl.priority)
+        for r in chargers
+        if facts[r.identity].car and ((ctl := r.charger.control).target_a or 0.0) > 0
+    ]
+    caps = whole_amps(share(budget, claims), {c.key: c.minimum for c in claims})
+    for registered in chargers:
+        ctl, fact = registered.charger.control, facts[registered.identity]
+        # Without a car a charger may have the whole headroom: a car plugged in
+        # starts within it, and the next decision shares.
+        cap = caps.get(registered.identity, float(math.floor(budget)))
+        if (ctl.target_a or 0.0) <= cap:
+            ctl.site_cap_a = ctl.site_raise_since = None  # the fuse does not bind
+            continue
+        # The fuse binds: lowered at once; raised only once the larger share held.
+        held = ctl.site_cap_a
+        if held is not None and cap > held:
+            if ctl.site_raise_since is None:
+                ctl.site_raise_since = now
+            if now - ctl.site_raise_since < site.timing.adjust_interval_s:
+                cap = held
+            else:
+                ctl.site_raise_since = None
+        else:
+            ctl.site_raise_since = None
+        ctl.site_cap_a = cap
+        ctl.decide(cap if cap >= fact.min_a else 0.0, Reason.SITE_LIMIT, budget_a=budget)
+    return None
+
+
+def charger_currents(
+    site: Site, chargers: list[RegisteredCharger], facts: dict[str, ChargerFacts]
+) -> list[float]:
+    """Amps all chargers draw together on each phase of the site."""
+    total = [0.0] * site.phases
+    for registered in chargers:
+        fact = facts[registered.identity]
+        for connector in registered.charger.outlets:
+            if connector.status is not ConnectorStatus.CHARGING:
+                continue
+            measured = [connector.currents_a.get(p) for p in PHASES[: site.phases]]
+            if any(value is not None for value in measured):
+                for index, value in enumerate(measured):
+                    total[index] += value or 0.0
+                continue
+            phases = min(max(fact.phases), site.phases)
+            amps = (connector.power_w or 0.0) / (fact.voltage_v * phases)
+            for index in range(phases):
+                total[index] += amps
+    return total
