@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Coroutine
 import functools
 import logging
 from types import MappingProxyType
@@ -21,7 +21,6 @@ from typing import Any
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState, ConfigSubentry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import charger_subentry
@@ -50,6 +49,7 @@ from .csms.port import ChargerPort
 from .csms.server import CentralSystem, ServerConfig
 from .csms.version import HandlerSettings
 from .energy_manager import EnergyManager
+from .entity_factories import EntityFactories, EntityFactory
 from .model.charger import Charger, ChargerInfo
 from .model.control import RebootResult
 from .model.rfid import Card
@@ -61,10 +61,6 @@ from .sessions import SessionBook
 _LOGGER = logging.getLogger(__name__)
 
 type OcppHubConfigEntry = ConfigEntry[OcppHub]
-
-# Creates the entities of one platform for a charger: connector_ids empty means
-# the charger-level entities, otherwise the entities of those connectors.
-type EntityFactory = Callable[[RegisteredCharger, Sequence[int]], Sequence[Entity]]
 
 
 def server_config(entry: ConfigEntry, ssl_context: Any = None) -> ServerConfig:
@@ -103,7 +99,7 @@ class OcppHub:
         self.chargers: dict[str, RegisteredCharger] = {}
         self.approvals = PendingApprovals(hass, entry, self.issues)
         self._verifier = PasswordVerifier()
-        self._factories: list[tuple[EntityFactory, AddConfigEntryEntitiesCallback]] = []
+        self.factories = EntityFactories()
         self.sessions = SessionBook(hass, entry)
         self.energy = EnergyManager(
             hass, entry, self.chargers, self.schedule_save, self.issues.energy_fallback
@@ -146,37 +142,14 @@ class OcppHub:
         self, factory: EntityFactory, add_entities: AddConfigEntryEntitiesCallback
     ) -> None:
         """A platform's entity factory: called now for every charger, later for new ones."""
-        self._factories.append((factory, add_entities))
+        self.factories.register(factory, add_entities)
         for registered in self.chargers.values():
-            self._add_missing_entities(registered)
+            self.factories.add_missing(registered)
 
     @property
     def adding_entities(self) -> bool:
         """Whether platforms may add entities (not once the entry is unloading)."""
         return self.entry.state in (ConfigEntryState.LOADED, ConfigEntryState.SETUP_IN_PROGRESS)
-
-    def _add_missing_entities(self, registered: RegisteredCharger) -> None:
-        """Give every platform's entities to the charger, and to each of its connectors.
-
-        Connector entities exist once a charger has reported more than one
-        connector; ``registered.covered`` remembers (platform, connector) pairs
-        done, connector None standing for the charger-level entities.
-        """
-        count = registered.charger.connector_count
-        registered.connectors_seen = count
-        wanted: list[int | None] = [None, *(range(1, count + 1) if count > 1 else ())]
-        for index, (factory, add_entities) in enumerate(self._factories):
-            missing = [key for key in wanted if (index, key) not in registered.covered]
-            if not missing:
-                continue
-            registered.covered.update((index, key) for key in missing)
-            entities: list[Entity] = []
-            if None in missing:
-                entities += factory(registered, [])
-            if connectors := [key for key in missing if key is not None]:
-                entities += factory(registered, connectors)
-            if entities:
-                add_entities(entities, config_subentry_id=registered.subentry_id)
 
     # ------------------------------------------------------------- chargers
     @callback
@@ -266,7 +239,7 @@ class OcppHub:
         )
         registered.unsubscribe = charger.add_listener(lambda: self._charger_changed(registered))
         self.chargers[identity] = registered
-        self._add_missing_entities(registered)
+        self.factories.add_missing(registered)
         # Whoever is connected as this identity must have presented its password.
         self.server.enforce_credentials(identity)
         self._adopt_if_waiting(registered)
@@ -304,7 +277,7 @@ class OcppHub:
             registered.device_info_of = charger.info
             self._update_device(registered)
         if charger.connector_count != registered.connectors_seen:
-            self._add_missing_entities(registered)
+            self.factories.add_missing(registered)
         registered.controller.charger_changed()
         self.energy.request()
         if (reboot := reboot_state(charger)) != registered.reported_reboot:
