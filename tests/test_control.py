@@ -20,7 +20,8 @@ from chargersim import ChargerBehaviour, SimulatedCharger
 from chargersim.station import ChargingStation
 from chargersim.v201 import SimulatedCharger as SimulatedCharger201
 from custom_components.ocpp_hub.const import CONF_CARDS, DOMAIN
-from custom_components.ocpp_hub.hub import OcppHub, RegisteredCharger
+from custom_components.ocpp_hub.hub import OcppHub
+from custom_components.ocpp_hub.registered_charger import RegisteredCharger
 
 from .conftest import CARD_ALICE, CentralSystemUnderTest
 from .helpers import charger_device, state_of, wait_for, wait_for_state

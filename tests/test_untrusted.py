@@ -27,8 +27,9 @@ from chargersim import ChargerBehaviour, SimulatedCharger
 from custom_components.ocpp_hub.const import CONF_CARDS, DOMAIN
 from custom_components.ocpp_hub.csms.errors import CallFailed, FailureReason
 from custom_components.ocpp_hub.csms.server import CentralSystem
-from custom_components.ocpp_hub.hub import OcppHub, RegisteredCharger
+from custom_components.ocpp_hub.hub import OcppHub
 from custom_components.ocpp_hub.model.charger import MAX_CONFIGURATION_KEYS
+from custom_components.ocpp_hub.registered_charger import RegisteredCharger
 
 from .conftest import CentralSystemUnderTest
 from .helpers import charger_device, state_of, wait_for

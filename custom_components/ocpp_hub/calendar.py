@@ -15,9 +15,10 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .entity import OcppHubSessionEntity
-from .hub import OcppHubConfigEntry, RegisteredCharger
+from .hub import OcppHubConfigEntry
 from .model.charger import Topic
 from .model.sessions import SessionRecord, StartedBy
+from .registered_charger import RegisteredCharger
 
 PARALLEL_UPDATES = 0
 

@@ -31,8 +31,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN
 from .entity import OcppHubSessionEntity
-from .hub import RegisteredCharger
 from .model.rfid import Card
+from .registered_charger import RegisteredCharger
 
 # More cards than this: their sensors are disabled by default (the owner enables some).
 MAX_ENABLED_CARDS = 3
@@ -122,7 +122,7 @@ class CardEnergySensors:
     @callback
     def cards_changed(self) -> None:
         """Cards added or removed without a reload (a new name shows after a reload)."""
-        if not self.registered.controller.hub.adding_entities:
+        if not self.registered.adding_entities():
             return
         if new := self._sync():
             self.add_entities(new, config_subentry_id=self.registered.subentry_id)

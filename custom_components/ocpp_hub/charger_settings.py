@@ -28,8 +28,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .csms.port import Setting
 from .entity import OcppHubEntity, OcppHubEntityDescription
-from .hub import RegisteredCharger
 from .model.charger import Charger, Connector, Topic
+from .registered_charger import RegisteredCharger
 
 
 def _integer(value: str | None) -> int | None:
@@ -139,7 +139,7 @@ class ChargerSettings:
 
     @callback
     def _charger_changed(self) -> None:
-        if not self.registered.controller.hub.adding_entities:
+        if not self.registered.adding_entities():
             return  # the configuration read at a boot may end while the entry unloads
         if numbers := self._new():
             self.add_entities(numbers, config_subentry_id=self.registered.subentry_id)

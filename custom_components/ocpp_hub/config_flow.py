@@ -50,10 +50,10 @@ from .csms.auth import generate_password, hash_password, password_acceptable
 from .csms.server import check_port, valid_identity
 from .csms.tls import TlsError, server_context
 from .flow_fields import box
-from .hub import discovery_unique_id
 from .model.rfid import Card, normalise
 from .model.schedule import ChargingWindow
 from .options_flow import OcppHubOptionsFlow
+from .pending_approvals import discovery_unique_id
 from .repairs import escape_markdown
 
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))

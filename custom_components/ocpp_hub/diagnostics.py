@@ -9,8 +9,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.device_registry import DeviceEntry
 
 from .const import CONF_PASSWORD_HASH
-from .hub import OcppHub, OcppHubConfigEntry, RegisteredCharger
+from .hub import OcppHub, OcppHubConfigEntry
 from .model.secrets import REDACTED, public_configuration
+from .registered_charger import RegisteredCharger
 
 TO_REDACT = {
     CONF_PASSWORD_HASH,

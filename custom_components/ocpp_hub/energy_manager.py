@@ -4,8 +4,9 @@ What Wallbox's Eco-Smart, Power Boost and Power Sharing did, for every charger
 of the central system. It runs on the state changes of the site's sensors and
 of the chargers (no polling; a timer only where a hold ends or a sensor goes
 stale), decides with the pure functions of :mod:`.model.energy` and
-:mod:`.model.sharing`, and hands each charger's current to its controller,
-whose limit path coalesces, sends and verifies it.
+:mod:`.model.sharing` (the main fuse: :mod:`.main_fuse`), and hands each
+charger's current to its controller, whose limit path coalesces, sends and
+verifies it.
 """
 
 from __future__ import annotations
@@ -15,13 +16,15 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 import logging
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later
 from homeassistant.util import dt as dt_util
 
 from .energy_site import Site, SiteMeters
+from .main_fuse import MainFuse, fallback_a
 from .model.charger import Topic
 from .model.control import LimitStatus
 from .model.energy import (
@@ -33,12 +36,9 @@ from .model.energy import (
     decide_solar,
 )
 from .model.meter import PHASES
-from .model.sharing import Claim, follow_fuse, share, site_budget_a, whole_amps
+from .model.sharing import Claim, share
 from .model.status import ConnectorStatus
-from .repairs import set_issue
-
-if TYPE_CHECKING:
-    from .hub import OcppHub, RegisteredCharger
+from .registered_charger import RegisteredCharger
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -62,13 +62,26 @@ _PHASE_IN_USE_A = 1.0
 class EnergyManager:
     """Decides every charger's current from its mode, the surplus and the main fuse."""
 
-    def __init__(self, hass: HomeAssistant, hub: OcppHub) -> None:
-        """Attach to ``hub``; :meth:`start` subscribes to the site's sensors."""
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        chargers: Mapping[str, RegisteredCharger],
+        save: Callable[[], None],
+        fallback_changed: Callable[[tuple[str, str] | None], None],
+    ) -> None:
+        """Decide for ``chargers`` with ``entry``'s settings; :meth:`start` follows the sensors.
+
+        ``save`` saves the chargers soon; ``fallback_changed`` hears of a sensor the
+        decisions miss (and of its return).
+        """
         self.hass = hass
-        self.hub = hub
+        self.chargers = chargers
+        self._save = save
+        self._fallback_changed = fallback_changed
         # The clock of every hold and delay (replaced by tests and the replay benchmark).
         self.clock: Callable[[], datetime] = dt_util.utcnow
-        self.site = Site.from_options(hub.entry.options)
+        self.site = Site.from_options(entry.options)
         self.meters = SiteMeters(hass, self.site, self._now, self.request)
         self._cancel_timer: CALLBACK_TYPE | None = None
         self._queued = False
@@ -79,10 +92,7 @@ class EnergyManager:
         self._last_run: float | None = None
         self._drawn: dict[str, tuple[float, float]] = {}  # car W, surplus W at the last run
         self._phases_seen: dict[str, int] = {}
-        # The grid currents last read, and the chargers' currents at that moment.
-        self._grid_reading: tuple[float, ...] = ()
-        self._drawn_at_reading: list[float] = []
-        self._reported_problem: tuple[str, str] | None = None
+        self.fuse = MainFuse()
         self.fallback: tuple[str, str] | None = None  # (sensor, problem) while falling back
 
     # ----------------------------------------------------------------- lifecycle
@@ -124,25 +134,12 @@ class EnergyManager:
     @callback
     def set_mode(self, registered: RegisteredCharger, mode: ChargeMode) -> None:
         """The owner chose a charge mode: it applies at once and survives restarts."""
-        ctl = registered.charger.control
-        if ctl.mode is mode:
-            return
-        ctl.mode = mode
-        # A new mode starts from a clean slate (Solar waits for its start delay).
-        ctl.on = False
-        ctl.enough_since = ctl.short_since = ctl.three_since = None
-        ctl.history.clear()
-        self.hub.schedule_save()
-        registered.charger.notify(Topic.CONTROL)
-        self.evaluate()
+        registered.controller.set_charge_mode(mode)
 
     @callback
     def set_priority(self, registered: RegisteredCharger, priority: int) -> None:
         """Who pauses first when the site cannot feed every charger's minimum (lower)."""
-        registered.charger.control.priority = priority
-        self.hub.schedule_save()
-        registered.charger.notify(Topic.CONTROL)
-        self.evaluate()
+        registered.controller.set_priority(priority)
 
     def _now(self) -> float:
         return self.clock().timestamp()
@@ -180,7 +177,7 @@ class EnergyManager:
         elapsed = 0.0 if self._last_run is None else max(0.0, now - self._last_run)
         self._last_run = now
         site = self.site
-        chargers = list(self.hub.chargers.values())
+        chargers = list(self.chargers.values())
         facts = {r.identity: self._facts(r) for r in chargers}
         surplus, problem = self._surplus(now, facts)
         self._count_energy(chargers, facts, surplus, elapsed)
@@ -197,10 +194,10 @@ class EnergyManager:
                 ctl.phases = max(fact.phases) if len(fact.phases) > 1 else None
                 ctl.decide(fact.max_a, Reason.FAST)
             elif surplus is None:
-                ctl.decide(self._fallback_a(fact), Reason.FALLBACK)
+                ctl.decide(fallback_a(site, fact), Reason.FALLBACK)
             else:
                 decide_solar(ctl, fact, shares.get(registered.identity, 0.0), now, site.timing)
-        site_problem = self._protect_site(chargers, facts, now)
+        site_problem = self.fuse.protect(site, self.meters, chargers, facts, now)
         # The grid reading matters only to chargers in a solar mode.
         self._report_problem((problem if solar else None) or site_problem)
         for registered in chargers:
@@ -290,12 +287,6 @@ class EnergyManager:
             return {claims[0].key: surplus}
         return share(surplus, claims)
 
-    def _fallback_a(self, fact: ChargerFacts) -> float:
-        """The safe current while a sensor is missing: the owner's choice, else the minimum."""
-        if self.site.fallback_a is None:
-            return fact.min_a
-        return min(fact.max_a, self.site.fallback_a)
-
     def _count_energy(
         self,
         chargers: list[RegisteredCharger],
@@ -318,73 +309,7 @@ class EnergyManager:
                 part = max(0.0, min(surplus, drawn)) * fact.drawing_w / drawn
             self._drawn[registered.identity] = (fact.drawing_w, part)
             if charger.control.solar_share != before:
-                self.hub.schedule_save()
-
-    def _protect_site(
-        self, chargers: list[RegisteredCharger], facts: dict[str, ChargerFacts], now: float
-    ) -> tuple[str, str] | None:
-        """Lower the chargers so the house and they together stay below the main fuse."""
-        site = self.site
-        if site.limit_a is None:
-            return None
-        grid_a, problem = self.meters.grid_currents(now)
-        if grid_a is None:
-            for registered in chargers:
-                ctl, fact = registered.charger.control, facts[registered.identity]
-                if (ctl.target_a or 0.0) > self._fallback_a(fact):
-                    ctl.decide(self._fallback_a(fact), Reason.FALLBACK)
-            return problem
-        drawn = self._charger_currents(chargers, facts)
-        if (reading := tuple(grid_a)) != self._grid_reading:
-            self._grid_reading, self._drawn_at_reading = reading, drawn
-        # The meter and the chargers report at different moments: a car still ramping
-        # up reads more at its charger than in the meter's older reading. Counted at
-        # the lower of the two, the house is never taken for less than it is.
-        drawn = [min(a, b) for a, b in zip(drawn, self._drawn_at_reading, strict=True)]
-        budget = site_budget_a(site.limit_a, site.reserve_a, grid_a, drawn)
-        hard = site_budget_a(site.limit_a, 0.0, grid_a, drawn)
-        claims = [
-            Claim(r.identity, facts[r.identity].min_a, ctl.target_a or 0.0, ctl.priority)
-            for r in chargers
-            if facts[r.identity].car and ((ctl := r.charger.control).target_a or 0.0) > 0
-        ]
-        minimums = {c.key: c.minimum for c in claims}
-        caps = whole_amps(share(budget, claims), minimums)
-        hard_caps = whole_amps(share(hard, claims), minimums)
-        for registered in chargers:
-            ctl, fact = registered.charger.control, facts[registered.identity]
-            # Without a car a charger may have the whole headroom: a car plugged in
-            # starts within it, and the next decision shares.
-            cap = caps.get(registered.identity, float(math.floor(budget)))
-            hard_cap = hard_caps.get(registered.identity, float(math.floor(hard)))
-            wanted = ctl.target_a or 0.0
-            ctl.fuse = follow_fuse(
-                ctl.fuse, wanted, cap, hard_cap, now=now, wait_s=site.timing.adjust_interval_s
-            )
-            if (held := ctl.fuse.cap_a) is not None and held < wanted:
-                ctl.decide(held if held >= fact.min_a else 0.0, Reason.SITE_LIMIT, budget_a=budget)
-        return None
-
-    def _charger_currents(
-        self, chargers: list[RegisteredCharger], facts: dict[str, ChargerFacts]
-    ) -> list[float]:
-        """Amps all chargers draw together on each phase of the site."""
-        total = [0.0] * self.site.phases
-        for registered in chargers:
-            fact = facts[registered.identity]
-            for connector in registered.charger.outlets:
-                if connector.status is not ConnectorStatus.CHARGING:
-                    continue
-                measured = [connector.currents_a.get(p) for p in PHASES[: self.site.phases]]
-                if any(value is not None for value in measured):
-                    for index, value in enumerate(measured):
-                        total[index] += value or 0.0
-                    continue
-                phases = min(max(fact.phases), self.site.phases)
-                amps = (connector.power_w or 0.0) / (fact.voltage_v * phases)
-                for index in range(phases):
-                    total[index] += amps
-        return total
+                self._save()
 
     # ----------------------------------------------------------------- results
     def _hand_over(self, registered: RegisteredCharger) -> None:
@@ -409,23 +334,16 @@ class EnergyManager:
             charger.notify(Topic.CONTROL)
 
     def _report_problem(self, problem: tuple[str, str] | None) -> None:
-        """A repair issue while a sensor the decisions need is missing or stale."""
+        """Falling back while a sensor the decisions need is missing or stale: say so."""
+        if problem == self.fallback:
+            return
         self.fallback = problem
-        if problem == self._reported_problem:
-            return
-        self._reported_problem = problem
-        issue = f"energy_sensor_{self.hub.entry.entry_id}"
-        if problem is None:
-            set_issue(self.hass, issue, None)
-            return
-        entity, why = problem
-        _LOGGER.warning("Energy management falls back to the safe current: %s is %s", entity, why)
-        set_issue(
-            self.hass,
-            issue,
-            "energy_not_configured" if why == "not_configured" else "energy_sensor",
-            {"entity": entity, "problem": why, "central_system": self.hub.entry.title},
-        )
+        if problem is not None:
+            entity, why = problem
+            _LOGGER.warning(
+                "Energy management falls back to the safe current: %s is %s", entity, why
+            )
+        self._fallback_changed(problem)
 
     def _schedule_next(self, chargers: list[RegisteredCharger], now: float) -> None:
         """Wake up when a hold ends, a raise is due or a sensor would turn stale."""

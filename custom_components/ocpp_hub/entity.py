@@ -11,8 +11,8 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 
 from .controller import ChargerController
-from .hub import RegisteredCharger, device_details
 from .model.charger import Charger, Connector, Topic
+from .registered_charger import RegisteredCharger, device_details
 
 
 def charger_device_info(registered: RegisteredCharger) -> DeviceInfo:

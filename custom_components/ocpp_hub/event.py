@@ -10,8 +10,9 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .entity import OcppHubEntity, OcppHubEntityDescription, build_entities
-from .hub import OcppHubConfigEntry, RegisteredCharger
+from .hub import OcppHubConfigEntry
 from .model.charger import Topic
+from .registered_charger import RegisteredCharger
 
 PARALLEL_UPDATES = 0
 

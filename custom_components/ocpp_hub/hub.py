@@ -1,36 +1,30 @@
-"""The runtime of one central system entry: server, registered chargers, storage.
+"""The runtime of one central system entry: server, registered chargers, their lifecycle.
 
 The hub is the application behind the protocol layer (it implements
 :class:`Backend`): it knows which chargers the owner registered (config
-subentries), holds their models, saves what must survive a restart, turns an
-unknown charger into a discovery card, and tells the platforms when a charger
-or a connector needs entities.
+subentries), builds each one's model, controller and sessions, hands an
+unknown charger to :mod:`.pending_approvals`, and tells the platforms when a
+charger or a connector needs entities. What it holds is saved by
+:mod:`.charger_store`; its repair issues are derived by :mod:`.repairs`.
 """
 
 from __future__ import annotations
 
-from collections import Counter, OrderedDict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+import asyncio
+from collections import OrderedDict
+from collections.abc import Coroutine
+import functools
 import logging
-import time
 from types import MappingProxyType
 from typing import Any
 
-from homeassistant.config_entries import (
-    SOURCE_INTEGRATION_DISCOVERY,
-    ConfigEntry,
-    ConfigEntryState,
-    ConfigSubentry,
-)
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState, ConfigSubentry
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr, discovery_flow, issue_registry as ir
-from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.entity import Entity
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.storage import Store
 
+from . import charger_subentry
+from .charger_store import SAVE_DELAY, ChargerStore
 from .const import (
     CONF_AUTO_ACCEPT,
     CONF_CARDS,
@@ -41,88 +35,32 @@ from .const import (
     CONF_PATH_PREFIX,
     CONF_PING_INTERVAL,
     CONF_PORT,
-    CONF_REMOTE_ID_TAG,
-    CONF_SCHEDULE,
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_PING_INTERVAL,
     DEFAULT_PORT,
-    DEFAULT_REMOTE_ID_TAG,
     DOMAIN,
-    MAX_PENDING_APPROVALS,
-    STORAGE_VERSION,
     SUBENTRY_CHARGER,
 )
 from .controller import ChargerController
+from .controller_base import ChargerLinks
 from .csms.auth import PasswordVerifier, password_acceptable
 from .csms.backend import AuthorizationStatus, Registration
-from .csms.logtext import untrusted
 from .csms.port import ChargerPort
 from .csms.server import CentralSystem, ServerConfig
 from .csms.version import HandlerSettings
-from .delayed_save import DelayedSave
 from .energy_manager import EnergyManager
+from .entity_factories import EntityFactories, EntityFactory
 from .model.charger import Charger, ChargerInfo
-from .model.control import ProtectionStatus, RebootResult
-from .model.rfid import Card, normalise
-from .model.schedule import ChargingWindow
-from .repairs import escape_markdown, set_issue
-from .sessions import ChargerSessions, SessionBook
+from .model.control import RebootResult
+from .model.rfid import Card
+from .pending_approvals import PendingApprovals, PendingCharger
+from .registered_charger import RegisteredCharger, device_details, reboot_state
+from .repairs import RepairIssues
+from .sessions import SessionBook
 
 _LOGGER = logging.getLogger(__name__)
 
 type OcppHubConfigEntry = ConfigEntry[OcppHub]
-
-# Creates the entities of one platform for a charger: connector_ids empty means
-# the charger-level entities, otherwise the entities of those connectors.
-type EntityFactory = Callable[[RegisteredCharger, Sequence[int]], Sequence[Entity]]
-
-_SAVE_DELAY = 10.0
-
-
-@dataclass(slots=True)
-class RegisteredCharger:
-    """A charger the owner registered (one config subentry) and its model."""
-
-    entry_id: str
-    subentry_id: str
-    name: str
-    password_hash: str | None
-    charger: Charger
-    connectors_seen: int = 0
-    covered: set[tuple[int, int | None]] = field(default_factory=set)
-    unsubscribe: Callable[[], None] | None = None
-    device_info_of: ChargerInfo | None = None
-    controller: ChargerController = field(init=False)
-    sessions: ChargerSessions = field(init=False)
-    cards_sent: list[dict[str, Any]] = field(default_factory=list)
-    # Called when the owner changed the card list (entities that follow the cards).
-    card_listeners: list[Callable[[], None]] = field(default_factory=list)
-    # What the hub last reported for this charger (so each change is reported once).
-    reported_reboot: tuple[datetime, RebootResult] | None = None
-    reported_protection: tuple[ProtectionStatus, tuple[str, ...]] | None = None
-    reported_energy_rejections: int = 0
-    # The energy manager's decision as last shown (so entities hear of changes only).
-    energy_shown: tuple[Any, ...] | None = None
-
-    @property
-    def identity(self) -> str:
-        """The charge point identity."""
-        return self.charger.identity
-
-    @property
-    def device_identifier(self) -> tuple[str, str]:
-        """The device registry identifier of this charger."""
-        return (DOMAIN, f"{self.entry_id}_{self.identity}")
-
-
-@dataclass(slots=True)
-class PendingCharger:
-    """An unknown charger waiting for the owner's approval."""
-
-    identity: str
-    info: ChargerInfo
-    remote_address: str | None
-    since: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 def server_config(entry: ConfigEntry, ssl_context: Any = None) -> ServerConfig:
@@ -150,86 +88,53 @@ class OcppHub:
         """Prepare; :meth:`async_start` loads storage and binds the port."""
         self.hass = hass
         self.entry = entry
-        self.store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}"
+        self.issues = RepairIssues(hass, entry)
+        self.storage = ChargerStore(
+            hass,
+            entry,
+            lambda: {i: r.charger.as_dict() for i, r in self.chargers.items()},
+            self.issues.storage_damaged,
         )
         self.server = CentralSystem(server_config(entry, ssl_context), self)
         self.chargers: dict[str, RegisteredCharger] = {}
-        self.pending: OrderedDict[str, PendingCharger] = OrderedDict()
+        self.approvals = PendingApprovals(hass, entry, self.issues)
         self._verifier = PasswordVerifier()
-        self._next_transaction_id = 1
-        self._saved: dict[str, Any] = {}
-        self._saver = DelayedSave(hass, self.store, self._data_to_save)
-        self._factories: list[tuple[EntityFactory, AddConfigEntryEntitiesCallback]] = []
+        self.factories = EntityFactories()
         self.sessions = SessionBook(hass, entry)
-        self.energy = EnergyManager(hass, self)
+        self.energy = EnergyManager(
+            hass, entry, self.chargers, self.schedule_save, self.issues.energy_fallback
+        )
+
+    @property
+    def pending(self) -> OrderedDict[str, PendingCharger]:
+        """Unknown chargers waiting for the owner's approval, oldest first."""
+        return self.approvals.pending
 
     # ------------------------------------------------------------- lifecycle
     async def async_start(self) -> None:
         """Restore the chargers from storage, then listen (OSError if the port is taken)."""
-        data = await self.store.async_load()
-        try:
-            self._restore(data or {})
-        except (TypeError, ValueError, AttributeError) as err:
-            self._storage_damaged(f"unreadable content ({err})")
-        if data is None and self.entry.subentries:
-            # Chargers are registered but nothing was stored (a lost or corrupt file,
-            # which Home Assistant set aside): never hand out an old transaction id again.
-            self._next_transaction_id = int(time.time())
+        await self.storage.async_load()
         await self.sessions.async_load()
         self.async_sync_subentries()
         await self.server.start()
         self.energy.start()
 
-    def _restore(self, data: dict[str, Any]) -> None:
-        self._next_transaction_id = int(data.get("next_transaction_id", 1))
-        chargers = data.get("chargers") or {}
-        if not isinstance(chargers, dict):
-            raise TypeError("chargers is not a mapping")
-        self._saved = {}
-        for identity, saved in chargers.items():
-            try:
-                Charger.from_dict(identity, saved)
-            except (TypeError, ValueError, AttributeError, KeyError) as err:
-                self._storage_damaged(f"charger {identity} ({err})")
-                continue
-            self._saved[identity] = saved
-
-    def _storage_damaged(self, what: str) -> None:
-        """Start with what could be read; tell the owner what was lost."""
-        _LOGGER.warning("Stored state of %s is damaged: %s; rebuilt", self.entry.title, what)
-        if self._next_transaction_id <= 1:
-            self._next_transaction_id = int(time.time())
-        set_issue(
-            self.hass,
-            f"storage_{self.entry.entry_id}",
-            "storage_damaged",
-            {"what": what},
-            persistent=False,
-        )
-
     async def async_stop(self) -> None:
         """Close every connection and the server, and save."""
         self.energy.stop()
         await self.server.stop()
-        for identity in self.pending:
-            set_issue(self.hass, self._waiting_issue_id(identity), None)
+        self.approvals.stop()
         for registered in self.chargers.values():
             if registered.unsubscribe:
                 registered.unsubscribe()
             registered.controller.shutdown()
         await self.sessions.async_stop()
-        await self.store.async_save(self._data_to_save())
-
-    def _data_to_save(self) -> dict[str, Any]:
-        chargers = dict(self._saved)
-        chargers.update({i: r.charger.as_dict() for i, r in self.chargers.items()})
-        return {"next_transaction_id": self._next_transaction_id, "chargers": chargers}
+        await self.storage.async_save()
 
     @callback
-    def schedule_save(self, delay: float = _SAVE_DELAY) -> None:
+    def schedule_save(self, delay: float = SAVE_DELAY) -> None:
         """Save within ``delay`` seconds (a save already due sooner is kept)."""
-        self._saver.schedule(delay)
+        self.storage.schedule_save(delay)
 
     # ------------------------------------------------------------- platforms
     @callback
@@ -237,37 +142,14 @@ class OcppHub:
         self, factory: EntityFactory, add_entities: AddConfigEntryEntitiesCallback
     ) -> None:
         """A platform's entity factory: called now for every charger, later for new ones."""
-        self._factories.append((factory, add_entities))
+        self.factories.register(factory, add_entities)
         for registered in self.chargers.values():
-            self._add_missing_entities(registered)
+            self.factories.add_missing(registered)
 
     @property
     def adding_entities(self) -> bool:
         """Whether platforms may add entities (not once the entry is unloading)."""
         return self.entry.state in (ConfigEntryState.LOADED, ConfigEntryState.SETUP_IN_PROGRESS)
-
-    def _add_missing_entities(self, registered: RegisteredCharger) -> None:
-        """Give every platform's entities to the charger, and to each of its connectors.
-
-        Connector entities exist once a charger has reported more than one
-        connector; ``registered.covered`` remembers (platform, connector) pairs
-        done, connector None standing for the charger-level entities.
-        """
-        count = registered.charger.connector_count
-        registered.connectors_seen = count
-        wanted: list[int | None] = [None, *(range(1, count + 1) if count > 1 else ())]
-        for index, (factory, add_entities) in enumerate(self._factories):
-            missing = [key for key in wanted if (index, key) not in registered.covered]
-            if not missing:
-                continue
-            registered.covered.update((index, key) for key in missing)
-            entities: list[Entity] = []
-            if None in missing:
-                entities += factory(registered, [])
-            if connectors := [key for key in missing if key is not None]:
-                entities += factory(registered, connectors)
-            if entities:
-                add_entities(entities, config_subentry_id=registered.subentry_id)
 
     # ------------------------------------------------------------- chargers
     @callback
@@ -287,8 +169,9 @@ class OcppHub:
                 self._report_password(self._add_charger(subentry))
                 continue
             registered.name = subentry.title
-            if (schedule := _schedule(subentry)) != registered.charger.schedule:
-                registered.charger.apply_schedule(schedule)
+            window = charger_subentry.charging_window(subentry)
+            if window != registered.charger.schedule:
+                registered.charger.apply_schedule(window)
                 registered.controller.schedule_changed()
             if (cards := subentry.data.get(CONF_CARDS, [])) != registered.cards_sent:
                 registered.cards_sent = cards
@@ -299,52 +182,76 @@ class OcppHub:
                 registered.password_hash = subentry.data.get(CONF_PASSWORD_HASH)
                 # A connection authenticated with the old password (or none) goes.
                 self.server.enforce_credentials(identity)
-                set_issue(self.hass, self._issue_id("weak_password", registered), None)
+                self.issues.password_changed(identity)
             self._report_password(registered)
 
     def _report_password(self, registered: RegisteredCharger) -> None:
         """A charger without a password: a repair issue for as long as it has none."""
-        set_issue(
-            self.hass,
-            self._issue_id("no_password", registered),
-            None if registered.password_hash else "charger_without_password",
-            {"charger": escape_markdown(registered.name)},
+        self.issues.password_set(
+            registered.name, registered.identity, registered.password_hash is not None
         )
+
+    def _links(self, charger: Charger, subentry_id: str) -> ChargerLinks:
+        """What the controller of a charger may use of this central system."""
+        identity = charger.identity
+        return ChargerLinks(
+            connection=functools.partial(self.server.handler, identity),
+            setting_name=lambda setting: self.server.setting_name(
+                identity, setting, charger.profile
+            ),
+            remote_id_tag=lambda: charger_subentry.remote_id_tag(self._subentry(subentry_id)),
+            cards=lambda: charger_subentry.cards(self._subentry(subentry_id)),
+            add_card=lambda uid, name: charger_subentry.add_card(
+                self.hass, self.entry, self._subentry(subentry_id), uid, name
+            ),
+            remove_card=lambda uid: charger_subentry.remove_card(
+                self.hass, self.entry, self._subentry(subentry_id), uid
+            ),
+            save=self.schedule_save,
+            decide_again=self.energy.evaluate,
+            background_task=self._background_task,
+        )
+
+    def _subentry(self, subentry_id: str) -> ConfigSubentry:
+        return self.entry.subentries[subentry_id]
+
+    def _background_task(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        return self.entry.async_create_background_task(self.hass, coro, name)
 
     def _add_charger(self, subentry: ConfigSubentry) -> RegisteredCharger:
         identity = subentry.data[CONF_IDENTITY]
-        saved = self._saved.get(identity)
-        charger = Charger.from_dict(identity, saved) if saved else Charger(identity)
+        charger = self.storage.charger(identity)
+        controller = ChargerController(
+            self.hass, charger, subentry.title, self._links(charger, subentry.subentry_id)
+        )
+        charger.schedule = charger_subentry.charging_window(subentry)
         registered = RegisteredCharger(
             entry_id=self.entry.entry_id,
             subentry_id=subentry.subentry_id,
-            name=subentry.title,
             password_hash=subentry.data.get(CONF_PASSWORD_HASH),
             charger=charger,
+            controller=controller,
+            sessions=self.sessions.track(controller),
+            adding_entities=lambda: self.adding_entities,
             device_info_of=charger.info,
+            cards_sent=subentry.data.get(CONF_CARDS, []),
+            reported_reboot=reboot_state(charger),
         )
-        registered.controller = ChargerController(self.hass, self, registered)
-        registered.cards_sent = subentry.data.get(CONF_CARDS, [])
-        charger.schedule = _schedule(subentry)
-        registered.sessions = self.sessions.track(registered)
-        registered.reported_reboot = _reboot_state(charger)
-        registered.reported_energy_rejections = charger.energy_rejections
         registered.unsubscribe = charger.add_listener(lambda: self._charger_changed(registered))
         self.chargers[identity] = registered
-        self._add_missing_entities(registered)
+        self.factories.add_missing(registered)
         # Whoever is connected as this identity must have presented its password.
         self.server.enforce_credentials(identity)
         self._adopt_if_waiting(registered)
         return registered
 
     def _adopt_if_waiting(self, registered: RegisteredCharger) -> None:
-        pending = self.pending.pop(registered.identity, None)
-        set_issue(self.hass, self._waiting_issue_id(registered.identity), None)
+        pending = self.approvals.take(registered.identity)
         handler = self.server.handler(registered.identity)
         if pending is None or handler is None or handler.charger is not None:
             return
         # Its discovery card goes (later: the approving flow may be the one running now).
-        self.hass.loop.call_soon(self._abort_discovery, registered.identity)
+        self.hass.loop.call_soon(self.approvals.abort_discovery, registered.identity)
         # One that connected without the password was closed above (it comes back with it).
         if not handler.session.closed:
             handler.adopt(registered.charger)
@@ -356,17 +263,8 @@ class OcppHub:
         registered.controller.shutdown()
         self.sessions.untrack(identity, forget=True)
         self.energy.forget(identity)
-        for issue in (
-            "reboot_failed",
-            "limit_not_applied",
-            "offline_protection",
-            "energy_rejected",
-            "no_password",
-            "weak_password",
-        ):
-            set_issue(self.hass, self._issue_id(issue, registered), None)
-        set_issue(self.hass, self._wrong_password_issue_id(identity), None)
-        self._saved.pop(identity, None)
+        self.issues.charger_removed(identity)
+        self.storage.forget(identity)
         self.schedule_save()
         self.hass.async_create_task(
             self.server.disconnect(identity, "charger removed"), eager_start=True
@@ -379,24 +277,31 @@ class OcppHub:
             registered.device_info_of = charger.info
             self._update_device(registered)
         if charger.connector_count != registered.connectors_seen:
-            self._add_missing_entities(registered)
+            self.factories.add_missing(registered)
         registered.controller.charger_changed()
         self.energy.request()
-        if (reboot := _reboot_state(charger)) != registered.reported_reboot:
+        if (reboot := reboot_state(charger)) != registered.reported_reboot:
             registered.reported_reboot = reboot
-            self._report_reboot(registered)
-        if (
-            charger.protection is not None
-            and (protection := (charger.protection, tuple(charger.protection_keys)))
-            != registered.reported_protection
-        ):
-            registered.reported_protection = protection
-            self._report_protection(registered)
-        if (rejections := charger.energy_rejections) != registered.reported_energy_rejections:
-            if rejections > registered.reported_energy_rejections:
-                self._report_energy_rejected(registered, rejections)
-            registered.reported_energy_rejections = rejections
+            self._announce_reboot(registered)
+        self.issues.charger_changed(registered.name, charger)
         self.schedule_save()
+
+    def _announce_reboot(self, registered: RegisteredCharger) -> None:
+        """A reboot ended (succeeded, failed, refused): an event says how."""
+        reboot = registered.charger.reboot
+        if reboot is None or reboot.result is RebootResult.PENDING:
+            return
+        self.hass.bus.async_fire(
+            f"{DOMAIN}_reboot_finished",
+            {
+                "identity": registered.identity,
+                "name": registered.name,
+                "result": reboot.result.value,
+                "hard": reboot.hard,
+                "duration_s": reboot.duration_s,
+                "detail": reboot.detail,
+            },
+        )
 
     def _update_device(self, registered: RegisteredCharger) -> None:
         registry = dr.async_get(self.hass)
@@ -433,12 +338,7 @@ class OcppHub:
         if not await self._verifier.verify(password, registered.password_hash):
             return False
         # Shorter than OCPP's 16 characters (set before the rule): works, but says so.
-        set_issue(
-            self.hass,
-            self._issue_id("weak_password", registered),
-            None if password_acceptable(password) else "weak_password",
-            {"charger": escape_markdown(registered.name)},
-        )
+        self.issues.password_presented(registered.name, identity, password_acceptable(password))
         return True
 
     def unknown_boot(
@@ -461,72 +361,11 @@ class OcppHub:
                 self.entry.subentries[self._subentry_id_of(identity)]
             )
             return registered.charger
-        self._hold_for_approval(PendingCharger(identity, info, remote_address))
+        self.approvals.hold(PendingCharger(identity, info, remote_address))
         return None
 
     def _subentry_id_of(self, identity: str) -> str:
         return next(sid for sid, sub in self.entry.subentries.items() if sub.unique_id == identity)
-
-    def _hold_for_approval(self, pending: PendingCharger) -> None:
-        new = pending.identity not in self.pending
-        self.pending[pending.identity] = pending
-        self.pending.move_to_end(pending.identity)
-        while len(self.pending) > MAX_PENDING_APPROVALS:
-            # The oldest card of the address with the most: strangers flooding from
-            # one address push out only their own cards, never a charger elsewhere.
-            per_address = Counter(p.remote_address for p in self.pending.values())
-            crowded = max(per_address.values())
-            dropped = next(
-                i for i, p in self.pending.items() if per_address[p.remote_address] == crowded
-            )
-            del self.pending[dropped]
-            self._abort_discovery(dropped)
-        if not new:
-            return
-        set_issue(
-            self.hass,
-            self._waiting_issue_id(pending.identity),
-            "charger_waiting",
-            {
-                "identity": escape_markdown(pending.identity),
-                "model": escape_markdown(
-                    " ".join(filter(None, (pending.info.vendor, pending.info.model))) or "?"
-                ),
-                "address": escape_markdown(pending.remote_address or "?"),
-            },
-            persistent=False,
-        )
-        _LOGGER.info(
-            "Unknown charger %s (%s %s) from %s is waiting for approval",
-            pending.identity,
-            untrusted(pending.info.vendor, 40),
-            untrusted(pending.info.model, 40),
-            pending.remote_address,
-        )
-        discovery_flow.async_create_flow(
-            self.hass,
-            DOMAIN,
-            context={"source": SOURCE_INTEGRATION_DISCOVERY},
-            data={
-                "entry_id": self.entry.entry_id,
-                "identity": pending.identity,
-                "vendor": pending.info.vendor or "",
-                "model": pending.info.model or "",
-                "serial": pending.info.serial or "",
-                "firmware": pending.info.firmware or "",
-                "address": pending.remote_address or "",
-            },
-        )
-
-    def _waiting_issue_id(self, identity: str) -> str:
-        return f"charger_waiting_{self.entry.entry_id}_{identity}"
-
-    def _abort_discovery(self, identity: str) -> None:
-        set_issue(self.hass, self._waiting_issue_id(identity), None)
-        unique_id = discovery_unique_id(self.entry.entry_id, identity)
-        for flow in self.hass.config_entries.flow.async_progress_by_handler(DOMAIN):
-            if flow["context"].get("unique_id") == unique_id:
-                self.hass.config_entries.flow.async_abort(flow["flow_id"])
 
     def authorize(self, charger: Charger, id_tag: str, action: str) -> AuthorizationStatus:
         """The charger's controller decides (lock, cards, learn mode)."""
@@ -538,26 +377,13 @@ class OcppHub:
         One issue per registered charger (the latest address named), so their
         number stays bounded; it goes when the right password is presented.
         """
-        if identity not in self.chargers:
-            return
-        set_issue(
-            self.hass,
-            self._wrong_password_issue_id(identity),
-            "repeated_wrong_password",
-            {
-                "identity": escape_markdown(identity),
-                "address": escape_markdown(address),
-                "count": str(count),
-            },
-        )
+        if identity in self.chargers:
+            self.issues.wrong_passwords(identity, address, count)
 
     def auth_succeeded(self, identity: str, address: str) -> None:
         """The right password was presented: the wrong-password issue is over."""
         del address
-        set_issue(self.hass, self._wrong_password_issue_id(identity), None)
-
-    def _wrong_password_issue_id(self, identity: str) -> str:
-        return f"wrong_password_{self.entry.entry_id}_{identity}"
+        self.issues.right_password(identity)
 
     async def charger_ready(self, handler: ChargerPort) -> None:
         """A registered charger booted or reconnected: apply lock and offline protection."""
@@ -565,170 +391,23 @@ class OcppHub:
         if registered is not None:
             await registered.controller.async_configure(handler)
 
+    def next_transaction_id(self) -> int:
+        """A new transaction id, saved promptly so it is never handed out twice."""
+        return self.storage.next_transaction_id()
+
     # ------------------------------------------------------------- settings
     def remote_id_tag(self, registered: RegisteredCharger) -> str:
         """The idTag Home Assistant uses for remote starts on this charger."""
-        subentry = self.entry.subentries[registered.subentry_id]
-        return str(subentry.data.get(CONF_REMOTE_ID_TAG) or DEFAULT_REMOTE_ID_TAG)
+        return registered.controller.remote_id_tag()
 
     def cards(self, registered: RegisteredCharger) -> list[Card]:
         """The charger's card list (from its subentry)."""
-        subentry = self.entry.subentries[registered.subentry_id]
-        return [Card.from_dict(c) for c in subentry.data.get(CONF_CARDS, [])]
+        return registered.controller.cards()
 
     def add_card(self, registered: RegisteredCharger, uid: str, name: str | None) -> Card:
         """Add a card to the charger's list (no restart of anything)."""
-        cards = self.cards(registered)
-        card = Card(uid=normalise(uid), name=name or f"Card {len(cards) + 1}")
-        self._write_cards(registered, [*cards, card])
-        return card
+        return registered.controller.add_card(uid, name)
 
     def remove_card(self, registered: RegisteredCharger, uid: str) -> bool:
         """Remove a card (matched as entered or as presented); False if not found."""
-        cards = self.cards(registered)
-        kept = [c for c in cards if not (c.uid == normalise(uid) or c.matches(uid))]
-        if len(kept) == len(cards):
-            return False
-        self._write_cards(registered, kept)
-        return True
-
-    def _write_cards(self, registered: RegisteredCharger, cards: list[Card]) -> None:
-        subentry = self.entry.subentries[registered.subentry_id]
-        self.hass.config_entries.async_update_subentry(
-            self.entry,
-            subentry,
-            data={**subentry.data, CONF_CARDS: [c.as_dict() for c in cards]},
-        )
-
-    # ------------------------------------------------------------- reports
-    def _issue_id(self, kind: str, registered: RegisteredCharger) -> str:
-        return f"{kind}_{self.entry.entry_id}_{registered.identity}"
-
-    def _report_reboot(self, registered: RegisteredCharger) -> None:
-        reboot = registered.charger.reboot
-        if reboot is None or reboot.result is RebootResult.PENDING:
-            return
-        self.hass.bus.async_fire(
-            f"{DOMAIN}_reboot_finished",
-            {
-                "identity": registered.identity,
-                "name": registered.name,
-                "result": reboot.result.value,
-                "hard": reboot.hard,
-                "duration_s": reboot.duration_s,
-                "detail": reboot.detail,
-            },
-        )
-        set_issue(
-            self.hass,
-            self._issue_id("reboot_failed", registered),
-            "reboot_failed" if reboot.result is RebootResult.FAILED else None,
-            {"charger": registered.name},
-            severity=ir.IssueSeverity.ERROR,
-        )
-
-    def _report_protection(self, registered: RegisteredCharger) -> None:
-        charger = registered.charger
-        active = charger.protection is not ProtectionStatus.ACTIVE
-        set_issue(
-            self.hass,
-            self._issue_id("offline_protection", registered),
-            f"offline_protection_{charger.protection}" if active else None,
-            {"charger": registered.name, "keys": ", ".join(charger.protection_keys)},
-        )
-
-    def _report_energy_rejected(self, registered: RegisteredCharger, count: int) -> None:
-        """An energy reading was refused as implausible: tell the owner what and why.
-
-        A charger whose meter keeps glitching must not flood the log: the 1st, 10th,
-        100th ... refusal is a warning, the others are logged at debug level. The
-        repair issue always shows the latest refused reading and the count so far.
-        """
-        connector = registered.charger.last_rejected_connector()
-        if connector is None:
-            return
-        energy = connector.energy
-        reported = count == 1 or (count % 10 == 0 and str(count).rstrip("0") == "1")
-        _LOGGER.log(
-            logging.WARNING if reported else logging.DEBUG,
-            "Charger %s reported an energy register of %.0f Wh on connector %d, more than it "
-            "can have delivered since its last reading of %s Wh; ignored",
-            registered.identity,
-            energy.last_rejected_wh or 0.0,
-            connector.connector_id,
-            "-" if energy.last_register_wh is None else f"{energy.last_register_wh:.0f}",
-        )
-        set_issue(
-            self.hass,
-            self._issue_id("energy_rejected", registered),
-            "energy_reading_rejected",
-            {
-                "charger": registered.name,
-                "connector": str(connector.connector_id),
-                "reading": f"{(energy.last_rejected_wh or 0.0) / 1000:.3f}",
-                "previous": "-"
-                if energy.last_register_wh is None
-                else f"{energy.last_register_wh / 1000:.3f}",
-                "count": str(count),
-            },
-        )
-
-    def limit_repair(self, registered: RegisteredCharger, active: bool) -> None:
-        """Raise (or clear) the repair for a current limit the charger keeps ignoring."""
-        limit = registered.charger.limit
-        set_issue(
-            self.hass,
-            self._issue_id("limit_not_applied", registered),
-            "limit_not_applied" if active else None,
-            {
-                "charger": registered.name,
-                "requested": f"{limit.requested_a or 0:.0f}",
-                "reported": "-" if limit.reported_a is None else f"{limit.reported_a:.1f}",
-            },
-        )
-
-    def next_transaction_id(self) -> int:
-        """A new transaction id, saved promptly so it is never handed out twice."""
-        value = self._next_transaction_id
-        self._next_transaction_id += 1
-        self.schedule_save(delay=1.0)
-        return value
-
-
-def _schedule(subentry: ConfigSubentry) -> ChargingWindow | None:
-    """The charging window of a charger's settings (None: none, or not readable)."""
-    data = subentry.data.get(CONF_SCHEDULE)
-    if not data:
-        return None
-    try:
-        return ChargingWindow.from_dict(data)
-    except (KeyError, TypeError, ValueError) as err:
-        _LOGGER.warning("The charging schedule of %s is not readable: %s", subentry.title, err)
-        return None
-
-
-def device_details(charger: Charger) -> DeviceInfo:
-    """Maker, model, serial number and firmware for the device page.
-
-    Where the vendor profile knows the model code, the model is its readable name
-    (Pulsar Plus) and the code the charger sent stays as the model id.
-    """
-    info = charger.info
-    profile = charger.profile
-    return DeviceInfo(
-        manufacturer=(profile.brand if info.vendor else None) or info.vendor,
-        model=profile.model_name(info.model) or info.model,
-        model_id=info.model,
-        serial_number=info.serial,
-        sw_version=info.firmware,
-    )
-
-
-def _reboot_state(charger: Charger) -> tuple[datetime, RebootResult] | None:
-    reboot = charger.reboot
-    return (reboot.requested_at, reboot.result) if reboot else None
-
-
-def discovery_unique_id(entry_id: str, identity: str) -> str:
-    """The unique id of the discovery flow of an unknown charger."""
-    return f"{entry_id}_{identity}"
+        return registered.controller.remove_card(uid)

@@ -19,8 +19,9 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .charger_settings import ChargerSettings
 from .controller import ChargerController
 from .entity import OcppHubEntity, OcppHubEntityDescription, build_entities
-from .hub import OcppHubConfigEntry, RegisteredCharger
+from .hub import OcppHubConfigEntry
 from .model.charger import Topic
+from .registered_charger import RegisteredCharger
 
 PARALLEL_UPDATES = 1
 
@@ -31,7 +32,7 @@ def _whole_amps(amps: float) -> float:
 
 
 async def _set_priority(controller: ChargerController, value: float) -> None:
-    controller.hub.energy.set_priority(controller.registered, int(value))
+    controller.set_priority(int(value))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -10,9 +10,10 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .entity import OcppHubEntity, OcppHubEntityDescription, build_entities
-from .hub import OcppHubConfigEntry, RegisteredCharger
+from .hub import OcppHubConfigEntry
 from .model.charger import Topic
 from .model.energy import ChargeMode
+from .registered_charger import RegisteredCharger
 
 PARALLEL_UPDATES = 0
 
@@ -61,4 +62,4 @@ class OcppHubSelect(OcppHubEntity, SelectEntity):
 
     async def async_select_option(self, option: str) -> None:
         """Change the mode at once (the energy manager decides again)."""
-        self.controller.hub.energy.set_mode(self._registered, ChargeMode(option))
+        self.controller.set_charge_mode(ChargeMode(option))

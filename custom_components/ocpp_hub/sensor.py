@@ -36,12 +36,13 @@ from .entity import (
     OcppHubSessionEntity,
     build_entities,
 )
-from .hub import OcppHubConfigEntry, RegisteredCharger
+from .hub import OcppHubConfigEntry
 from .model.charger import Charger, Connector, Topic
 from .model.control import LearnStatus, LimitStatus, ProtectionStatus, RebootResult
 from .model.led import LedColour
 from .model.sessions import SessionRecord
 from .model.status import ConnectorStatus
+from .registered_charger import RegisteredCharger
 
 PARALLEL_UPDATES = 0
 

@@ -22,7 +22,8 @@ import probatio
 
 from .const import DOMAIN
 from .csms.port import Capability
-from .hub import OcppHub, RegisteredCharger
+from .hub import OcppHub
+from .registered_charger import RegisteredCharger
 from .session_export import session_as_dict
 
 ATTR_CONNECTOR_ID = "connector_id"
@@ -202,9 +203,8 @@ async def _get_diagnostics(registered: RegisteredCharger, call: ServiceCall) -> 
 
 
 async def _add_card(registered: RegisteredCharger, call: ServiceCall) -> ServiceResponse:
-    hub = registered.controller.hub
     try:
-        card = hub.add_card(registered, call.data[ATTR_UID], call.data.get(ATTR_NAME))
+        card = registered.controller.add_card(call.data[ATTR_UID], call.data.get(ATTR_NAME))
     except ValueError as err:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
@@ -215,7 +215,7 @@ async def _add_card(registered: RegisteredCharger, call: ServiceCall) -> Service
 
 
 async def _remove_card(registered: RegisteredCharger, call: ServiceCall) -> ServiceResponse:
-    if not registered.controller.hub.remove_card(registered, call.data[ATTR_UID]):
+    if not registered.controller.remove_card(call.data[ATTR_UID]):
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="unknown_card",

@@ -23,8 +23,8 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 from homeassistant.util import dt as dt_util
 
-from .hub import RegisteredCharger
 from .model.sessions import SessionRecord
+from .registered_charger import RegisteredCharger
 
 # The registered charger behind a device id (raises HomeAssistantError if none).
 type ChargerLookup = Callable[[HomeAssistant, str], RegisteredCharger]

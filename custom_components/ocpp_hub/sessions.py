@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
@@ -28,6 +28,7 @@ from .const import (
     CONF_SESSIONS_MAX_COUNT,
     DOMAIN,
 )
+from .controller import ChargerController
 from .csms.port import Setting
 from .delayed_save import DelayedSave
 from .model.charger import Connector, Transaction
@@ -40,9 +41,6 @@ from .model.sessions import (
     SessionTracker,
     StartedBy,
 )
-
-if TYPE_CHECKING:
-    from .hub import RegisteredCharger
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -57,14 +55,15 @@ _SAVE_DELAY_FINISHED = 1.0
 class ChargerSessions:
     """The sessions of one charger: the running ones measured, the finished ones kept."""
 
-    def __init__(self, book: SessionBook, registered: RegisteredCharger) -> None:
-        """Follow ``registered``'s charger, with what was stored for it."""
+    def __init__(self, book: SessionBook, controller: ChargerController) -> None:
+        """Follow ``controller``'s charger, with what was stored for it."""
         self.book = book
-        self.registered = registered
+        self.controller = controller
+        self.charger = controller.charger
         self.history = SessionHistory(book.max_sessions, book.max_age)
         self.trackers: dict[int, SessionTracker] = {}
         self._listeners: list[Callable[[], None]] = []
-        saved = book.saved.get(registered.identity, {})
+        saved = book.saved.get(controller.identity, {})
         damaged = self.history.restore(saved.get("history", []))
         # Wh per card (normalised uid), of every session recorded: never less when the
         # bounded history drops a session.
@@ -72,7 +71,7 @@ class ChargerSessions:
         if "card_totals" in saved:
             self.card_totals = _card_totals(saved["card_totals"])
         else:  # stored before card totals existed: what the history holds
-            cards = registered.controller.cards()
+            cards = controller.cards()
             for record in self.history.records:
                 if record.started_by is StartedBy.CARD:
                     self._count(find_card(cards, record.id_tag), record.energy_wh)
@@ -80,7 +79,7 @@ class ChargerSessions:
             _LOGGER.warning(
                 "%d stored session(s) of %s could not be read and were dropped",
                 damaged,
-                registered.name,
+                controller.name,
             )
         for connector_id, data in (saved.get("trackers") or {}).items():
             try:
@@ -93,7 +92,7 @@ class ChargerSessions:
         # those the bounds dropped at once), so that none is counted twice after a restart.
         self._recent: list[tuple[int, int, datetime]] = _recent_keys(saved.get("recent"))
         self._keys = {record.key for record in self.history.records} | set(self._recent)
-        self.unsubscribe = registered.charger.add_listener(self.charger_changed)
+        self.unsubscribe = self.charger.add_listener(self.charger_changed)
         self.charger_changed()
 
     def add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
@@ -104,7 +103,7 @@ class ChargerSessions:
     @callback
     def charger_changed(self) -> None:
         """Measure running transactions; keep the ones that stopped."""
-        charger = self.registered.charger
+        charger = self.charger
         now = dt_util.utcnow()
         finished = False
         changed = False
@@ -189,14 +188,14 @@ class ChargerSessions:
 
     def _who(self, id_tag: str) -> tuple[StartedBy, Card | None]:
         """How a session with ``id_tag`` was started, and the card."""
-        controller = self.registered.controller
+        controller = self.controller
         tag = normalise(id_tag)
         # What the charger sends as idTag when no authorization is needed (if it says).
         free_vend_tag = controller.setting_value(Setting.FREE_VEND_ID_TAG)
         if free_vend_tag and tag == normalise(free_vend_tag):
             return StartedBy.FREE_VEND, None
-        if tag == normalise(controller.hub.remote_id_tag(self.registered)):
-            if self.registered.charger.locked is False:
+        if tag == normalise(controller.remote_id_tag()):
+            if self.charger.locked is False:
                 return StartedBy.FREE_VEND, None
             return StartedBy.REMOTE, None
         return StartedBy.CARD, find_card(controller.cards(), id_tag)
@@ -243,10 +242,10 @@ class SessionBook:
         chargers = (data or {}).get("chargers")
         self.saved = chargers if isinstance(chargers, dict) else {}
 
-    def track(self, registered: RegisteredCharger) -> ChargerSessions:
-        """Follow the sessions of a charger the owner registered."""
-        sessions = ChargerSessions(self, registered)
-        self.chargers[registered.identity] = sessions
+    def track(self, controller: ChargerController) -> ChargerSessions:
+        """Follow the sessions of a charger the owner registered (through its controller)."""
+        sessions = ChargerSessions(self, controller)
+        self.chargers[controller.identity] = sessions
         return sessions
 
     def untrack(self, identity: str, *, forget: bool) -> None:

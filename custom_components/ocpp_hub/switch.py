@@ -14,9 +14,10 @@ from homeassistant.util import dt as dt_util
 
 from .controller import ChargerController
 from .entity import OcppHubEntity, OcppHubEntityDescription, build_entities
-from .hub import OcppHubConfigEntry, RegisteredCharger
+from .hub import OcppHubConfigEntry
 from .model.charger import Charger, Connector, Topic
 from .model.status import ConnectorStatus
+from .registered_charger import RegisteredCharger
 
 PARALLEL_UPDATES = 1
 
