@@ -260,6 +260,11 @@ class LimitControl(ControllerBase):
             reported = await handler.limit_in_force(1)
         except CallFailed:
             reported = None
+        # Meanwhile the energy manager or the owner may have asked for another current:
+        # the send on its way carries the newest, and an old one must not follow it.
+        amps = self._wanted_limit()
+        if amps is None or (self._limit_task is not None and not self._limit_task.done()):
+            return
         window = self.charger.schedule
         expected = amps if window is None else window.limit_at(dt_util.now(), amps)
         # A schedule is sent again at every boot: a clock change (daylight saving time)
