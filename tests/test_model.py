@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from custom_components.ocpp_hub.csms.v16.mapping import reported_settings
 from custom_components.ocpp_hub.csms.v16.metering import parse_sampled_values
 from custom_components.ocpp_hub.model.charger import (
     Charger,
@@ -166,7 +167,7 @@ def _wallbox(auth_enabled: str | None = "true") -> Charger:
     charger.apply_connected(True, "127.0.0.1")
     charger.apply_boot(ChargerInfo(vendor="Wall Box Chargers", model="PLP1-0-2-4"), T0)
     if auth_enabled is not None:
-        charger.apply_configuration({"AuthEnabled": auth_enabled})
+        charger.apply_configuration({"AuthEnabled": auth_enabled}, reported_settings)
     return charger
 
 
@@ -339,7 +340,7 @@ async def test_password_verifier_remembers_success() -> None:
 def test_a_strange_current_ceiling_cannot_stop_the_energy_count(reported: str) -> None:
     """chargingALimitConn1 comes from the charger: any value keeps energy counting."""
     charger = Charger("wb1")
-    charger.apply_configuration({"chargingALimitConn1": reported})
+    charger.apply_configuration({"chargingALimitConn1": reported}, reported_settings)
     assert 6 <= charger.max_current_a <= 80
     t0 = datetime(2026, 12, 1, tzinfo=UTC)
     charger.apply_meter_values(1, None, [Sample(timestamp=t0, energy_wh=1000.0)])

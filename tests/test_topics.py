@@ -16,6 +16,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from custom_components.ocpp_hub.binary_sensor import BINARY_SENSORS
 from custom_components.ocpp_hub.button import BUTTONS
 from custom_components.ocpp_hub.charger_settings import SETTINGS
+from custom_components.ocpp_hub.csms.v16.mapping import reported_settings
 from custom_components.ocpp_hub.energy_sensors import ENERGY_SENSORS
 from custom_components.ocpp_hub.entity import OcppHubEntity, OcppHubEntityDescription
 from custom_components.ocpp_hub.event import EVENTS
@@ -175,6 +176,7 @@ def _steps(
                 "ConnectionTimeOut": "120",
                 "NumberOfConnectors": "2",
             },
+            reported_settings,
             complete=True,
         ),
     )
@@ -253,7 +255,9 @@ def _steps(
     yield "auto lock", lambda: model.apply_auto_lock(5)
     yield (
         "unlocked by configuration",
-        lambda: model.apply_configuration({"AuthEnabled": "false", "chargingALimitConn1": "20"}),
+        lambda: model.apply_configuration(
+            {"AuthEnabled": "false", "chargingALimitConn1": "20"}, reported_settings
+        ),
     )
     yield (
         "schedule",

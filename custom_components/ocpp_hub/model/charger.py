@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-import math
 from typing import Any
 
 from .control import (
@@ -35,6 +34,7 @@ from .meter import EnergyCounter, Sample, derive_power
 from .profiles import GENERIC, QuirkProfile, profile_by_key, select_profile
 from .schedule import ChargingWindow
 from .secrets import public_configuration
+from .settings import ReportedSettings, SettingsReader
 from .status import PLUGGED_IN, ConnectorStatus
 
 # A charger clock further ahead than this, or before this year, is not believed.
@@ -42,7 +42,6 @@ _MAX_CLOCK_AHEAD = timedelta(minutes=10)
 _EARLIEST_PLAUSIBLE = datetime(2015, 1, 1, tzinfo=UTC)
 DEFAULT_MAX_CURRENT_A = 32
 MIN_CHARGING_CURRENT_A = 6  # IEC 61851: no car charges with less
-PHASE_SWITCH_KEY = "ConnectorSwitch3to1PhaseSupported"
 # A current above this is not a home charger's (it would void the energy plausibility check).
 _MAX_PLAUSIBLE_CURRENT_A = 80
 # Volts per phase and phases assumed for the most a charger can draw.
@@ -291,6 +290,8 @@ class Charger:
         self.connectors: dict[int, Connector] = {}
         self._connector_count = 1  # the highest connector id seen (kept: read very often)
         self.configuration: dict[str, str] = {}
+        # What the configuration says, by meaning (read by the version's mapping).
+        self.settings = ReportedSettings()
         self.measurands: set[str] = set()
         # Seconds the charger's clock was off when it last sent an implausible time.
         self.clock_skew_s: int | None = None
@@ -433,23 +434,19 @@ class Charger:
     def locked(self) -> bool | None:
         """Whether authorization is required to charge.
 
-        Read back from the charger where its vendor has a key for it (Wallbox:
-        AuthEnabled); otherwise the central system enforces the owner's setting
-        itself through its answers, so that setting is the truth.
+        Read back from the charger where it has a setting for it (a Wallbox's vendor
+        key, 2.0.1's standard variable); otherwise the central system enforces the
+        owner's setting itself through its answers, so that setting is the truth.
         """
-        if self.profile.lock_key is None:
+        if not self.profile.lock_setting:
             return self.lock_wanted
-        return self.profile.lock_from_configuration(self.configuration)
+        return self.settings.authorization_required
 
     @property
     def max_current_a(self) -> int:
         """The highest current limit: the charger's hardware ceiling where it reports one."""
-        value = self.configuration.get("chargingALimitConn1")
-        try:
-            amps = float(value) if value else float(DEFAULT_MAX_CURRENT_A)
-        except ValueError:
-            return DEFAULT_MAX_CURRENT_A
-        if not math.isfinite(amps):
+        amps = self.settings.current_ceiling_a
+        if amps is None:
             return DEFAULT_MAX_CURRENT_A
         # What the charger says, within what a car can take: 6 A to the plausible ceiling.
         return int(min(max(amps, MIN_CHARGING_CURRENT_A), _MAX_PLAUSIBLE_CURRENT_A))
@@ -457,7 +454,7 @@ class Charger:
     @property
     def phase_switching(self) -> bool:
         """Whether the charger switches between one and three phases (numberPhases)."""
-        return self.configuration.get(PHASE_SWITCH_KEY, "").strip().lower() == "true"
+        return self.settings.phase_switching
 
     @property
     def max_power_w(self) -> float:
@@ -536,7 +533,7 @@ class Charger:
             last = connector.last_transaction
             if last is not None and last.transaction_id == transaction_id:
                 return connector
-        if self.connector_count == 1 and self.configuration.get("NumberOfConnectors", "1") == "1":
+        if self.connector_count == 1 and self.settings.connector_count in (None, 1):
             return self.connector(1)
         return None
 
@@ -639,12 +636,19 @@ class Charger:
         self.last_heartbeat = now
         self.notify(Topic.HEARTBEAT)
 
-    def apply_configuration(self, values: dict[str, str], *, complete: bool = False) -> None:
+    def apply_configuration(
+        self,
+        values: dict[str, str],
+        reader: SettingsReader | None = None,
+        *,
+        complete: bool = False,
+    ) -> None:
         """Configuration keys read back from the charger (``complete``: all of them).
 
         Secret values (passwords, keys) are never kept. A complete read replaces
         what was known, so keys a charger no longer reports go; at most
-        :data:`MAX_CONFIGURATION_KEYS` keys are kept.
+        :data:`MAX_CONFIGURATION_KEYS` keys are kept. ``reader``, the version's
+        mapping, says what the configuration means (:attr:`settings`).
         """
         values = public_configuration(values)
         configuration = {} if complete else self.configuration
@@ -652,6 +656,8 @@ class Charger:
             if key in configuration or len(configuration) < MAX_CONFIGURATION_KEYS:
                 configuration[key] = value
         self.configuration = configuration
+        if reader is not None:
+            self.settings = reader(configuration)
         self.notify(Topic.CONFIGURATION)
 
     def apply_status(
@@ -860,6 +866,7 @@ class Charger:
             "last_heartbeat": _iso(self.last_heartbeat),
             "connectors": {str(cid): c.as_dict() for cid, c in self.connectors.items()},
             "configuration": dict(self.configuration),
+            "settings": self.settings.as_dict(),
             "measurands": sorted(self.measurands),
             "clock_skew_s": self.clock_skew_s,
             "lock_wanted": self.lock_wanted,
@@ -884,6 +891,7 @@ class Charger:
         charger.configuration = public_configuration(
             dict(list((data.get("configuration") or {}).items())[:MAX_CONFIGURATION_KEYS])
         )
+        charger.settings = ReportedSettings.from_dict(data.get("settings") or {})
         charger.measurands = set(data.get("measurands") or [])
         charger.clock_skew_s = data.get("clock_skew_s")
         charger.lock_wanted = bool(data.get("lock_wanted", True))

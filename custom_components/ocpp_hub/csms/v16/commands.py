@@ -15,7 +15,13 @@ from ...model.secrets import REDACTED, is_secret_key
 from ..errors import CallFailed, FailureReason
 from ..port import Capability, CommandStatus, LimitRequest, Setting, reported_key
 from ..session import Session
-from .mapping import charging_profile, limit_in_force, local_list, setting_key
+from .mapping import (
+    charging_profile,
+    limit_in_force,
+    local_list,
+    reported_settings,
+    setting_key,
+)
 
 _CAPABILITIES = frozenset(Capability)
 
@@ -58,7 +64,7 @@ class V16Commands:
             if "key" in item
         }
         if self.charger is not None:
-            self.charger.apply_configuration(values, complete=not keys)
+            self.charger.apply_configuration(values, reported_settings, complete=not keys)
         shown = {key: REDACTED if is_secret_key(key) else value for key, value in values.items()}
         return shown, list(answer.get("unknownKey") or [])
 
@@ -73,7 +79,7 @@ class V16Commands:
             answer, "ChangeConfiguration", ("Accepted", "RebootRequired"), detail=key
         )
         if self.charger is not None:
-            self.charger.apply_configuration({key: value})
+            self.charger.apply_configuration({key: value}, reported_settings)
         return status
 
     async def reset(self, hard: bool = False) -> None:

@@ -23,6 +23,7 @@ from .mapping import (
     charging_profile,
     limit_in_force,
     local_list,
+    reported_settings,
 )
 
 _CAPABILITIES = frozenset({Capability.DATA_TRANSFER})
@@ -170,7 +171,7 @@ class V201Commands:
             values[".".join(names)] = value
             found[setting] = value
         if self.charger is not None and values:
-            self.charger.apply_configuration(values)
+            self.charger.apply_configuration(values, reported_settings)
         return found
 
     async def write_setting(self, setting: Setting, value: str) -> CommandStatus:
@@ -199,7 +200,7 @@ class V201Commands:
             )
             raise CallFailed("SetVariables", reason, f"{name}: {status}")
         if self.charger is not None:
-            self.charger.apply_configuration({name: value})
+            self.charger.apply_configuration({name: value}, reported_settings)
         return CommandStatus(status)
 
     # ----------------------------------------- version-only (see :meth:`supports`)

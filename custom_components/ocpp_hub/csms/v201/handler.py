@@ -34,7 +34,6 @@ from ..version import HandlerSettings
 from .commands import V201Commands
 from .dialect import HANDLED_ACTIONS
 from .mapping import (
-    LOCK_VARIABLE,
     SETTING_VARIABLES,
     charger_info,
     charging_state,
@@ -318,8 +317,8 @@ class V201Handler(V201Commands, Conversation):
 
 def _standard_lock(charger: Charger) -> None:
     """A 2.0.1 charger's lock is read back from AuthCtrlr.Enabled, whatever its vendor."""
-    if charger.profile.lock_key != LOCK_VARIABLE:
-        charger.profile = replace(charger.profile, lock_key=LOCK_VARIABLE)
+    if not charger.profile.lock_setting:
+        charger.profile = replace(charger.profile, lock_setting=True)
 
 
 def _last_register(samples: list[Sample]) -> float | None:
