@@ -240,8 +240,8 @@ def test_transaction_lifecycle_and_storage() -> None:
     """Session energy, lifetime energy and a restart in the middle of a session."""
     charger = _wallbox()
     charger.apply_status(1, ConnectorStatus.CHARGING, None)
-    charger.apply_start(Transaction(7, 1, "TAG", 10_000.0, T0))
-    charger.apply_meter_values(1, 7, _sample(10, 11_200, 7200))
+    charger.apply_start(Transaction("7", 1, "TAG", 10_000.0, T0))
+    charger.apply_meter_values(1, "7", _sample(10, 11_200, 7200))
     connector = charger.connector(1)
     assert connector.transaction is not None
     assert connector.transaction.energy_wh == 1200
@@ -253,7 +253,7 @@ def test_transaction_lifecycle_and_storage() -> None:
     assert restored.connector(1).transaction == connector.transaction
     assert restored.energy_wh == 11_200
 
-    stopped = restored.apply_stop(7, 12_000, T0 + timedelta(minutes=20), "EVDisconnected", [])
+    stopped = restored.apply_stop("7", 12_000, T0 + timedelta(minutes=20), "EVDisconnected", [])
     assert stopped is not None
     assert stopped.energy_wh == 2000
     assert stopped.duration(T0 + timedelta(hours=5)) == timedelta(minutes=20)
@@ -267,7 +267,7 @@ def test_stop_of_unknown_transaction_keeps_the_energy() -> None:
     """A StopTransaction for a transaction we never saw still moves lifetime energy."""
     charger = _wallbox()
     charger.apply_meter_values(1, None, _sample(0, 1000))
-    assert charger.apply_stop(999, 1500, T0 + timedelta(minutes=5), None, []) is None
+    assert charger.apply_stop("999", 1500, T0 + timedelta(minutes=5), None, []) is None
     assert charger.energy_wh == 1500
 
 

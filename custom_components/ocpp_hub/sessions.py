@@ -91,7 +91,7 @@ class ChargerSessions:
         self.history.prune(dt_util.utcnow())
         # What was recorded already: the history, and the last sessions recorded (also
         # those the bounds dropped at once), so that none is counted twice after a restart.
-        self._recent: list[tuple[int, int, datetime]] = _recent_keys(saved.get("recent"))
+        self._recent: list[tuple[str, int, datetime]] = _recent_keys(saved.get("recent"))
         self._keys = {record.key for record in self.history.records} | set(self._recent)
         self.unsubscribe = registered.charger.add_listener(self.charger_changed)
         self.charger_changed()
@@ -292,14 +292,14 @@ class SessionBook:
         await self.store.async_save(self.data_to_save())
 
 
-def _recent_keys(data: Any) -> list[tuple[int, int, datetime]]:
+def _recent_keys(data: Any) -> list[tuple[str, int, datetime]]:
     """Stored keys of the last recorded sessions; what cannot be read is left out."""
     keys = []
     for item in data if isinstance(data, list) else []:
         try:
             tx, cid, started = item
             keys.append(
-                (int(tx), int(cid), dt_util.parse_datetime(str(started), raise_on_error=True))
+                (str(tx), int(cid), dt_util.parse_datetime(str(started), raise_on_error=True))
             )
         except TypeError, ValueError:
             continue

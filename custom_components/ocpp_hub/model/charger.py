@@ -98,7 +98,8 @@ class ChargerInfo:
 class Transaction:
     """One charging session, as the charger reported it."""
 
-    transaction_id: int
+    # 1.6: the number we handed out, in decimal; 2.0.1: the charger's own id.
+    transaction_id: str
     connector_id: int
     id_tag: str
     meter_start_wh: float
@@ -107,8 +108,6 @@ class Transaction:
     stopped_at: datetime | None = None
     meter_stop_wh: float | None = None
     stop_reason: str | None = None
-    # OCPP 2.0.1: the charger names its transactions (text); ``transaction_id`` stays ours.
-    charger_transaction_id: str | None = None
 
     @property
     def energy_wh(self) -> float:
@@ -135,14 +134,13 @@ class Transaction:
             "stopped_at": _iso(self.stopped_at),
             "meter_stop_wh": self.meter_stop_wh,
             "stop_reason": self.stop_reason,
-            "charger_transaction_id": self.charger_transaction_id,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Transaction:
         """Restore from storage."""
         return cls(
-            transaction_id=int(data["transaction_id"]),
+            transaction_id=str(data["transaction_id"]),
             connector_id=int(data["connector_id"]),
             id_tag=str(data["id_tag"]),
             meter_start_wh=float(data["meter_start_wh"]),
@@ -151,7 +149,6 @@ class Transaction:
             stopped_at=_dt(data.get("stopped_at")),
             meter_stop_wh=data.get("meter_stop_wh"),
             stop_reason=data.get("stop_reason"),
-            charger_transaction_id=data.get("charger_transaction_id"),
         )
 
 
@@ -511,7 +508,7 @@ class Charger:
             )
         )
 
-    def find_transaction(self, transaction_id: int) -> Connector | None:
+    def find_transaction(self, transaction_id: str) -> Connector | None:
         """The connector running this transaction, if any."""
         return next(
             (
@@ -522,7 +519,7 @@ class Charger:
             None,
         )
 
-    def _connector_of_unknown_stop(self, transaction_id: int) -> Connector | None:
+    def _connector_of_unknown_stop(self, transaction_id: str) -> Connector | None:
         """Where a StopTransaction for a transaction not running here belongs, if that is known.
 
         The connector that ran it last, or the only connector of a charger that
@@ -743,7 +740,7 @@ class Charger:
         self.notify(Topic.SESSION, Topic.METER, connector_id=connector.connector_id)
 
     def apply_meter_values(
-        self, connector_id: int, transaction_id: int | None, samples: list[Sample]
+        self, connector_id: int, transaction_id: str | None, samples: list[Sample]
     ) -> None:
         """A MeterValues request (or a StopTransaction's transactionData)."""
         connector = self.connector(connector_id)
@@ -760,7 +757,7 @@ class Charger:
 
     def apply_stop(
         self,
-        transaction_id: int,
+        transaction_id: str,
         meter_stop_wh: float,
         stopped_at: datetime,
         reason: str | None,
@@ -808,7 +805,7 @@ class Charger:
         self.notify(Topic.METER, *topics, connector_id=connector.connector_id)
 
     def _apply_sample(
-        self, connector: Connector, transaction_id: int | None, sample: Sample
+        self, connector: Connector, transaction_id: str | None, sample: Sample
     ) -> None:
         self.measurands |= sample.measurands
         newest = connector.last_sample_at is None or sample.timestamp >= connector.last_sample_at

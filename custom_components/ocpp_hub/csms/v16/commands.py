@@ -21,6 +21,7 @@ from .mapping import (
     local_list,
     reported_settings,
     setting_key,
+    transaction_number,
 )
 
 _CAPABILITIES = frozenset(Capability)
@@ -95,9 +96,12 @@ class V16Commands:
         answer = await self.session.call("RemoteStartTransaction", payload)
         _expect_status(answer, "RemoteStartTransaction", ("Accepted",))
 
-    async def remote_stop(self, transaction_id: int) -> None:
+    async def remote_stop(self, transaction_id: str) -> None:
         """Ask the charger to stop a transaction (RemoteStopTransaction)."""
-        answer = await self.session.call("RemoteStopTransaction", {"transactionId": transaction_id})
+        answer = await self.session.call(
+            "RemoteStopTransaction",
+            {"transactionId": transaction_number(transaction_id, "RemoteStopTransaction")},
+        )
         _expect_status(answer, "RemoteStopTransaction", ("Accepted",))
 
     async def set_available(self, connector_id: int, available: bool) -> CommandStatus:

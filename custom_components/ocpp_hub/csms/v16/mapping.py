@@ -37,6 +37,19 @@ def connector_status(value: str) -> ConnectorStatus:
     return _STATUS[value]
 
 
+def transaction_id(number: int) -> str:
+    """The model's id of a 1.6 transaction: its number, in decimal."""
+    return str(number)
+
+
+def transaction_number(transaction_id: str, action: str) -> int:
+    """The 1.6 transactionId (an integer) of the model's transaction, for ``action``."""
+    try:
+        return int(transaction_id)
+    except ValueError:
+        raise CallFailed(action, FailureReason.REJECTED, "not a 1.6 transaction") from None
+
+
 def register(value: int, field: str) -> float:
     """A meter register in Wh (schema-checked as an integer); absurd values are refused."""
     if not 0 <= value <= _MAX_REGISTER_WH:
@@ -150,7 +163,9 @@ def charging_profile(charger: Charger, request: LimitRequest) -> tuple[int, dict
     if quirks.limit_as_tx_profile and running is not None and running.transaction:
         connector_id = running.connector_id
         profile["chargingProfilePurpose"] = "TxProfile"
-        profile["transactionId"] = running.transaction.transaction_id
+        profile["transactionId"] = transaction_number(
+            running.transaction.transaction_id, "SetChargingProfile"
+        )
     return connector_id, profile
 
 

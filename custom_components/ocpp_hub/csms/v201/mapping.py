@@ -152,7 +152,7 @@ def charging_profile(charger: Charger, request: LimitRequest) -> tuple[int, dict
     if quirks.limit_as_tx_profile and running is not None and running.transaction:
         evse_id = running.connector_id
         profile["chargingProfilePurpose"] = "TxProfile"
-        profile["transactionId"] = running.transaction.charger_transaction_id
+        profile["transactionId"] = running.transaction.transaction_id
     return evse_id, profile
 
 
