@@ -29,7 +29,6 @@ from homeassistant.helpers import device_registry as dr, discovery_flow, issue_r
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.storage import Store
 
 from .const import (
     CONF_AUTO_ACCEPT,
@@ -49,7 +48,6 @@ from .const import (
     DEFAULT_REMOTE_ID_TAG,
     DOMAIN,
     MAX_PENDING_APPROVALS,
-    STORAGE_VERSION,
     SUBENTRY_CHARGER,
 )
 from .controller import ChargerController
@@ -67,6 +65,7 @@ from .model.rfid import Card, normalise
 from .model.schedule import ChargingWindow
 from .repairs import escape_markdown, set_issue
 from .sessions import ChargerSessions, SessionBook
+from .storage import ChargerStore
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -150,9 +149,7 @@ class OcppHub:
         """Prepare; :meth:`async_start` loads storage and binds the port."""
         self.hass = hass
         self.entry = entry
-        self.store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}"
-        )
+        self.store = ChargerStore(hass, f"{DOMAIN}.{entry.entry_id}")
         self.server = CentralSystem(server_config(entry, ssl_context), self)
         self.chargers: dict[str, RegisteredCharger] = {}
         self.pending: OrderedDict[str, PendingCharger] = OrderedDict()
@@ -161,7 +158,7 @@ class OcppHub:
         self._saved: dict[str, Any] = {}
         self._saver = DelayedSave(hass, self.store, self._data_to_save)
         self._factories: list[tuple[EntityFactory, AddConfigEntryEntitiesCallback]] = []
-        self.sessions = SessionBook(hass, entry)
+        self.sessions = SessionBook(hass, entry, self.store.renamed)
         self.energy = EnergyManager(hass, self)
 
     # ------------------------------------------------------------- lifecycle

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .const import (
@@ -40,13 +39,13 @@ from .model.sessions import (
     SessionTracker,
     StartedBy,
 )
+from .storage import Renamed, SessionStore
 
 if TYPE_CHECKING:
     from .hub import RegisteredCharger
 
 _LOGGER = logging.getLogger(__name__)
 
-SESSIONS_STORAGE_VERSION = 1
 # Running measurements are saved every few minutes (flash wear); Home Assistant's stop
 # saves them too. A finished session is saved at once.
 _SAVE_DELAY = 300.0
@@ -218,16 +217,14 @@ class ChargerSessions:
 class SessionBook:
     """The sessions of every charger of one central system, and their store."""
 
-    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
-        """Read the bounds and the price entity from the entry's options."""
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, renamed: Renamed) -> None:
+        """Read the bounds and the price entity from the entry's options.
+
+        ``renamed``: transaction ids the chargers' store changed when it was migrated.
+        """
         self.hass = hass
         self.entry = entry
-        self.store: Store[dict[str, Any]] = Store(
-            hass,
-            SESSIONS_STORAGE_VERSION,
-            sessions_storage_key(entry.entry_id),
-            serialize_in_event_loop=False,  # thousands of sessions: JSON off the loop
-        )
+        self.store = SessionStore(hass, sessions_storage_key(entry.entry_id), renamed)
         self.saved: dict[str, Any] = {}
         self.chargers: dict[str, ChargerSessions] = {}
         self.max_sessions = int(entry.options.get(CONF_SESSIONS_MAX_COUNT, DEFAULT_MAX_SESSIONS))
