@@ -18,6 +18,7 @@ from custom_components.ocpp_hub.model.led import LedColour
 from custom_components.ocpp_hub.model.meter import EnergyCounter, Sample, derive_power
 from custom_components.ocpp_hub.model.profiles import GENERIC, WALLBOX, select_profile
 from custom_components.ocpp_hub.model.status import ConnectorStatus
+from custom_components.ocpp_hub.model.storage_format import charger_as_dict, charger_from_dict
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -248,7 +249,7 @@ def test_transaction_lifecycle_and_storage() -> None:
     assert charger.energy_wh == 11_200
     assert charger.power_w == 7200
 
-    restored = Charger.from_dict("wb1", charger.as_dict())
+    restored = charger_from_dict("wb1", charger_as_dict(charger))
     assert not restored.connected
     assert restored.connector(1).transaction == connector.transaction
     assert restored.energy_wh == 11_200

@@ -63,6 +63,7 @@ from .model.charger import Charger, ChargerInfo
 from .model.control import ProtectionStatus, RebootResult
 from .model.rfid import Card, normalise
 from .model.schedule import ChargingWindow
+from .model.storage_format import charger_as_dict, charger_from_dict
 from .repairs import escape_markdown, set_issue
 from .sessions import ChargerSessions, SessionBook
 from .storage import ChargerStore
@@ -186,7 +187,7 @@ class OcppHub:
         self._saved = {}
         for identity, saved in chargers.items():
             try:
-                Charger.from_dict(identity, saved)
+                charger_from_dict(identity, saved)
             except (TypeError, ValueError, AttributeError, KeyError) as err:
                 self._storage_damaged(f"charger {identity} ({err})")
                 continue
@@ -220,7 +221,7 @@ class OcppHub:
 
     def _data_to_save(self) -> dict[str, Any]:
         chargers = dict(self._saved)
-        chargers.update({i: r.charger.as_dict() for i, r in self.chargers.items()})
+        chargers.update({i: charger_as_dict(r.charger) for i, r in self.chargers.items()})
         return {"next_transaction_id": self._next_transaction_id, "chargers": chargers}
 
     @callback
@@ -311,7 +312,7 @@ class OcppHub:
     def _add_charger(self, subentry: ConfigSubentry) -> RegisteredCharger:
         identity = subentry.data[CONF_IDENTITY]
         saved = self._saved.get(identity)
-        charger = Charger.from_dict(identity, saved) if saved else Charger(identity)
+        charger = charger_from_dict(identity, saved) if saved else Charger(identity)
         registered = RegisteredCharger(
             entry_id=self.entry.entry_id,
             subentry_id=subentry.subentry_id,

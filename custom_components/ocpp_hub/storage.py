@@ -1,7 +1,7 @@
 """The stores of a central system, and how data stored by older versions is brought up.
 
 Two stores per config entry: the chargers (``ocpp_hub.<entry id>``: their model,
-see :mod:`.model.storage`) and their sessions (``ocpp_hub.<entry id>.sessions``).
+see :mod:`.model.storage_format`) and their sessions (``ocpp_hub.<entry id>.sessions``).
 Home Assistant calls the migration when the stored version is older than ours;
 what a migration cannot read is left as it was, for the loaders to drop.
 
