@@ -6,8 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from custom_components.ocpp_hub.csms.v16.mapping import reported_settings
+from custom_components.ocpp_hub.csms.errors import CallFailed
+from custom_components.ocpp_hub.csms.v16.mapping import (
+    reported_settings,
+    transaction_id,
+    transaction_number,
+)
 from custom_components.ocpp_hub.csms.v16.metering import parse_sampled_values
+from custom_components.ocpp_hub.csms.v201.mapping import reported_settings as v201_settings
 from custom_components.ocpp_hub.model.charger import (
     Charger,
     ChargerInfo,
@@ -17,6 +23,7 @@ from custom_components.ocpp_hub.model.charger import (
 from custom_components.ocpp_hub.model.led import LedColour
 from custom_components.ocpp_hub.model.meter import EnergyCounter, Sample, derive_power
 from custom_components.ocpp_hub.model.profiles import GENERIC, WALLBOX, select_profile
+from custom_components.ocpp_hub.model.settings import ReportedSettings
 from custom_components.ocpp_hub.model.status import ConnectorStatus
 from custom_components.ocpp_hub.model.storage_format import charger_as_dict, charger_from_dict
 
@@ -348,3 +355,30 @@ def test_a_strange_current_ceiling_cannot_stop_the_energy_count(reported: str) -
     later = t0 + timedelta(hours=1)
     charger.apply_meter_values(1, None, [Sample(timestamp=later, energy_wh=4000.0)])
     assert charger.energy_wh == 4000.0
+
+
+def test_settings_by_meaning_from_each_version() -> None:
+    """Each version's mapping reads its own keys; what is not a value is not reported."""
+    settings = reported_settings(
+        {
+            "AuthEnabled": "TRUE",
+            "chargingALimitConn1": "sixteen",
+            "ConnectorSwitch3to1PhaseSupported": "true",
+            "NumberOfConnectors": "2.5",
+        }
+    )
+    assert settings == ReportedSettings(authorization_required=True, phase_switching=True)
+    assert reported_settings({"NumberOfConnectors": "2"}).connector_count == 2
+    assert v201_settings({"AuthCtrlr.Enabled": "false"}).authorization_required is False
+    assert v201_settings({"AuthEnabled": "false"}) == ReportedSettings()
+    stored = ReportedSettings(False, 16.0, True, 2)
+    assert ReportedSettings.from_dict(stored.as_dict()) == stored
+    damaged = {"authorization_required": "yes", "current_ceiling_a": True, "connector_count": 2.0}
+    assert ReportedSettings.from_dict(damaged) == ReportedSettings()
+
+
+def test_a_transaction_id_that_is_no_number_is_no_1_6_transaction() -> None:
+    """1.6 names transactions by number: the model's text id converts back, or refuses."""
+    assert transaction_number(transaction_id(41), "RemoteStopTransaction") == 41
+    with pytest.raises(CallFailed, match=r"not a 1\.6 transaction"):
+        transaction_number("e1b7-finished", "RemoteStopTransaction")
