@@ -116,7 +116,8 @@ async def measure(hut: HassUnderTest, frames: int) -> dict[str, Any]:
     session = handler.session
     charger = handler.charger
     connector = charger.connector(1)
-    transaction_id = connector.transaction.transaction_id if connector.transaction else None
+    # 1.6 numbers its transactions: the model keeps the number as text.
+    transaction_id = int(connector.transaction.transaction_id) if connector.transaction else None
     source = Frames(transaction_id)
     results: dict[str, Any] = {"listeners_on_charger": charger.listener_count}
 
@@ -133,14 +134,18 @@ async def measure(hut: HassUnderTest, frames: int) -> dict[str, Any]:
     detached = Charger("detached")
     detached.apply_start(
         Transaction(
-            transaction_id=1, connector_id=1, id_tag="X", meter_start_wh=1_000_000.0, started_at=now
+            transaction_id="1",
+            connector_id=1,
+            id_tag="X",
+            meter_start_wh=1_000_000.0,
+            started_at=now,
         )
     )
     results["model_update_without_listeners"] = _summary(
         _timed(
             frames,
             lambda: _samples(source.payload()),
-            lambda samples: detached.apply_meter_values(1, 1, samples),
+            lambda samples: detached.apply_meter_values(1, "1", samples),
         )
     )
     results["listener_fan_out_nothing_changed"] = _summary(

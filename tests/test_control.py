@@ -664,7 +664,7 @@ async def test_limit_as_tx_profile_where_the_charger_needs_it(
     assert transaction is not None
     assert payload["connectorId"] == 1
     assert payload["csChargingProfiles"]["chargingProfilePurpose"] == "TxProfile"
-    assert payload["csChargingProfiles"]["transactionId"] == transaction.transaction_id
+    assert payload["csChargingProfiles"]["transactionId"] == int(transaction.transaction_id)
 
 
 async def test_set_up_goes_on_when_the_configuration_cannot_be_read(

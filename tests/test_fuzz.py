@@ -980,7 +980,7 @@ class Harness:
             tx = connector.transaction
             if tx is None:
                 continue
-            active[cid] = tx.transaction_id
+            active[cid] = int(tx.transaction_id)  # 1.6: the number on the wire
             if tx.connector_id != cid:
                 misplaced.append(f"transaction {tx.transaction_id} ({tx.connector_id}) on {cid}")
         handler = self.hub.server.handler(IDENTITY)

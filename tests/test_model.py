@@ -6,7 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from custom_components.ocpp_hub.csms.errors import CallFailed
+from custom_components.ocpp_hub.csms.v16.mapping import (
+    reported_settings,
+    transaction_id,
+    transaction_number,
+)
 from custom_components.ocpp_hub.csms.v16.metering import parse_sampled_values
+from custom_components.ocpp_hub.csms.v201.mapping import reported_settings as v201_settings
 from custom_components.ocpp_hub.model.charger import (
     Charger,
     ChargerInfo,
@@ -16,7 +23,9 @@ from custom_components.ocpp_hub.model.charger import (
 from custom_components.ocpp_hub.model.led import LedColour
 from custom_components.ocpp_hub.model.meter import EnergyCounter, Sample, derive_power
 from custom_components.ocpp_hub.model.profiles import GENERIC, WALLBOX, select_profile
+from custom_components.ocpp_hub.model.settings import ReportedSettings
 from custom_components.ocpp_hub.model.status import ConnectorStatus
+from custom_components.ocpp_hub.model.storage_format import charger_as_dict, charger_from_dict
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -166,7 +175,7 @@ def _wallbox(auth_enabled: str | None = "true") -> Charger:
     charger.apply_connected(True, "127.0.0.1")
     charger.apply_boot(ChargerInfo(vendor="Wall Box Chargers", model="PLP1-0-2-4"), T0)
     if auth_enabled is not None:
-        charger.apply_configuration({"AuthEnabled": auth_enabled})
+        charger.apply_configuration({"AuthEnabled": auth_enabled}, reported_settings)
     return charger
 
 
@@ -239,20 +248,20 @@ def test_transaction_lifecycle_and_storage() -> None:
     """Session energy, lifetime energy and a restart in the middle of a session."""
     charger = _wallbox()
     charger.apply_status(1, ConnectorStatus.CHARGING, None)
-    charger.apply_start(Transaction(7, 1, "TAG", 10_000.0, T0))
-    charger.apply_meter_values(1, 7, _sample(10, 11_200, 7200))
+    charger.apply_start(Transaction("7", 1, "TAG", 10_000.0, T0))
+    charger.apply_meter_values(1, "7", _sample(10, 11_200, 7200))
     connector = charger.connector(1)
     assert connector.transaction is not None
     assert connector.transaction.energy_wh == 1200
     assert charger.energy_wh == 11_200
     assert charger.power_w == 7200
 
-    restored = Charger.from_dict("wb1", charger.as_dict())
+    restored = charger_from_dict("wb1", charger_as_dict(charger))
     assert not restored.connected
     assert restored.connector(1).transaction == connector.transaction
     assert restored.energy_wh == 11_200
 
-    stopped = restored.apply_stop(7, 12_000, T0 + timedelta(minutes=20), "EVDisconnected", [])
+    stopped = restored.apply_stop("7", 12_000, T0 + timedelta(minutes=20), "EVDisconnected", [])
     assert stopped is not None
     assert stopped.energy_wh == 2000
     assert stopped.duration(T0 + timedelta(hours=5)) == timedelta(minutes=20)
@@ -266,7 +275,7 @@ def test_stop_of_unknown_transaction_keeps_the_energy() -> None:
     """A StopTransaction for a transaction we never saw still moves lifetime energy."""
     charger = _wallbox()
     charger.apply_meter_values(1, None, _sample(0, 1000))
-    assert charger.apply_stop(999, 1500, T0 + timedelta(minutes=5), None, []) is None
+    assert charger.apply_stop("999", 1500, T0 + timedelta(minutes=5), None, []) is None
     assert charger.energy_wh == 1500
 
 
@@ -339,10 +348,37 @@ async def test_password_verifier_remembers_success() -> None:
 def test_a_strange_current_ceiling_cannot_stop_the_energy_count(reported: str) -> None:
     """chargingALimitConn1 comes from the charger: any value keeps energy counting."""
     charger = Charger("wb1")
-    charger.apply_configuration({"chargingALimitConn1": reported})
+    charger.apply_configuration({"chargingALimitConn1": reported}, reported_settings)
     assert 6 <= charger.max_current_a <= 80
     t0 = datetime(2026, 12, 1, tzinfo=UTC)
     charger.apply_meter_values(1, None, [Sample(timestamp=t0, energy_wh=1000.0)])
     later = t0 + timedelta(hours=1)
     charger.apply_meter_values(1, None, [Sample(timestamp=later, energy_wh=4000.0)])
     assert charger.energy_wh == 4000.0
+
+
+def test_settings_by_meaning_from_each_version() -> None:
+    """Each version's mapping reads its own keys; what is not a value is not reported."""
+    settings = reported_settings(
+        {
+            "AuthEnabled": "TRUE",
+            "chargingALimitConn1": "sixteen",
+            "ConnectorSwitch3to1PhaseSupported": "true",
+            "NumberOfConnectors": "2.5",
+        }
+    )
+    assert settings == ReportedSettings(authorization_required=True, phase_switching=True)
+    assert reported_settings({"NumberOfConnectors": "2"}).connector_count == 2
+    assert v201_settings({"AuthCtrlr.Enabled": "false"}).authorization_required is False
+    assert v201_settings({"AuthEnabled": "false"}) == ReportedSettings()
+    stored = ReportedSettings(False, 16.0, True, 2)
+    assert ReportedSettings.from_dict(stored.as_dict()) == stored
+    damaged = {"authorization_required": "yes", "current_ceiling_a": True, "connector_count": 2.0}
+    assert ReportedSettings.from_dict(damaged) == ReportedSettings()
+
+
+def test_a_transaction_id_that_is_no_number_is_no_1_6_transaction() -> None:
+    """1.6 names transactions by number: the model's text id converts back, or refuses."""
+    assert transaction_number(transaction_id(41), "RemoteStopTransaction") == 41
+    with pytest.raises(CallFailed, match=r"not a 1\.6 transaction"):
+        transaction_number("e1b7-finished", "RemoteStopTransaction")

@@ -209,7 +209,7 @@ async def test_csv_is_for_administrators(
 def test_csv_cells_never_start_a_formula() -> None:
     """An idTag such as =HYPERLINK(...) from a charger stays text in a spreadsheet."""
     record = SessionRecord(
-        transaction_id=1,
+        transaction_id="1",
         connector_id=1,
         started_at=datetime(2026, 12, 1, tzinfo=UTC),
         ended_at=datetime(2026, 12, 1, 1, tzinfo=UTC),
@@ -409,7 +409,7 @@ def test_history_keeps_each_session_once_and_in_order() -> None:
     def record(tx: int, days_ago: float) -> SessionRecord:
         start = now - timedelta(days=days_ago)
         return SessionRecord(
-            transaction_id=tx,
+            transaction_id=str(tx),
             connector_id=1,
             started_at=start,
             ended_at=start + timedelta(hours=1),
@@ -422,7 +422,7 @@ def test_history_keeps_each_session_once_and_in_order() -> None:
     assert history.add(record(2, 5), now)  # late: lands behind the newer one
     assert not history.add(record(1, 2), now)
     assert not history.add(record(3, 40), now)  # older than the bound
-    assert [r.transaction_id for r in history.records] == [1, 2]
+    assert [r.transaction_id for r in history.records] == ["1", "2"]
     restored = SessionHistory()
     assert restored.restore([*history.as_list(), {"transaction_id": "broken"}]) == 1
     assert restored.records == history.records
@@ -431,7 +431,7 @@ def test_history_keeps_each_session_once_and_in_order() -> None:
 def test_tracker_prices_energy_as_it_arrives() -> None:
     """No price for a while: that energy is simply not priced."""
     t0 = datetime(2026, 12, 1, tzinfo=UTC)
-    tracker = SessionTracker(1, t0)
+    tracker = SessionTracker("1", t0)
     tracker.update(t0, 0, 0, charging=True, price_per_kwh=None)
     tracker.update(t0 + timedelta(minutes=10), 1000, 6000, charging=True, price_per_kwh=None)
     assert tracker.cost is None

@@ -16,6 +16,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from custom_components.ocpp_hub.binary_sensor import BINARY_SENSORS
 from custom_components.ocpp_hub.button import BUTTONS
 from custom_components.ocpp_hub.charger_settings import SETTINGS
+from custom_components.ocpp_hub.csms.v16.mapping import reported_settings
 from custom_components.ocpp_hub.energy_sensors import ENERGY_SENSORS
 from custom_components.ocpp_hub.entity import OcppHubEntity, OcppHubEntityDescription
 from custom_components.ocpp_hub.event import EVENTS
@@ -175,6 +176,7 @@ def _steps(
                 "ConnectionTimeOut": "120",
                 "NumberOfConnectors": "2",
             },
+            reported_settings,
             complete=True,
         ),
     )
@@ -193,7 +195,7 @@ def _steps(
         "start",
         lambda: model.apply_start(
             Transaction(
-                transaction_id=1,
+                transaction_id="1",
                 connector_id=1,
                 id_tag=CARD_ALICE,
                 meter_start_wh=1000.0,
@@ -207,7 +209,7 @@ def _steps(
         "meter values 1",
         lambda: model.apply_meter_values(
             1,
-            1,
+            "1",
             [
                 _sample(
                     now(),
@@ -231,7 +233,7 @@ def _steps(
     yield (
         "limit ignored",
         lambda: model.apply_meter_values(
-            1, 1, [_sample(now() + timedelta(seconds=1), current_offered_a=16.0)]
+            1, "1", [_sample(now() + timedelta(seconds=1), current_offered_a=16.0)]
         ),
     )
     yield "reported limit", lambda: model.apply_limit(reported_a=10.0)
@@ -239,7 +241,7 @@ def _steps(
     yield (
         "meter values after counting",
         lambda: model.apply_meter_values(
-            1, 1, [_sample(now() + timedelta(seconds=2), energy_wh=1600.0, power_w=6900.0)]
+            1, "1", [_sample(now() + timedelta(seconds=2), energy_wh=1600.0, power_w=6900.0)]
         ),
     )
     yield "decision", decide
@@ -253,7 +255,9 @@ def _steps(
     yield "auto lock", lambda: model.apply_auto_lock(5)
     yield (
         "unlocked by configuration",
-        lambda: model.apply_configuration({"AuthEnabled": "false", "chargingALimitConn1": "20"}),
+        lambda: model.apply_configuration(
+            {"AuthEnabled": "false", "chargingALimitConn1": "20"}, reported_settings
+        ),
     )
     yield (
         "schedule",
@@ -266,7 +270,7 @@ def _steps(
     def window_reported() -> None:
         # What a charger reports when its charging profile pauses it: a status, meter values.
         model.apply_status(1, ConnectorStatus.SUSPENDED_EVSE, "NoError")
-        model.apply_meter_values(1, 1, [_sample(now(), energy_wh=1700.0, power_w=0.0)])
+        model.apply_meter_values(1, "1", [_sample(now(), energy_wh=1700.0, power_w=0.0)])
 
     yield "the charger reports", window_reported
     yield "availability scheduled", lambda: model.apply_availability_scheduled(False)
@@ -306,13 +310,13 @@ def _steps(
     yield (
         "stop",
         lambda: model.apply_stop(
-            1, 2500.0, now(), "Local", [_sample(now(), energy_wh=2400.0, power_w=100.0)]
+            "1", 2500.0, now(), "Local", [_sample(now(), energy_wh=2400.0, power_w=100.0)]
         ),
     )
     yield "stopped status", lambda: model.apply_status(1, ConnectorStatus.FINISHING, "NoError")
     yield (
         "stop of a lost session",
-        lambda: model.apply_stop(7, 2600.0, now() + timedelta(seconds=5), "Local", []),
+        lambda: model.apply_stop("7", 2600.0, now() + timedelta(seconds=5), "Local", []),
     )
     yield "unplugged", lambda: model.apply_status(1, ConnectorStatus.AVAILABLE, "NoError")
     yield "plugged in 2", lambda: model.apply_status(2, ConnectorStatus.PREPARING, "NoError")
@@ -320,7 +324,7 @@ def _steps(
         "start 2",
         lambda: model.apply_start(
             Transaction(
-                transaction_id=2,
+                transaction_id="2",
                 connector_id=2,
                 id_tag=CARD_ALICE,
                 meter_start_wh=400.0,
@@ -332,16 +336,16 @@ def _steps(
     yield (
         "meter values of session 2",
         lambda: model.apply_meter_values(
-            2, 2, [_sample(now() + timedelta(seconds=10), energy_wh=450.0, power_w=3700.0)]
+            2, "2", [_sample(now() + timedelta(seconds=10), energy_wh=450.0, power_w=3700.0)]
         ),
     )
     yield (
         "meter values of session 2 on the wrong connector",
         lambda: model.apply_meter_values(
-            1, 2, [_sample(now() + timedelta(seconds=20), energy_wh=480.0, power_w=3600.0)]
+            1, "2", [_sample(now() + timedelta(seconds=20), energy_wh=480.0, power_w=3600.0)]
         ),
     )
-    yield "stop 2", lambda: model.apply_stop(2, 500.0, now() + timedelta(seconds=30), None, [])
+    yield "stop 2", lambda: model.apply_stop("2", 500.0, now() + timedelta(seconds=30), None, [])
     yield "the charger as a whole", lambda: model.apply_status(0, ConnectorStatus.AVAILABLE, None)
     yield (
         "disconnected",

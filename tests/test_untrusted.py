@@ -284,7 +284,7 @@ async def test_retry_cache_answers_only_the_same_question(
         transaction_id = started[2]["transactionId"]
         charger_model = registered(central_system).charger
         assert charger_model.connector(1).transaction is not None
-        assert charger_model.connector(1).transaction.transaction_id == transaction_id
+        assert charger_model.connector(1).transaction.transaction_id == str(transaction_id)
         # The same id and action with another payload: another transaction.
         other = await charger.send_raw(
             json.dumps([2, "1", "StartTransaction", {**start, "meterStart": 5}])

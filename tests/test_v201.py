@@ -186,8 +186,7 @@ async def test_transaction_feeds_session_and_energy(
     charger = hub(central_system).chargers["wb1"].charger
     transaction = charger.connector(1).transaction
     assert transaction is not None
-    assert transaction.charger_transaction_id == alfen.connectors[1].transaction_id
-    assert isinstance(transaction.transaction_id, int)
+    assert transaction.transaction_id == alfen.connectors[1].transaction_id
     alfen.connectors[1].status = "Charging"
     await alfen.meter_values(1, energy_wh=1_003_700, power_w=7200)
     await wait_for_state(hass, "sensor.garage_status", "charging")
@@ -474,7 +473,7 @@ async def test_late_and_unknown_transaction_events(
     charger = hub(central_system).chargers["wb1"].charger
     last = charger.connector(1).last_transaction
     assert last is not None
-    assert last.charger_transaction_id == tx
+    assert last.transaction_id == tx
 
     def event(kind: str, transaction: str, seq: int) -> str:
         return (
@@ -488,7 +487,7 @@ async def test_late_and_unknown_transaction_events(
     assert (await alfen.send_raw(event("Ended", "never-seen", 51)))[:2] == [3, "late51"]  # type: ignore[index]
     other = charger.connector(1).last_transaction
     assert other is not None
-    assert other.charger_transaction_id == "never-seen"
+    assert other.transaction_id == "never-seen"
     assert charger.connector(1).transaction is None
 
 
@@ -552,12 +551,11 @@ def test_limits_and_profiles() -> None:
     charger.profile = replace(GENERIC, limit_as_tx_profile=True)
     charger.apply_start(
         Transaction(
-            transaction_id=7,
+            transaction_id="tx-abc",
             connector_id=1,
             id_tag="",
             meter_start_wh=0,
             started_at=now,
-            charger_transaction_id="tx-abc",
         )
     )
     evse, profile = charging_profile(charger, LimitRequest(amps=10, phases=1))

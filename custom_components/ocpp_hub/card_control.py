@@ -79,7 +79,7 @@ class CardControl(ControllerBase):
         """
         charger = self.charger
         self.auto_lock.charger_changed()
-        if charger.profile.lock_key is not None or charger.lock_wanted or not charger.connected:
+        if charger.profile.lock_setting or charger.lock_wanted or not charger.connected:
             self._cancel_free_vend()
             return
         for connector in charger.outlets:

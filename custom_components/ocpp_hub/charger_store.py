@@ -9,11 +9,12 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.storage import Store
 
-from .const import DOMAIN, STORAGE_VERSION
+from .const import DOMAIN
 from .delayed_save import DelayedSave
 from .model.charger import Charger
+from .model.storage_format import charger_from_dict
+from .storage import ChargersFile, Renamed
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -36,14 +37,17 @@ class ChargerStore:
     ) -> None:
         """``live``: the registered chargers' models to save; ``damaged``: what was lost."""
         self.entry = entry
-        self.store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}"
-        )
+        self.store = ChargersFile(hass, f"{DOMAIN}.{entry.entry_id}")
         self._live = live
         self._damaged = damaged
         self._next_transaction_id = 1
         self._saved: dict[str, Any] = {}
         self._saver = DelayedSave(hass, self.store, self.data_to_save)
+
+    @property
+    def renamed(self) -> Renamed:
+        """Transaction ids that loading older stored data changed (for the sessions)."""
+        return self.store.renamed
 
     async def async_load(self) -> None:
         """Read what was stored; what cannot be read is reported and left out."""
@@ -65,7 +69,7 @@ class ChargerStore:
         self._saved = {}
         for identity, saved in chargers.items():
             try:
-                Charger.from_dict(identity, saved)
+                charger_from_dict(identity, saved)
             except (TypeError, ValueError, AttributeError, KeyError) as err:
                 self._storage_damaged(f"charger {identity} ({err})")
                 continue
@@ -81,7 +85,7 @@ class ChargerStore:
     def charger(self, identity: str) -> Charger:
         """The stored model of a charger, or a new one."""
         saved = self._saved.get(identity)
-        return Charger.from_dict(identity, saved) if saved else Charger(identity)
+        return charger_from_dict(identity, saved) if saved else Charger(identity)
 
     def forget(self, identity: str) -> None:
         """A charger was removed: its stored model goes at the next save."""

@@ -11,6 +11,7 @@ from homeassistant.helpers.device_registry import DeviceEntry
 from .const import CONF_PASSWORD_HASH
 from .hub import OcppHub, OcppHubConfigEntry
 from .model.secrets import REDACTED, public_configuration
+from .model.storage_format import charger_as_dict
 from .registered_charger import RegisteredCharger
 
 TO_REDACT = {
@@ -25,7 +26,7 @@ TO_REDACT = {
 def _charger_diagnostics(hub: OcppHub, registered: RegisteredCharger) -> dict[str, Any]:
     charger = registered.charger
     handler = hub.server.handler(registered.identity)
-    state = charger.as_dict()
+    state = charger_as_dict(charger)
     # The model keeps no secret settings; this guards the export all the same.
     state["configuration"] = public_configuration(state["configuration"])
     return {

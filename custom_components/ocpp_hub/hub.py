@@ -53,6 +53,7 @@ from .entity_factories import EntityFactories, EntityFactory
 from .model.charger import Charger, ChargerInfo
 from .model.control import RebootResult
 from .model.rfid import Card
+from .model.storage_format import charger_as_dict
 from .pending_approvals import PendingApprovals, PendingCharger
 from .registered_charger import RegisteredCharger, device_details, reboot_state
 from .repairs import RepairIssues
@@ -92,7 +93,7 @@ class OcppHub:
         self.storage = ChargerStore(
             hass,
             entry,
-            lambda: {i: r.charger.as_dict() for i, r in self.chargers.items()},
+            lambda: {i: charger_as_dict(r.charger) for i, r in self.chargers.items()},
             self.issues.storage_damaged,
         )
         self.server = CentralSystem(server_config(entry, ssl_context), self)
@@ -100,7 +101,7 @@ class OcppHub:
         self.approvals = PendingApprovals(hass, entry, self.issues)
         self._verifier = PasswordVerifier()
         self.factories = EntityFactories()
-        self.sessions = SessionBook(hass, entry)
+        self.sessions = SessionBook(hass, entry, self.storage.renamed)
         self.energy = EnergyManager(
             hass, entry, self.chargers, self.schedule_save, self.issues.energy_fallback
         )

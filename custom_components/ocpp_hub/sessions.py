@@ -19,7 +19,6 @@ from typing import Any
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .const import (
@@ -41,10 +40,10 @@ from .model.sessions import (
     SessionTracker,
     StartedBy,
 )
+from .storage import Renamed, SessionsFile
 
 _LOGGER = logging.getLogger(__name__)
 
-SESSIONS_STORAGE_VERSION = 1
 # Running measurements are saved every few minutes (flash wear); Home Assistant's stop
 # saves them too. A finished session is saved at once.
 _SAVE_DELAY = 300.0
@@ -90,7 +89,7 @@ class ChargerSessions:
         self.history.prune(dt_util.utcnow())
         # What was recorded already: the history, and the last sessions recorded (also
         # those the bounds dropped at once), so that none is counted twice after a restart.
-        self._recent: list[tuple[int, int, datetime]] = _recent_keys(saved.get("recent"))
+        self._recent: list[tuple[str, int, datetime]] = _recent_keys(saved.get("recent"))
         self._keys = {record.key for record in self.history.records} | set(self._recent)
         self.unsubscribe = self.charger.add_listener(self.charger_changed)
         self.charger_changed()
@@ -217,16 +216,14 @@ class ChargerSessions:
 class SessionBook:
     """The sessions of every charger of one central system, and their store."""
 
-    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
-        """Read the bounds and the price entity from the entry's options."""
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, renamed: Renamed) -> None:
+        """Read the bounds and the price entity from the entry's options.
+
+        ``renamed``: transaction ids the chargers' store changed when it was migrated.
+        """
         self.hass = hass
         self.entry = entry
-        self.store: Store[dict[str, Any]] = Store(
-            hass,
-            SESSIONS_STORAGE_VERSION,
-            sessions_storage_key(entry.entry_id),
-            serialize_in_event_loop=False,  # thousands of sessions: JSON off the loop
-        )
+        self.store = SessionsFile(hass, sessions_storage_key(entry.entry_id), renamed)
         self.saved: dict[str, Any] = {}
         self.chargers: dict[str, ChargerSessions] = {}
         self.max_sessions = int(entry.options.get(CONF_SESSIONS_MAX_COUNT, DEFAULT_MAX_SESSIONS))
@@ -291,14 +288,14 @@ class SessionBook:
         await self.store.async_save(self.data_to_save())
 
 
-def _recent_keys(data: Any) -> list[tuple[int, int, datetime]]:
+def _recent_keys(data: Any) -> list[tuple[str, int, datetime]]:
     """Stored keys of the last recorded sessions; what cannot be read is left out."""
     keys = []
     for item in data if isinstance(data, list) else []:
         try:
             tx, cid, started = item
             keys.append(
-                (int(tx), int(cid), dt_util.parse_datetime(str(started), raise_on_error=True))
+                (str(tx), int(cid), dt_util.parse_datetime(str(started), raise_on_error=True))
             )
         except TypeError, ValueError:
             continue

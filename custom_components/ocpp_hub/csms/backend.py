@@ -63,7 +63,7 @@ class Backend(Protocol):
         """
 
     def next_transaction_id(self) -> int:
-        """A transaction id never handed out before by this central system."""
+        """A 1.6 transaction id never handed out before by this central system."""
 
     def auth_failures(self, identity: str, address: str, count: int) -> None:
         """``address`` presented a wrong password for ``identity`` ``count`` times in a row."""

@@ -104,7 +104,7 @@ class ChargerPort(Protocol):
     async def remote_start(self, id_tag: str, connector_id: int | None = None) -> None:
         """Start a transaction for ``id_tag``."""
 
-    async def remote_stop(self, transaction_id: int) -> None:
+    async def remote_stop(self, transaction_id: str) -> None:
         """Stop a transaction."""
 
     async def set_available(self, connector_id: int, available: bool) -> CommandStatus:

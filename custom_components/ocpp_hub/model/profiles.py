@@ -1,8 +1,8 @@
 """Vendor quirk profiles, chosen by (vendor, model, firmware).
 
 A profile collects what differs between chargers so that no other module has
-to test vendor names: the LED mapping, how the lock is read from the charger's
-configuration, which DataTransfer vendor ids are understood. Facts marked
+to test vendor names: the LED mapping, whether the lock is a setting of the
+charger, which DataTransfer vendor ids are understood. Facts marked
 "inferred" in docs/chargers.md live here, in one place, easy to correct.
 """
 
@@ -21,8 +21,9 @@ class QuirkProfile:
     key: str
     name: str
     led: Callable[[LedInput], LedColour | None]
-    # The vendor key that switches free vend off (True = authorization required).
-    lock_key: str | None = None
+    # The charger has a setting that switches free vend off (authorization required):
+    # the lock is read back from it (each version's mapping says what it is called).
+    lock_setting: bool = False
     data_transfer_vendor_ids: frozenset[str] = frozenset()
     # Byte order of RFID UIDs in idTags (Wallbox: little-endian hex).
     little_endian_uids: bool = False
@@ -42,13 +43,6 @@ class QuirkProfile:
         code = (model or "").strip().upper()
         return next((name for prefix, name in self.model_names if code.startswith(prefix)), None)
 
-    def lock_from_configuration(self, configuration: dict[str, str]) -> bool | None:
-        """Whether the charger's configuration says authorization is required."""
-        if self.lock_key is None:
-            return None
-        value = configuration.get(self.lock_key)
-        return None if value is None else value.strip().lower() == "true"
-
 
 GENERIC = QuirkProfile(
     key="generic",
@@ -60,8 +54,8 @@ WALLBOX = QuirkProfile(
     key="wallbox",
     name="Wallbox (Pulsar, Commander, Copper)",
     led=wallbox_led,
-    # AuthEnabled=true means authorization required (inferred, see docs/chargers.md).
-    lock_key="AuthEnabled",
+    # A vendor setting requires authorization (inferred, see docs/chargers.md).
+    lock_setting=True,
     data_transfer_vendor_ids=frozenset({"com.wallbox"}),
     little_endian_uids=True,
     brand="Wallbox",

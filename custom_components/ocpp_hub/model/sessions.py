@@ -45,7 +45,7 @@ def _float_or_none(value: Any) -> float | None:
 class SessionTracker:
     """What is measured of a running transaction while it runs."""
 
-    transaction_id: int
+    transaction_id: str
     started_at: datetime
     max_power_w: float | None = None
     charging_s: float = 0.0
@@ -100,7 +100,7 @@ class SessionTracker:
         """From storage."""
         since = data.get("charging_since")
         return cls(
-            transaction_id=int(data["transaction_id"]),
+            transaction_id=str(data["transaction_id"]),
             started_at=_dt(data["started_at"]),
             max_power_w=_float_or_none(data.get("max_power_w")),
             charging_s=float(data.get("charging_s", 0.0)),
@@ -114,7 +114,7 @@ class SessionTracker:
 class SessionRecord:
     """One finished charging session."""
 
-    transaction_id: int
+    transaction_id: str
     connector_id: int
     started_at: datetime
     ended_at: datetime
@@ -128,7 +128,7 @@ class SessionRecord:
     cost: float | None = None
 
     @property
-    def key(self) -> tuple[int, int, datetime]:
+    def key(self) -> tuple[str, int, datetime]:
         """What makes a session the same session when it is reported twice."""
         return (self.transaction_id, self.connector_id, self.started_at)
 
@@ -154,7 +154,7 @@ class SessionRecord:
     def from_dict(cls, data: dict[str, Any]) -> SessionRecord:
         """From storage; raises KeyError, TypeError or ValueError on a damaged record."""
         return cls(
-            transaction_id=int(data["transaction_id"]),
+            transaction_id=str(data["transaction_id"]),
             connector_id=int(data["connector_id"]),
             started_at=_dt(data["started_at"]),
             ended_at=_dt(data["ended_at"]),

@@ -15,7 +15,14 @@ from ...model.secrets import REDACTED, is_secret_key
 from ..errors import CallFailed, FailureReason
 from ..port import Capability, CommandStatus, LimitRequest, Setting, reported_key
 from ..session import Session
-from .mapping import charging_profile, limit_in_force, local_list, setting_key
+from .mapping import (
+    charging_profile,
+    limit_in_force,
+    local_list,
+    reported_settings,
+    setting_key,
+    transaction_number,
+)
 
 _CAPABILITIES = frozenset(Capability)
 
@@ -58,7 +65,7 @@ class V16Commands:
             if "key" in item
         }
         if self.charger is not None:
-            self.charger.apply_configuration(values, complete=not keys)
+            self.charger.apply_configuration(values, reported_settings, complete=not keys)
         shown = {key: REDACTED if is_secret_key(key) else value for key, value in values.items()}
         return shown, list(answer.get("unknownKey") or [])
 
@@ -73,7 +80,7 @@ class V16Commands:
             answer, "ChangeConfiguration", ("Accepted", "RebootRequired"), detail=key
         )
         if self.charger is not None:
-            self.charger.apply_configuration({key: value})
+            self.charger.apply_configuration({key: value}, reported_settings)
         return status
 
     async def reset(self, hard: bool = False) -> None:
@@ -89,9 +96,12 @@ class V16Commands:
         answer = await self.session.call("RemoteStartTransaction", payload)
         _expect_status(answer, "RemoteStartTransaction", ("Accepted",))
 
-    async def remote_stop(self, transaction_id: int) -> None:
+    async def remote_stop(self, transaction_id: str) -> None:
         """Ask the charger to stop a transaction (RemoteStopTransaction)."""
-        answer = await self.session.call("RemoteStopTransaction", {"transactionId": transaction_id})
+        answer = await self.session.call(
+            "RemoteStopTransaction",
+            {"transactionId": transaction_number(transaction_id, "RemoteStopTransaction")},
+        )
         _expect_status(answer, "RemoteStopTransaction", ("Accepted",))
 
     async def set_available(self, connector_id: int, available: bool) -> CommandStatus:

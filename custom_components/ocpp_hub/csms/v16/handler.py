@@ -22,7 +22,7 @@ from ..session import Session
 from ..version import HandlerSettings
 from .commands import V16Commands
 from .dialect import HANDLED_ACTIONS
-from .mapping import charger_info, connector_status, id_tag_info, register
+from .mapping import charger_info, connector_status, id_tag_info, register, transaction_id
 from .metering import parse_sampled_values
 
 _LOGGER = logging.getLogger(__name__)
@@ -126,8 +126,9 @@ class V16Handler(V16Commands, Conversation):
                 f"connectorId must be between 1 and {MAX_CONNECTOR_ID}",
             )
         status = self.backend.authorize(self.charger, id_tag, "StartTransaction")
+        number = self.backend.next_transaction_id()
         transaction = Transaction(
-            transaction_id=self.backend.next_transaction_id(),
+            transaction_id=transaction_id(number),
             connector_id=payload["connectorId"],
             id_tag=id_tag,
             meter_start_wh=register(payload["meterStart"], "meterStart"),
@@ -137,7 +138,7 @@ class V16Handler(V16Commands, Conversation):
         # and its StopTransaction must find the transaction.
         self.charger.apply_start(transaction)
         return {
-            "transactionId": transaction.transaction_id,
+            "transactionId": number,
             "idTagInfo": id_tag_info(status),
         }
 
@@ -145,7 +146,7 @@ class V16Handler(V16Commands, Conversation):
         assert self.charger is not None
         received = _now()
         self.charger.apply_stop(
-            payload["transactionId"],
+            transaction_id(payload["transactionId"]),
             register(payload["meterStop"], "meterStop"),
             self.stamp(payload["timestamp"], received),
             payload.get("reason"),
@@ -161,9 +162,10 @@ class V16Handler(V16Commands, Conversation):
         assert self.charger is not None
         if not self.connector_ok(payload["connectorId"]):
             return {}
+        number = payload.get("transactionId")
         self.charger.apply_meter_values(
             payload["connectorId"],
-            payload.get("transactionId"),
+            None if number is None else transaction_id(number),
             self._samples(payload["meterValue"], _now()),
         )
         return {}

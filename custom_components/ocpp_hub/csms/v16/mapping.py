@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC
 from typing import Any
 
 from ...model.charger import Charger, ChargerInfo
 from ...model.profiles import QuirkProfile
+from ...model.settings import ReportedSettings, flag, number, whole_number
 from ...model.status import ConnectorStatus
 from ..backend import AuthorizationStatus
 from ..errors import CallFailed, FailureReason, OcppError, OcppErrorCode
@@ -34,6 +35,19 @@ _STATUS = {
 def connector_status(value: str) -> ConnectorStatus:
     """A 1.6 ChargePointStatus (already schema-validated) as ours."""
     return _STATUS[value]
+
+
+def transaction_id(number: int) -> str:
+    """The model's id of a 1.6 transaction: its number, in decimal."""
+    return str(number)
+
+
+def transaction_number(transaction_id: str, action: str) -> int:
+    """The 1.6 transactionId (an integer) of the model's transaction, for ``action``."""
+    try:
+        return int(transaction_id)
+    except ValueError:
+        raise CallFailed(action, FailureReason.REJECTED, "not a 1.6 transaction") from None
 
 
 def register(value: int, field: str) -> float:
@@ -76,8 +90,10 @@ def limit_in_force(composite: dict[str, Any]) -> float | None:
     return limit
 
 
-# Neutral settings -> standard 1.6 configuration keys (the lock is the vendor's, below).
+# Neutral settings -> 1.6 configuration keys (the lock only where the profile has one).
 _SETTING_KEYS = {
+    # Wallbox's: true means authorization required (inferred, see docs/chargers.md).
+    Setting.AUTHORIZATION_REQUIRED: "AuthEnabled",
     Setting.OFFLINE_UNKNOWN_CARDS: "AllowOfflineTxForUnknownId",
     Setting.OFFLINE_LOCAL_AUTHORIZE: "LocalAuthorizeOffline",
     Setting.METER_INTERVAL: "MeterValueSampleInterval",  # 9.1.18
@@ -88,9 +104,27 @@ _SETTING_KEYS = {
 
 def setting_key(setting: Setting, profile: QuirkProfile) -> str | None:
     """The configuration key of ``setting`` on a 1.6 charger of ``profile``; None if none."""
-    if setting is Setting.AUTHORIZATION_REQUIRED:
-        return profile.lock_key  # a vendor key (AuthEnabled on a Wallbox), or none
+    if setting is Setting.AUTHORIZATION_REQUIRED and not profile.lock_setting:
+        return None  # the lock is our answers to its authorization requests
     return _SETTING_KEYS.get(setting)
+
+
+# Keys whose values the model uses by meaning (:class:`ReportedSettings`).
+_CURRENT_CEILING_KEY = "chargingALimitConn1"  # Wallbox's hardware ceiling
+_PHASE_SWITCH_KEY = "ConnectorSwitch3to1PhaseSupported"  # 9.4.1 (Smart Charging)
+_CONNECTORS_KEY = "NumberOfConnectors"  # 9.1.19
+
+
+def reported_settings(configuration: Mapping[str, str]) -> ReportedSettings:
+    """What a 1.6 charger's configuration keys say, by meaning."""
+    return ReportedSettings(
+        authorization_required=flag(
+            configuration.get(_SETTING_KEYS[Setting.AUTHORIZATION_REQUIRED])
+        ),
+        current_ceiling_a=number(configuration.get(_CURRENT_CEILING_KEY)),
+        phase_switching=flag(configuration.get(_PHASE_SWITCH_KEY)) is True,
+        connector_count=whole_number(configuration.get(_CONNECTORS_KEY)),
+    )
 
 
 def charging_profile(charger: Charger, request: LimitRequest) -> tuple[int, dict[str, Any]]:
@@ -129,7 +163,9 @@ def charging_profile(charger: Charger, request: LimitRequest) -> tuple[int, dict
     if quirks.limit_as_tx_profile and running is not None and running.transaction:
         connector_id = running.connector_id
         profile["chargingProfilePurpose"] = "TxProfile"
-        profile["transactionId"] = running.transaction.transaction_id
+        profile["transactionId"] = transaction_number(
+            running.transaction.transaction_id, "SetChargingProfile"
+        )
     return connector_id, profile
 
 

@@ -23,6 +23,7 @@ from .mapping import (
     charging_profile,
     limit_in_force,
     local_list,
+    reported_settings,
 )
 
 _CAPABILITIES = frozenset({Capability.DATA_TRANSFER})
@@ -64,20 +65,16 @@ class V201Commands:
         answer = await self.session.call("RequestStartTransaction", payload)
         _expect_status(answer, "RequestStartTransaction", ("Accepted",))
 
-    async def remote_stop(self, transaction_id: int) -> None:
-        """RequestStopTransaction of our transaction, by the id the charger gave it."""
-        charger_id = self._charger_transaction_id(transaction_id)
-        answer = await self.session.call("RequestStopTransaction", {"transactionId": charger_id})
-        _expect_status(answer, "RequestStopTransaction", ("Accepted",))
-
-    def _charger_transaction_id(self, transaction_id: int) -> str:
-        connector = self.charger.find_transaction(transaction_id) if self.charger else None
-        transaction = connector.transaction if connector is not None else None
-        if transaction is None or transaction.charger_transaction_id is None:
+    async def remote_stop(self, transaction_id: str) -> None:
+        """RequestStopTransaction of a running transaction (its id is the charger's own)."""
+        if self.charger is None or self.charger.find_transaction(transaction_id) is None:
             raise CallFailed(
                 "RequestStopTransaction", FailureReason.REJECTED, "no such transaction running"
             )
-        return transaction.charger_transaction_id
+        answer = await self.session.call(
+            "RequestStopTransaction", {"transactionId": transaction_id}
+        )
+        _expect_status(answer, "RequestStopTransaction", ("Accepted",))
 
     async def set_available(self, connector_id: int, available: bool) -> CommandStatus:
         """ChangeAvailability of an EVSE (0: the station): Accepted or Scheduled."""
@@ -170,7 +167,7 @@ class V201Commands:
             values[".".join(names)] = value
             found[setting] = value
         if self.charger is not None and values:
-            self.charger.apply_configuration(values)
+            self.charger.apply_configuration(values, reported_settings)
         return found
 
     async def write_setting(self, setting: Setting, value: str) -> CommandStatus:
@@ -199,7 +196,7 @@ class V201Commands:
             )
             raise CallFailed("SetVariables", reason, f"{name}: {status}")
         if self.charger is not None:
-            self.charger.apply_configuration({name: value})
+            self.charger.apply_configuration({name: value}, reported_settings)
         return CommandStatus(status)
 
     # ----------------------------------------- version-only (see :meth:`supports`)

@@ -5,9 +5,8 @@ validated against the official schemas) by applying them to the same
 :class:`Charger` model the 1.6 handler feeds, so the same entities work:
 
 - an EVSE is a model connector (``evseId``); ``Occupied`` is a car plugged in;
-- a transaction is named by the charger (text); the model keeps our own number
-  as ``transaction_id`` (from the backend, as for 1.6) and the charger's name as
-  ``charger_transaction_id``, by which later events and our stop request find it;
+- a transaction is named by the charger (text): that name is the model's
+  ``transaction_id``, by which later events and our stop request find it;
 - TransactionEvent Started / Updated / Ended carry the meter values, the
   charging state and the idToken (authorized like a 1.6 idTag, same cards);
 - NotifyEvent and SecurityEventNotification are kept for diagnostics only
@@ -34,7 +33,6 @@ from ..version import HandlerSettings
 from .commands import V201Commands
 from .dialect import HANDLED_ACTIONS
 from .mapping import (
-    LOCK_VARIABLE,
     SETTING_VARIABLES,
     charger_info,
     charging_state,
@@ -172,7 +170,7 @@ class V201Handler(V201Commands, Conversation):
             (
                 c
                 for c in self.charger.connectors.values()  # type: ignore[union-attr]
-                if c.transaction is not None and c.transaction.charger_transaction_id == charger_id
+                if c.transaction is not None and c.transaction.transaction_id == charger_id
             ),
             None,
         )
@@ -182,7 +180,7 @@ class V201Handler(V201Commands, Conversation):
         assert self.charger is not None
         for connector in self.charger.connectors.values():
             last = connector.last_transaction
-            if last is not None and last.charger_transaction_id == charger_id:
+            if last is not None and last.transaction_id == charger_id:
                 return last
         return None
 
@@ -266,12 +264,11 @@ class V201Handler(V201Commands, Conversation):
         token = payload.get("idToken")
         self.charger.apply_start(
             Transaction(
-                transaction_id=self.backend.next_transaction_id(),
+                transaction_id=charger_id,
                 connector_id=evse_id,
                 id_tag=token["idToken"] if token else "",
                 meter_start_wh=start_wh,
                 started_at=when,
-                charger_transaction_id=charger_id,
             )
         )
         return connector
@@ -318,8 +315,8 @@ class V201Handler(V201Commands, Conversation):
 
 def _standard_lock(charger: Charger) -> None:
     """A 2.0.1 charger's lock is read back from AuthCtrlr.Enabled, whatever its vendor."""
-    if charger.profile.lock_key != LOCK_VARIABLE:
-        charger.profile = replace(charger.profile, lock_key=LOCK_VARIABLE)
+    if not charger.profile.lock_setting:
+        charger.profile = replace(charger.profile, lock_setting=True)
 
 
 def _last_register(samples: list[Sample]) -> float | None:

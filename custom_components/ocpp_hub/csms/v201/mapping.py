@@ -8,12 +8,13 @@ in the model's configuration.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC
 from typing import Any
 
 from ...model.charger import Charger, ChargerInfo, Connector
 from ...model.profiles import QuirkProfile
+from ...model.settings import ReportedSettings, flag
 from ...model.status import PLUGGED_IN, ConnectorStatus
 from ..backend import AuthorizationStatus
 from ..errors import CallFailed, FailureReason
@@ -32,8 +33,12 @@ SETTING_VARIABLES: dict[Setting, tuple[str, str]] = {
     Setting.CONNECTION_TIMEOUT: ("TxCtrlr", "EVConnectionTimeOut"),
     # No FREE_VEND_ID_TAG: without authorization 2.0.1 sends no idToken (or NoAuthorization).
 }
-# The variable whose value says that authorization is required (the lock).
-LOCK_VARIABLE = "AuthCtrlr.Enabled"
+
+
+def reported_settings(configuration: Mapping[str, str]) -> ReportedSettings:
+    """What a 2.0.1 charger's variables (``Component.Variable``) say, by meaning."""
+    lock = ".".join(SETTING_VARIABLES[Setting.AUTHORIZATION_REQUIRED])
+    return ReportedSettings(authorization_required=flag(configuration.get(lock)))
 
 
 def setting_variable(setting: Setting, profile: QuirkProfile) -> str | None:
@@ -147,7 +152,7 @@ def charging_profile(charger: Charger, request: LimitRequest) -> tuple[int, dict
     if quirks.limit_as_tx_profile and running is not None and running.transaction:
         evse_id = running.connector_id
         profile["chargingProfilePurpose"] = "TxProfile"
-        profile["transactionId"] = running.transaction.charger_transaction_id
+        profile["transactionId"] = running.transaction.transaction_id
     return evse_id, profile
 
 
