@@ -105,11 +105,11 @@ class V201Messages(ChargingStation):
         """
         connector = self.connectors.get(evse_id)
         wire = connector_status(status) if status != "Occupied" else status
+        kept = "Preparing" if status == "Occupied" else status
         if connector is not None:
-            kept = "Preparing" if status == "Occupied" else status
             connector.plug(kept)
             connector.status = kept
-        return await self._call(
+        answer = await self._call(
             call.StatusNotification(
                 timestamp=iso_time(),
                 connector_status=wire,
@@ -117,6 +117,13 @@ class V201Messages(ChargingStation):
                 connector_id=1,
             )
         )
+        if connector is not None and connector.transaction_id is not None and kept != "Preparing":
+            state = CHARGING_STATE.get(kept)
+            if state is not None:  # a transaction's charging state is its event's to say
+                await self.transaction_event(
+                    "Updated", evse_id, "ChargingStateChanged", charging_state=state
+                )
+        return answer
 
     async def authorize(self, id_token: str, token_type: str = ISO14443) -> JSONDict:
         """Send an Authorize."""
