@@ -128,6 +128,8 @@ class ChargingStation(StationState, ABC):
         self._backoff = (0.2, 5.0)
         # Transaction messages waiting for the CSMS to be reachable again.
         self._outbox: list[Callable[[], Awaitable[JSONDict]]] = []
+        #: The transaction messages sent, oldest first (a test may `resend` one).
+        self.transaction_messages: list[Any] = []
 
     # -- what a version adds ---------------------------------------------------
 
@@ -353,6 +355,17 @@ class ChargingStation(StationState, ABC):
         self, payload: Any, on_reply: Callable[[JSONDict], None] | None = None
     ) -> JSONDict:
         return await self._transport.call(payload, on_reply)
+
+    async def _transaction_call(
+        self, payload: Any, on_reply: Callable[[JSONDict], None] | None = None
+    ) -> JSONDict:
+        """Send a transaction message, and keep it (`transaction_messages`)."""
+        self.transaction_messages.append(payload)
+        return await self._call(payload, on_reply)
+
+    async def resend(self, message: Any) -> JSONDict:
+        """Send a transaction message again, as it was (a charger that missed our answer)."""
+        return await self._call(message)
 
     async def send_raw(
         self, frame: str | bytes, *, expect_reply: bool = True, timeout: float = 5

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 import logging
 import socket
 from typing import Any
@@ -275,6 +276,51 @@ V201 = SimVersion(
     profile_sent=_profile_201,
 )
 SIM_VERSIONS = {v.name: v for v in (V16, V201)}
+
+
+async def meter_during_transaction(
+    charger: AnyCharger,
+    connector_id: int,
+    *,
+    energy_wh: float,
+    power_w: float | None = None,
+    timestamp: datetime | None = None,
+) -> None:
+    """Meter values of the connector's running transaction, in the charger's version."""
+    if isinstance(charger, SimulatedCharger16):
+        await charger.meter_values(
+            connector_id,
+            transaction_id=charger.connectors[connector_id].numeric_transaction_id,
+            energy_wh=energy_wh,
+            power_w=power_w,
+            timestamp=timestamp,
+        )
+    else:
+        await charger.meter_values(
+            connector_id, energy_wh=energy_wh, power_w=power_w, timestamp=timestamp
+        )
+
+
+async def stop_transaction(
+    charger: AnyCharger,
+    connector_id: int,
+    meter_stop: int,
+    *,
+    reason: str = "Local",
+    timestamp: datetime | None = None,
+) -> None:
+    """The charger ends the connector's transaction at ``meter_stop`` Wh."""
+    if isinstance(charger, SimulatedCharger16):
+        transaction_id = charger.connectors[connector_id].numeric_transaction_id
+        assert transaction_id is not None
+        await charger.stop_transaction(
+            transaction_id, meter_stop, reason=reason, timestamp=timestamp
+        )
+    else:
+        await charger.stop_transaction(
+            connector_id, reason, meter_stop=meter_stop, timestamp=timestamp
+        )
+
 
 #: A test (or a module's ``pytestmark``) that runs with the 1.6 and the 2.0.1 simulated charger.
 BOTH_VERSIONS = pytest.mark.parametrize("sim_version", list(SIM_VERSIONS), indirect=True)
