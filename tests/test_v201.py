@@ -10,6 +10,7 @@ from typing import Any
 from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.components.diagnostics import (
@@ -372,6 +373,57 @@ async def test_availability_and_unlock(
         "button", "press", {ATTR_ENTITY_ID: "button.garage_unlock_connector"}, blocking=True
     )
     assert await alfen.wait_for_call("UnlockConnector") == {"evseId": 1, "connectorId": 1}
+
+
+async def test_start_charging_without_a_car(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """No car plugged in: the station waits for one, then starts nothing; the EVSE stays free.
+
+    Unlike 1.6 there is no Preparing while it waits: a 2.0.1 EVSE is Available
+    until a car is plugged in (Occupied). Asked again with the car coming: it charges.
+    """
+    behaviour = ChargerBehaviour()
+    behaviour.configuration["TxCtrlr.EVConnectionTimeOut"] = ("0.5", False)
+    charger = await booted(hass, central_system, behaviour=behaviour)
+    await switch(hass, "switch.garage_charge", True)
+    assert (await charger.wait_for_call("RequestStartTransaction"))["evseId"] == 1
+    await wait_for(lambda: charger.connectors[1].remote_start_pending)
+    await wait_for(lambda: not charger.connectors[1].remote_start_pending)
+    assert state_of(hass, "sensor.garage_status") == "available"
+    assert state_of(hass, "switch.garage_charge") == STATE_OFF
+    assert state_of(hass, "sensor.garage_charging_power") == "0.0"
+    assert hub(central_system).chargers["wb1"].charger.connector(1).transaction is None
+    behaviour.configuration["TxCtrlr.EVConnectionTimeOut"] = ("30", False)
+    await switch(hass, "switch.garage_charge", True)
+    await wait_for(lambda: charger.connectors[1].remote_start_pending)
+    await charger.status(1, "Occupied")  # the car
+    await wait_for_state(hass, "switch.garage_charge", STATE_ON)
+    await wait_for_state(hass, "sensor.garage_status", "charging")
+    await charger.close()
+
+
+@pytest.mark.parametrize("tethered", [True, False])
+async def test_unlock_a_tethered_station(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, tethered: bool
+) -> None:
+    """2.0.1 has no NotSupported for UnlockConnector: a fixed cable answers UnlockFailed.
+
+    The owner is told the charger refused; a socket releases the cable.
+    """
+    charger = await booted(hass, central_system, tethered=tethered)
+    if tethered:
+        with pytest.raises(HomeAssistantError) as refused:
+            await hass.services.async_call(
+                "button", "press", {ATTR_ENTITY_ID: "button.garage_unlock_connector"}, blocking=True
+            )
+        assert str(refused.value) == "Charger Garage refused UnlockConnector (UnlockFailed)"
+    else:
+        await hass.services.async_call(
+            "button", "press", {ATTR_ENTITY_ID: "button.garage_unlock_connector"}, blocking=True
+        )
+    assert await charger.wait_for_call("UnlockConnector") == {"evseId": 1, "connectorId": 1}
+    await charger.close()
 
 
 # ------------------------------------------------------------ hostile frames
