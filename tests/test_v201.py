@@ -571,6 +571,28 @@ def test_sampled_values_units_and_multipliers() -> None:
     assert energy({"value": 12, "unitOfMeasure": {"unit": "Wh", "multiplier": 3}}) == 12000
     assert energy({"value": 7}) == 7  # no measurand: the energy register, in Wh
     assert energy({"value": 7, "unitOfMeasure": {"multiplier": 99}}) is None
+    assert energy({"value": 10**400}) is None  # a JSON integer beyond any float
+
+
+async def test_absurd_reading_does_not_lose_the_end_of_a_session(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, alfen: Charger201
+) -> None:
+    """An Ended whose reading is a number beyond any float still ends the session."""
+    await alfen.status(1, "Occupied")
+    await alfen.start_transaction(1, CARD_ALICE, meter_start=1_000)
+    tx = alfen.connectors[1].transaction_id
+    reply = await alfen.send_raw(
+        '[2, "end", "TransactionEvent", {"eventType": "Ended", '
+        '"timestamp": "2026-01-01T00:00:00Z", "triggerReason": "EVDeparted", "seqNo": 90, '
+        f'"transactionInfo": {{"transactionId": "{tx}", "stoppedReason": "EVDisconnected"}}, '
+        '"meterValue": [{"timestamp": "2026-01-01T00:00:00Z", '
+        '"sampledValue": [{"value": 1' + "0" * 400 + "}]}]}]"
+    )
+    assert reply is not None
+    assert reply[:2] == [3, "end"]
+    charger = hub(central_system).chargers["wb1"].charger
+    assert charger.connector(1).transaction is None
+    assert state_of(hass, "sensor.garage_energy") == "1.0"  # the absurd reading is not kept
 
 
 def test_statuses() -> None:
