@@ -68,6 +68,8 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from custom_components.ocpp_hub.csms import v201
+from custom_components.ocpp_hub.csms.dialect import Dialect
 from custom_components.ocpp_hub.csms.errors import OcppError, OcppErrorCode
 from custom_components.ocpp_hub.csms.session import Session
 from custom_components.ocpp_hub.csms.v16 import DIALECT, HANDLED_ACTIONS
@@ -75,7 +77,7 @@ from custom_components.ocpp_hub.csms.validation import SchemaSet
 from custom_components.ocpp_hub.hub import OcppHub
 from custom_components.ocpp_hub.model.charger import Charger
 
-from .conftest import CentralSystemUnderTest
+from .conftest import BOTH_VERSIONS, CentralSystemUnderTest, SimVersion
 from .helpers import wait_for
 
 IDENTITY = "wb1"
@@ -97,8 +99,6 @@ MAX_FUZZED_CONNECTOR_ID = 40
 # A register outside this range is schema-valid but absurd: the central system may refuse
 # it (PropertyConstraintViolation) or accept the message and ignore the reading.
 PLAUSIBLE_REGISTER_WH = (0, 10**15)
-
-ERROR_CODES = frozenset(DIALECT.spell(code) for code in OcppErrorCode)
 
 # ------------------------------------------------------------------ schema facts
 
@@ -437,6 +437,226 @@ def plausible(action: str, payload: dict[str, Any]) -> bool:
     return cid is None or cid >= (1 if action == "StartTransaction" else 0)
 
 
+# ------------------------------------------------------------------ OCPP 2.0.1
+
+_SCHEMA_DIR_201 = Path(ocpp.__file__).parent / "v201" / "schemas"
+
+
+def _enum_201(action: str, definition: str) -> list[str]:
+    """An enum of an official 2.0.1 request schema, by its definition's name."""
+    schema = json.loads((_SCHEMA_DIR_201 / f"{action}Request.json").read_text("utf-8"))
+    return list(schema["definitions"][definition]["enum"])
+
+
+KNOWN_ACTIONS_201 = sorted(
+    p.stem.removesuffix("Request") for p in _SCHEMA_DIR_201.glob("*Request.json")
+)
+_TOKEN_201 = st.fixed_dictionaries(
+    {
+        "idToken": st.one_of(ID_TAGS, _text(36)),
+        "type": st.sampled_from(_enum_201("Authorize", "IdTokenEnumType")),
+    }
+)
+# Numbers as 2.0.1 sends them: mostly meter readings; sometimes huge, tiny or negative.
+NUMBERS_201 = weighted(
+    (4, REGISTERS),
+    (1, BIG_INTS),
+    (1, st.floats(allow_nan=False, allow_infinity=False)),
+    (1, st.sampled_from([1e308, -0.0])),
+)
+_UNIT_201 = st.fixed_dictionaries(
+    {},
+    optional={
+        "unit": st.one_of(st.sampled_from(["Wh", "kWh", "W", "kW", "A", "V"]), _text(20)),
+        "multiplier": st.one_of(st.integers(-12, 12), INTS),
+    },
+)
+_SAMPLED_201 = st.fixed_dictionaries(
+    {"value": NUMBERS_201},
+    optional={
+        "context": st.sampled_from(_enum_201("MeterValues", "ReadingContextEnumType")),
+        "measurand": st.sampled_from(_enum_201("MeterValues", "MeasurandEnumType")),
+        "phase": st.sampled_from(_enum_201("MeterValues", "PhaseEnumType")),
+        "location": st.sampled_from(_enum_201("MeterValues", "LocationEnumType")),
+        "unitOfMeasure": _UNIT_201,
+    },
+)
+_METER_VALUES_201 = st.lists(
+    st.fixed_dictionaries(
+        {"timestamp": VALID_STAMPS, "sampledValue": st.lists(_SAMPLED_201, min_size=1, max_size=4)}
+    ),
+    min_size=1,
+    max_size=3,
+)
+_EVSE_201 = st.fixed_dictionaries({"id": CONNECTORS}, optional={"connectorId": CONNECTORS})
+_TRANSACTION_IDS_201 = st.one_of(st.sampled_from(["tx-1", "tx-2", "tx-3"]), _text(36))
+
+# Schema-valid request payloads of every action the central system handles (2.0.1).
+PAYLOADS_201: dict[str, st.SearchStrategy[dict[str, Any]]] = {
+    "Authorize": st.fixed_dictionaries({"idToken": _TOKEN_201}),
+    "BootNotification": st.fixed_dictionaries(
+        {
+            "chargingStation": st.fixed_dictionaries(
+                {"model": _text(20), "vendorName": st.one_of(VENDORS, _text(50))},
+                optional={"serialNumber": _text(25), "firmwareVersion": _text(50)},
+            ),
+            "reason": st.sampled_from(_enum_201("BootNotification", "BootReasonEnumType")),
+        }
+    ),
+    "DataTransfer": st.fixed_dictionaries(
+        {"vendorId": _text(255)}, optional={"messageId": _text(50), "data": JUNK}
+    ),
+    "Heartbeat": st.just({}),
+    "MeterValues": st.fixed_dictionaries({"evseId": CONNECTORS, "meterValue": _METER_VALUES_201}),
+    "NotifyEvent": st.fixed_dictionaries(
+        {
+            "generatedAt": VALID_STAMPS,
+            "seqNo": INTS,
+            "eventData": st.lists(
+                st.fixed_dictionaries(
+                    {
+                        "eventId": INTS,
+                        "timestamp": VALID_STAMPS,
+                        "trigger": st.sampled_from(
+                            _enum_201("NotifyEvent", "EventTriggerEnumType")
+                        ),
+                        "actualValue": _text(2500),
+                        "eventNotificationType": st.sampled_from(
+                            _enum_201("NotifyEvent", "EventNotificationEnumType")
+                        ),
+                        "component": st.fixed_dictionaries({"name": _text(50)}),
+                        "variable": st.fixed_dictionaries({"name": _text(50)}),
+                    }
+                ),
+                min_size=1,
+                max_size=3,
+            ),
+        }
+    ),
+    "SecurityEventNotification": st.fixed_dictionaries(
+        {"type": _text(50), "timestamp": VALID_STAMPS}, optional={"techInfo": _text(255)}
+    ),
+    "StatusNotification": st.fixed_dictionaries(
+        {
+            "timestamp": VALID_STAMPS,
+            "connectorStatus": st.sampled_from(
+                _enum_201("StatusNotification", "ConnectorStatusEnumType")
+            ),
+            "evseId": CONNECTORS,
+            "connectorId": CONNECTORS,
+        }
+    ),
+    "TransactionEvent": st.fixed_dictionaries(
+        {
+            "eventType": st.sampled_from(_enum_201("TransactionEvent", "TransactionEventEnumType")),
+            "timestamp": VALID_STAMPS,
+            "triggerReason": st.sampled_from(
+                _enum_201("TransactionEvent", "TriggerReasonEnumType")
+            ),
+            "seqNo": INTS,
+            "transactionInfo": st.fixed_dictionaries(
+                {"transactionId": _TRANSACTION_IDS_201},
+                optional={
+                    "chargingState": st.sampled_from(
+                        _enum_201("TransactionEvent", "ChargingStateEnumType")
+                    ),
+                    "stoppedReason": st.sampled_from(
+                        _enum_201("TransactionEvent", "ReasonEnumType")
+                    ),
+                    "remoteStartId": INTS,
+                },
+            ),
+        },
+        optional={
+            "meterValue": _METER_VALUES_201,
+            "offline": st.booleans(),
+            "evse": _EVSE_201,
+            "idToken": _TOKEN_201,
+        },
+    ),
+}
+assert set(PAYLOADS_201) == v201.HANDLED_ACTIONS
+
+
+def _tame_evse_id(payload: Any) -> Any:
+    """Keep evseId (and evse.id) within MAX_FUZZED_CONNECTOR_ID, as for 1.6's connectorId."""
+    if isinstance(payload, dict):
+        for holder, key in ((payload, "evseId"), (payload.get("evse"), "id")):
+            if isinstance(holder, dict):
+                cid = holder.get(key)
+                if type(cid) is int and abs(cid) > MAX_FUZZED_CONNECTOR_ID:
+                    holder[key] = cid % MAX_FUZZED_CONNECTOR_ID
+    return payload
+
+
+def plausible_201(action: str, payload: dict[str, Any]) -> bool:
+    """Whether a schema-valid 2.0.1 payload also makes sense, so that it must be accepted.
+
+    A transaction runs on an EVSE from 1 up (none given: the charger's only one);
+    EVSE ids are not negative.
+    """
+    if action == "TransactionEvent":
+        evse = payload.get("evse")
+        return evse is None or evse["id"] >= 1
+    evse_id = payload.get("evseId")
+    return evse_id is None or evse_id >= 0
+
+
+@dataclass(frozen=True)
+class FuzzVersion:
+    """What the fuzzer needs of an OCPP version: its vocabulary and how a charger speaks it."""
+
+    name: str  # the websocket subprotocol
+    dialect: Dialect
+    handled: frozenset[str]
+    known: list[str]
+    payloads: dict[str, st.SearchStrategy[dict[str, Any]]]
+    plausible: Callable[[str, dict[str, Any]], bool]
+    tame: Callable[[Any], Any]
+    boot: dict[str, Any]
+    status: Callable[[int], dict[str, Any]]  # connector n, Available
+
+    @property
+    def error_codes(self) -> frozenset[str]:
+        """Every CALLERROR code this version spells."""
+        return frozenset(self.dialect.spell(code) for code in OcppErrorCode)
+
+    @property
+    def unhandled(self) -> list[str]:
+        """Actions the version defines that the central system does not handle."""
+        return sorted(set(self.known) - self.handled)
+
+
+V16_FUZZ = FuzzVersion(
+    name="ocpp1.6",
+    dialect=DIALECT,
+    handled=HANDLED_ACTIONS,
+    known=KNOWN_ACTIONS,
+    payloads=PAYLOADS,
+    plausible=plausible,
+    tame=_tame_connector_id,
+    boot={"chargePointVendor": "Fuzz", "chargePointModel": "Hypothesis"},
+    status=lambda cid: {"connectorId": cid, "status": "Available", "errorCode": "NoError"},
+)
+V201_FUZZ = FuzzVersion(
+    name="ocpp2.0.1",
+    dialect=v201.DIALECT,
+    handled=v201.HANDLED_ACTIONS,
+    known=KNOWN_ACTIONS_201,
+    payloads=PAYLOADS_201,
+    plausible=plausible_201,
+    tame=_tame_evse_id,
+    boot={"chargingStation": {"vendorName": "Fuzz", "model": "Hypothesis"}, "reason": "PowerUp"},
+    status=lambda cid: {
+        "timestamp": datetime.now(UTC).isoformat(),
+        "connectorStatus": "Available",
+        "evseId": cid,
+        "connectorId": 1,
+    },
+)
+FUZZ_VERSIONS = {v.name: v for v in (V16_FUZZ, V201_FUZZ)}
+
+
 @dataclass(frozen=True)
 class Frame:
     """A frame to send: JSON ``items`` (Fresh ids and Stamps filled in when sent) or raw ``data``.
@@ -452,28 +672,28 @@ class Frame:
 
 
 @st.composite
-def call_frames(draw: st.DrawFn) -> Frame:
+def call_frames(draw: st.DrawFn, version: FuzzVersion = V16_FUZZ) -> Frame:
     """CALLs of any action, with valid, mutated or junk payloads."""
     action = draw(
         weighted(
-            (4, st.sampled_from(sorted(HANDLED_ACTIONS))),
-            (1, st.sampled_from(UNHANDLED_ACTIONS)),
+            (4, st.sampled_from(sorted(version.handled))),
+            (1, st.sampled_from(version.unhandled)),
             (1, st.text(max_size=30)),
         )
     )
     kind = draw(st.sampled_from(["valid", "valid", "mutated", "junk"]))
-    if action in PAYLOADS and kind != "junk":
-        payload: Any = draw(PAYLOADS[action])
+    if action in version.payloads and kind != "junk":
+        payload: Any = draw(version.payloads[action])
         if kind == "mutated":
             payload = draw(_mutated(payload))
     else:
         kind = "junk"
         payload = draw(st.one_of(st.dictionaries(st.text(max_size=12), JUNK, max_size=4), JUNK))
-    payload = _tame_connector_id(payload)
+    payload = version.tame(payload)
     return Frame(
         items=(CALL, Fresh(draw(st.text(max_size=8))), action, payload),
         ascii_only=draw(st.booleans()),
-        valid_call=kind == "valid" and plausible(action, payload),
+        valid_call=kind == "valid" and version.plausible(action, payload),
     )
 
 
@@ -489,21 +709,21 @@ BAD_IDS = st.one_of(
 )
 
 
-def reply_frames() -> st.SearchStrategy[Frame]:
+def reply_frames(version: FuzzVersion = V16_FUZZ) -> st.SearchStrategy[Frame]:
     """CALLRESULTs and CALLERRORs for calls the central system never made."""
     return st.one_of(
         st.builds(lambda i, p: Frame(items=(CALLRESULT, i, p)), FRESH_IDS, JUNK),
         st.builds(
             lambda i, c, d, x: Frame(items=(CALLERROR, i, c, d, x)),
             FRESH_IDS,
-            st.one_of(st.sampled_from(sorted(ERROR_CODES)), JUNK),
+            st.one_of(st.sampled_from(sorted(version.error_codes)), JUNK),
             JUNK,
             JUNK,
         ),
     )
 
 
-def odd_arrays() -> st.SearchStrategy[Frame]:
+def odd_arrays(version: FuzzVersion = V16_FUZZ) -> st.SearchStrategy[Frame]:
     """Arrays with odd message types, ids and lengths."""
     kinds = st.one_of(st.sampled_from([2, 3, 4, 0, 1, 5, -1, 2.0, 3.0, True, "2", None]), JUNK)
     return st.one_of(
@@ -511,7 +731,7 @@ def odd_arrays() -> st.SearchStrategy[Frame]:
             lambda k, i, rest: Frame(items=(k, i, *rest)),
             kinds,
             st.one_of(FRESH_IDS, BAD_IDS),
-            st.lists(st.one_of(st.sampled_from(sorted(HANDLED_ACTIONS)), JUNK), max_size=4),
+            st.lists(st.one_of(st.sampled_from(sorted(version.handled)), JUNK), max_size=4),
         ),
         st.lists(JUNK, max_size=6).map(lambda items: Frame(items=tuple(items))),
     )
@@ -559,9 +779,14 @@ def not_json() -> st.SearchStrategy[Frame]:
     )
 
 
-def frames() -> st.SearchStrategy[Frame]:
+def frames(version: FuzzVersion = V16_FUZZ) -> st.SearchStrategy[Frame]:
     """Anything a charger (or an attacker on the LAN) could send; mostly CALLs."""
-    return weighted((5, call_frames()), (1, reply_frames()), (1, odd_arrays()), (1, not_json()))
+    return weighted(
+        (5, call_frames(version)),
+        (1, reply_frames(version)),
+        (1, odd_arrays(version)),
+        (1, not_json()),
+    )
 
 
 # ------------------------------------------------------------------ the OCPP-J oracle
@@ -615,14 +840,20 @@ def _as_call(raw: str | bytes) -> tuple[str, Any] | None:
     return None
 
 
-def check_answer(schemas: SchemaSet, frame: Frame, raw: str | bytes, answer: list[Any]) -> None:
-    """The answer to one frame says what OCPP-J and the 1.6 schemas say it must."""
+def check_answer(
+    schemas: SchemaSet,
+    frame: Frame,
+    raw: str | bytes,
+    answer: list[Any],
+    version: FuzzVersion = V16_FUZZ,
+) -> None:
+    """The answer to one frame says what OCPP-J and the version's schemas say it must."""
     shown = (raw if isinstance(raw, str) else repr(raw))[:300]
     call = _as_call(raw)
     if answer[0] == CALLRESULT:
         assert call is not None, f"a CALLRESULT to a frame that is not a CALL: {shown}"
         action = call[0]
-        assert action in HANDLED_ACTIONS, f"a CALLRESULT for {action!r}: {answer}"
+        assert action in version.handled, f"a CALLRESULT for {action!r}: {answer}"
         assert len(answer) == 3, answer
         try:
             schemas.validate_response(action, answer[2])
@@ -631,13 +862,13 @@ def check_answer(schemas: SchemaSet, frame: Frame, raw: str | bytes, answer: lis
         return
     assert answer[0] == CALLERROR, f"answered {shown} with {answer}"
     assert len(answer) == 5, answer
-    assert answer[2] in ERROR_CODES, f"unknown CALLERROR code in {answer}"
+    assert answer[2] in version.error_codes, f"unknown CALLERROR code in {answer}"
     assert isinstance(answer[3], str), answer
     assert isinstance(answer[4], dict), answer
     assert answer[2] != OcppErrorCode.INTERNAL_ERROR, (
         f"an exception escaped while handling {shown}: {answer}"
     )
-    if call is not None and call[0] not in HANDLED_ACTIONS:
+    if call is not None and call[0] not in version.handled:
         assert answer[2] in (OcppErrorCode.NOT_IMPLEMENTED, OcppErrorCode.NOT_SUPPORTED), answer
     assert not frame.valid_call, f"a schema-valid CALL was refused: {shown} -> {answer}"
 
@@ -658,12 +889,27 @@ _ANSWERS = {
 }
 
 
+# The 2.0.1 calls a cooperative station accepts with a plain status.
+_ANSWERS_201 = frozenset(
+    {
+        "SendLocalList",
+        "TriggerMessage",
+        "ClearChargingProfile",
+        "SetChargingProfile",
+        "RequestStartTransaction",
+        "RequestStopTransaction",
+        "ChangeAvailability",
+    }
+)
+
+
 class FuzzClient:
     """Sends frames exactly as given; counts the central system's answers per message id."""
 
-    def __init__(self, ws: ClientConnection) -> None:
+    def __init__(self, ws: ClientConnection, version: FuzzVersion = V16_FUZZ) -> None:
         """Start reading at once."""
         self.ws = ws
+        self.version = version
         self.expected: Counter[str] = Counter()
         self.answers: Counter[str] = Counter()
         self.unsettled: set[str] = set()  # ids whose answer count differs from the due count
@@ -717,6 +963,8 @@ class FuzzClient:
 
     def _answer(self, frame: list[Any]) -> list[Any]:
         action, payload = frame[2], frame[3]
+        if self.version is V201_FUZZ:
+            return self._answer_201(frame)
         if action == "GetConfiguration":
             keys = payload.get("key") or list(self.configuration)
             return [
@@ -735,6 +983,40 @@ class FuzzClient:
             self.configuration[payload["key"]] = payload["value"]
         if action in _ANSWERS:
             return [CALLRESULT, frame[1], _ANSWERS[action]]
+        return [CALLERROR, frame[1], "NotSupported", "", {}]
+
+    def _answer_201(self, frame: list[Any]) -> list[Any]:
+        """A cooperative 2.0.1 station: it knows the variables it was told, accepts the rest."""
+        action, payload = frame[2], frame[3]
+        if action == "GetVariables":
+            results = []
+            for item in payload["getVariableData"]:
+                name = f"{item['component']['name']}.{item['variable']['name']}"
+                result = {"component": item["component"], "variable": item["variable"]}
+                if name in self.configuration:
+                    result |= {
+                        "attributeStatus": "Accepted",
+                        "attributeValue": self.configuration[name],
+                    }
+                else:
+                    result["attributeStatus"] = "UnknownVariable"
+                results.append(result)
+            return [CALLRESULT, frame[1], {"getVariableResult": results}]
+        if action == "SetVariables":
+            results = []
+            for item in payload["setVariableData"]:
+                name = f"{item['component']['name']}.{item['variable']['name']}"
+                self.configuration[name] = item["attributeValue"]
+                results.append(
+                    {
+                        "component": item["component"],
+                        "variable": item["variable"],
+                        "attributeStatus": "Accepted",
+                    }
+                )
+            return [CALLRESULT, frame[1], {"setVariableResult": results}]
+        if action in _ANSWERS_201:
+            return [CALLRESULT, frame[1], {"status": "Accepted"}]
         return [CALLERROR, frame[1], "NotSupported", "", {}]
 
     async def send(self, raw: str | bytes) -> list[Any] | None:
@@ -848,10 +1130,16 @@ class Step:
 class Harness:
     """The central system, one fuzzing connection to it, and the bridge from Hypothesis' thread."""
 
-    def __init__(self, hass: HomeAssistant, central: CentralSystemUnderTest) -> None:
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        central: CentralSystemUnderTest,
+        version: FuzzVersion = V16_FUZZ,
+    ) -> None:
         """Call :meth:`start` on the loop before use."""
         self.hass = hass
         self.central = central
+        self.version = version
         self.loop = hass.loop
         self.client: FuzzClient | None = None
         self.session: Session | None = None
@@ -878,13 +1166,13 @@ class Harness:
     async def start(self) -> None:
         """Connect, watch the energy sensors and the log."""
         self.schemas = await self.hass.async_add_executor_job(
-            SchemaSet.load, DIALECT, set(HANDLED_ACTIONS)
+            SchemaSet.load, self.version.dialect, set(self.version.handled)
         )
         self._unsubscribe = self.hass.bus.async_listen(EVENT_STATE_CHANGED, self._state_changed)
         logging.getLogger().addHandler(self.trap)
         await self._connect()
         for cid in ANNOUNCED_CONNECTORS:
-            status = {"connectorId": cid, "status": "Available", "errorCode": "NoError"}
+            status = self.version.status(cid)
             await self._send(Frame(items=(CALL, Fresh("status"), "StatusNotification", status)))
         await self.hass.async_block_till_done()
 
@@ -904,9 +1192,9 @@ class Harness:
         config = self.hub.server.config
         if hasattr(config, "flood_rate"):
             config.flood_rate = config.flood_burst = 1e9
-        ws = await connect(self.central.url + IDENTITY, subprotocols=["ocpp1.6"])
-        self.client = FuzzClient(ws)
-        boot = {"chargePointVendor": "Fuzz", "chargePointModel": "Hypothesis"}
+        ws = await connect(self.central.url + IDENTITY, subprotocols=[self.version.name])
+        self.client = FuzzClient(ws, self.version)
+        boot = self.version.boot
         _, answer = await self._send(Frame(items=(CALL, Fresh("boot"), "BootNotification", boot)))
         assert answer is not None
         assert answer[0] == CALLRESULT, answer
@@ -952,7 +1240,7 @@ class Harness:
         answer = await self.client.send(raw)
         if answer is not None:
             assert self.schemas is not None
-            check_answer(self.schemas, frame, raw, answer)
+            check_answer(self.schemas, frame, raw, answer, self.version)
         return raw, answer
 
     async def _begin(self) -> None:
@@ -1112,10 +1400,10 @@ SETTINGS = settings(
 
 @pytest.fixture
 async def harness(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, sim_version: SimVersion
 ) -> AsyncIterator[Harness]:
-    """A connected fuzzing client for wb1."""
-    harness = Harness(hass, central_system)
+    """A connected fuzzing client for wb1 (1.6 unless the test runs on BOTH_VERSIONS)."""
+    harness = Harness(hass, central_system, FUZZ_VERSIONS[sim_version.name])
     await harness.start()
     yield harness
     await harness.stop()
@@ -1129,12 +1417,13 @@ async def harness(
 SHRINK_TIME_LIMIT = pytest.mark.timeout(360)
 
 
+@BOTH_VERSIONS
 @SHRINK_TIME_LIMIT
 async def test_every_frame_is_answered_once(hass: HomeAssistant, harness: Harness) -> None:
     """Whatever arrives, each frame due an answer gets exactly one and the connection lives."""
 
     @settings(SETTINGS, max_examples=500)
-    @given(batch=st.lists(frames(), min_size=1, max_size=8))
+    @given(batch=st.lists(frames(harness.version), min_size=1, max_size=8))
     def check(batch: list[Frame]) -> None:
         harness.begin_example()
         for frame in batch:
