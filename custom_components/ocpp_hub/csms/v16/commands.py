@@ -12,19 +12,27 @@ from typing import Any
 
 from ...model.charger import Charger
 from ...model.secrets import REDACTED, is_secret_key
+from ..commands import Commands, LimitWords, expect_status
 from ..errors import CallFailed, FailureReason
-from ..port import Capability, CommandStatus, LimitRequest, Setting, reported_key
+from ..port import Capability, CommandStatus, Setting, reported_key
 from ..session import Session
-from .mapping import charging_profile, limit_in_force, local_list, setting_key
+from .mapping import charging_profile, local_list, setting_key
 
 _CAPABILITIES = frozenset(Capability)
 
 
-class V16Commands:
+class V16Commands(Commands):
     """Our 1.6 calls to the charger of one session (one at a time, through the session)."""
 
     session: Session
     charger: Charger | None
+    LIMIT = LimitWords(
+        target="connectorId",
+        profile="csChargingProfiles",
+        profile_id="id",
+        schedule="chargingSchedule",
+        build=charging_profile,
+    )
 
     def supports(self, capability: Capability) -> bool:
         """1.6 has raw configuration keys, DataTransfer, firmware and diagnostics."""
@@ -36,7 +44,7 @@ class V16Commands:
         if connector_id is not None:
             payload["connectorId"] = connector_id
         answer = await self.session.call("TriggerMessage", payload)
-        _expect_status(answer, "TriggerMessage", ("Accepted",))
+        expect_status(answer, "TriggerMessage", ("Accepted",))
 
     async def read_configuration(self, keys: list[str] | None = None) -> dict[str, str]:
         """Read configuration keys (all when ``keys`` is None) into the model."""
@@ -69,7 +77,7 @@ class V16Commands:
         The model learns the new value when the charger accepted it.
         """
         answer = await self.session.call("ChangeConfiguration", {"key": key, "value": value})
-        status = _expect_status(
+        status = expect_status(
             answer, "ChangeConfiguration", ("Accepted", "RebootRequired"), detail=key
         )
         if self.charger is not None:
@@ -79,7 +87,7 @@ class V16Commands:
     async def reset(self, hard: bool = False) -> None:
         """Reboot the charger (Reset Soft or Hard); raises unless Accepted."""
         answer = await self.session.call("Reset", {"type": "Hard" if hard else "Soft"})
-        _expect_status(answer, "Reset", ("Accepted",))
+        expect_status(answer, "Reset", ("Accepted",))
 
     async def remote_start(self, id_tag: str, connector_id: int | None = None) -> None:
         """Ask the charger to start a transaction (RemoteStartTransaction)."""
@@ -87,12 +95,12 @@ class V16Commands:
         if connector_id is not None:
             payload["connectorId"] = connector_id
         answer = await self.session.call("RemoteStartTransaction", payload)
-        _expect_status(answer, "RemoteStartTransaction", ("Accepted",))
+        expect_status(answer, "RemoteStartTransaction", ("Accepted",))
 
     async def remote_stop(self, transaction_id: int) -> None:
         """Ask the charger to stop a transaction (RemoteStopTransaction)."""
         answer = await self.session.call("RemoteStopTransaction", {"transactionId": transaction_id})
-        _expect_status(answer, "RemoteStopTransaction", ("Accepted",))
+        expect_status(answer, "RemoteStopTransaction", ("Accepted",))
 
     async def set_available(self, connector_id: int, available: bool) -> CommandStatus:
         """ChangeAvailability (Operative or not): Accepted or Scheduled (after the session)."""
@@ -100,47 +108,12 @@ class V16Commands:
             "ChangeAvailability",
             {"connectorId": connector_id, "type": "Operative" if available else "Inoperative"},
         )
-        return CommandStatus(
-            _expect_status(answer, "ChangeAvailability", ("Accepted", "Scheduled"))
-        )
+        return CommandStatus(expect_status(answer, "ChangeAvailability", ("Accepted", "Scheduled")))
 
     async def unlock(self, connector_id: int) -> None:
         """UnlockConnector; NotSupported (tethered cable) and UnlockFailed raise."""
         answer = await self.session.call("UnlockConnector", {"connectorId": connector_id})
-        _expect_status(answer, "UnlockConnector", ("Unlocked",))
-
-    # ------------------------------------------------------------ current limit
-    async def set_limit(self, request: LimitRequest) -> float | None:
-        """SetChargingProfile (raises unless Accepted), then the limit in force, if readable."""
-        assert self.charger is not None
-        connector_id, profile = charging_profile(self.charger, request)
-        answer = await self.session.call(
-            "SetChargingProfile", {"connectorId": connector_id, "csChargingProfiles": profile}
-        )
-        _expect_status(answer, "SetChargingProfile", ("Accepted",))
-        try:
-            return await self.limit_in_force(1)
-        except CallFailed:
-            return None
-
-    async def clear_limit(self) -> bool:
-        """ClearChargingProfile of our limit; False when the charger had none (Unknown)."""
-        assert self.charger is not None
-        answer = await self.session.call(
-            "ClearChargingProfile", {"id": self.charger.profile.limit_profile_id}
-        )
-        return _expect_status(answer, "ClearChargingProfile", ("Accepted", "Unknown")) == (
-            "Accepted"
-        )
-
-    async def limit_in_force(self, connector_id: int = 1, duration: int = 60) -> float | None:
-        """The current limit in force now (A), from GetCompositeSchedule; None if no limit."""
-        answer = await self.session.call(
-            "GetCompositeSchedule",
-            {"connectorId": connector_id, "duration": duration, "chargingRateUnit": "A"},
-        )
-        _expect_status(answer, "GetCompositeSchedule", ("Accepted",))
-        return limit_in_force(answer)
+        expect_status(answer, "UnlockConnector", ("Unlocked",))
 
     # -------------------------------------------------------------------- cards
     async def send_cards(self, version: int, id_tags: Sequence[str]) -> None:
@@ -153,7 +126,7 @@ class V16Commands:
                 "updateType": "Full",
             },
         )
-        _expect_status(answer, "SendLocalList", ("Accepted",))
+        expect_status(answer, "SendLocalList", ("Accepted",))
 
     # ----------------------------------------------------------------- settings
     def _key(self, setting: Setting) -> str:
@@ -177,19 +150,6 @@ class V16Commands:
         """ChangeConfiguration of the setting's key."""
         return CommandStatus(await self.change_configuration(self._key(setting), value))
 
-    async def data_transfer(
-        self, vendor_id: str, message_id: str | None = None, data: str | None = None
-    ) -> dict[str, Any]:
-        """A vendor-specific request; returns the charger's answer (status and data)."""
-        payload: dict[str, Any] = {"vendorId": vendor_id}
-        if message_id is not None:
-            payload["messageId"] = message_id
-        if data is not None:
-            payload["data"] = data
-        answer = await self.session.call("DataTransfer", payload)
-        _expect_status(answer, "DataTransfer", ("Accepted",))
-        return answer
-
     async def update_firmware(self, location: str, retrieve_date: datetime) -> None:
         """Ask the charger to download and install firmware from ``location``."""
         await self.session.call(
@@ -201,18 +161,3 @@ class V16Commands:
         answer = await self.session.call("GetDiagnostics", {"location": location})
         file_name: str | None = answer.get("fileName")
         return file_name
-
-
-def _expect_status(
-    answer: dict[str, Any], action: str, accepted: tuple[str, ...], detail: str = ""
-) -> str:
-    """Return the status of an answer, raising :class:`CallFailed` unless accepted."""
-    status = str(answer.get("status", ""))
-    if status in accepted:
-        return status
-    reason = (
-        FailureReason.NOT_SUPPORTED
-        if status in ("NotSupported", "NotImplemented")
-        else FailureReason.REJECTED
-    )
-    raise CallFailed(action, reason, f"{detail}: {status}" if detail else status)

@@ -10,11 +10,10 @@ from ...model.charger import Charger, ChargerInfo
 from ...model.profiles import QuirkProfile
 from ...model.status import ConnectorStatus
 from ..backend import AuthorizationStatus
-from ..errors import CallFailed, FailureReason, OcppError, OcppErrorCode
+from ..errors import OcppError, OcppErrorCode
 from ..port import LimitRequest, Setting
 
 _MAX_REGISTER_WH = 1e15  # a petawatt-hour: anything above is not a meter reading
-_MAX_LIMIT = 1e9  # A or W: a larger limit in a composite schedule is not an answer
 
 
 # ChargePointStatus (1.6) -> ours: Unavailable is inoperative (never HA's "unavailable").
@@ -61,19 +60,6 @@ def charger_info(boot: dict[str, Any]) -> ChargerInfo:
 def id_tag_info(status: AuthorizationStatus) -> dict[str, Any]:
     """The idTagInfo of an answer (1.6 spells the statuses as the neutral values)."""
     return {"status": status.value}
-
-
-def limit_in_force(composite: dict[str, Any]) -> float | None:
-    """The limit in force now (A) in a GetCompositeSchedule answer; None if no limit."""
-    schedule = composite.get("chargingSchedule") or {}
-    periods = schedule.get("chargingSchedulePeriod") or []
-    if not periods:
-        return None
-    first = min(periods, key=lambda p: p.get("startPeriod", 0))
-    limit = float(first["limit"])
-    if not 0 <= limit <= _MAX_LIMIT:  # also refuses NaN
-        raise CallFailed("GetCompositeSchedule", FailureReason.INVALID_RESPONSE, f"limit {limit}")
-    return limit
 
 
 # Neutral settings -> standard 1.6 configuration keys (the lock is the vendor's, below).
