@@ -150,6 +150,10 @@ class ChargingStation(StationState, ABC):
         """Send each connector's current status."""
 
     @abstractmethod
+    async def local_stop(self, connector_id: int, reason: str) -> None:
+        """Stop the connector's transaction (a remote stop, an unlock ...)."""
+
+    @abstractmethod
     async def _reboot(self, reset_type: str) -> None:
         """Stop transactions, go away, come back and boot."""
 
