@@ -40,6 +40,8 @@ class StationHandlers(CallHandlers):
 
     #: The version's screening of forced answers (``answers.screen`` with its statuses).
     SCREEN: Callable[..., Refusal | None]
+    #: The version's answer payloads (the ``ocpp`` library's ``call_result`` module).
+    RESULTS: Any
 
     def __init__(self, charger: ChargingStation) -> None:
         super().__init__()
@@ -58,6 +60,12 @@ class StationHandlers(CallHandlers):
         """Run ``coro_fn()`` in a task once the answer has been sent."""
         charger = self.charger
         self.after(lambda: charger.spawn(coro_fn()))
+
+    # -- calls both versions answer alike ---------------------------------------
+
+    @on("DataTransfer")
+    def on_data_transfer(self, **_: Any) -> Any:
+        return self.RESULTS.DataTransfer(status=self._forced("DataTransfer", "Accepted"))
 
     # -- decisions both versions make --------------------------------------------
 

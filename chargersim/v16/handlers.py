@@ -41,6 +41,7 @@ class V16Handlers(StationHandlers):
     """Answers the CSMS-initiated calls of OCPP 1.6 for one charger."""
 
     SCREEN = screen
+    RESULTS = call_result
     charger: V16Procedures
 
     # -- CSMS-initiated calls --------------------------------------------------
@@ -157,10 +158,6 @@ class V16Handlers(StationHandlers):
             cid = connector.connector_id
             self._after(lambda: sim.local_stop(cid, "UnlockCommand"))
         return call_result.UnlockConnector(status=status)
-
-    @on("DataTransfer")
-    def on_data_transfer(self, **_: Any) -> Any:
-        return call_result.DataTransfer(status=self._forced("DataTransfer", "Accepted"))
 
     @on("SendLocalList")
     def on_send_local_list(self, **_: Any) -> Any:

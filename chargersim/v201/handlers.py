@@ -47,6 +47,7 @@ class V201Handlers(StationHandlers):
     """Answers the CSMS-initiated calls of OCPP 2.0.1 for one station."""
 
     SCREEN = screen
+    RESULTS = call_result
     charger: V201Procedures
 
     # -- CSMS-initiated calls --------------------------------------------------
@@ -177,10 +178,6 @@ class V201Handlers(StationHandlers):
             # A tethered cable has no lock to release.
             default = "UnlockFailed" if sim.tethered else "Unlocked"
         return call_result.UnlockConnector(status=self._forced("UnlockConnector", default))
-
-    @on("DataTransfer")
-    def on_data_transfer(self, **_: Any) -> Any:
-        return call_result.DataTransfer(status=self._forced("DataTransfer", "Accepted"))
 
     @on("SendLocalList")
     def on_send_local_list(self, **_: Any) -> Any:
