@@ -403,6 +403,37 @@ class ChargingStation(StationState, ABC):
         elif exc is not None:
             _LOGGER.error("%s: background work failed: %r", self.identity, exc, exc_info=exc)
 
+    async def _deliver(self, send: Callable[[], Awaitable[JSONDict]], what: str) -> bool:
+        """Send a transaction message, never lost: queued until the next boot if it cannot go.
+
+        Queued messages go after the next accepted boot, before the connectors
+        are announced, as a real charger does. False if queued.
+        """
+        try:
+            await send()
+        except (ConnectionClosed, NotConnectedError, TimeoutError) as exc:
+            _LOGGER.warning("%s: %s not delivered (%s); queued", self.identity, what, exc)
+            self._outbox.append(send)
+            return False
+        return True
+
+    async def _restart(self, reset_type: str) -> None:
+        """After a Reset (transactions ended): go away, come back and boot.
+
+        ``behaviour.reboot_delay`` None: a charger that never comes back.
+        """
+        delay = self.behaviour.reboot_delay
+        if delay is None:
+            _LOGGER.info("%s: %s reset; never coming back", self.identity, reset_type)
+            self._stopped = True
+            await self._drop_connection()
+            return
+        await asyncio.sleep(delay)
+        _LOGGER.info("%s: rebooting (%s reset)", self.identity, reset_type)
+        await self._drop_connection()
+        if await self._connect_with_backoff():
+            await self._start_session(boot=True)
+
     def start_reboot(self, reset_type: str) -> None:
         """Reboot in the background (after an accepted Reset)."""
         previous = self._reboot_task
