@@ -68,11 +68,11 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from custom_components.ocpp_hub.csms import v201
 from custom_components.ocpp_hub.csms.dialect import Dialect
 from custom_components.ocpp_hub.csms.errors import OcppError, OcppErrorCode
 from custom_components.ocpp_hub.csms.session import Session
-from custom_components.ocpp_hub.csms.v16 import DIALECT, HANDLED_ACTIONS
+from custom_components.ocpp_hub.csms.v16.dialect import DIALECT, HANDLED_ACTIONS
+from custom_components.ocpp_hub.csms.v201 import dialect as v201
 from custom_components.ocpp_hub.csms.validation import SchemaSet
 from custom_components.ocpp_hub.hub import OcppHub
 from custom_components.ocpp_hub.model.charger import Charger

@@ -20,10 +20,10 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from chargersim import ChargerBehaviour
 from chargersim.v201 import SimulatedCharger as Charger201
-from custom_components.ocpp_hub.csms import v201
 from custom_components.ocpp_hub.csms.errors import CallFailed, FailureReason, OcppErrorCode
 from custom_components.ocpp_hub.csms.port import Capability, CommandStatus, LimitRequest, Setting
 from custom_components.ocpp_hub.csms.server import VERSIONS
+from custom_components.ocpp_hub.csms.v201 import dialect as v201
 from custom_components.ocpp_hub.csms.v201.mapping import (
     charging_profile,
     charging_state,

@@ -17,9 +17,10 @@ from ...model.meter import Sample
 from ..backend import AuthorizationStatus
 from ..conversation import MAX_CONNECTOR_ID, Conversation
 from ..errors import OcppError, OcppErrorCode
+from ..version import ProtocolVersion
 from .commands import V16Commands
-from .dialect import HANDLED_ACTIONS
-from .mapping import charger_info, connector_status, id_tag_info, register
+from .dialect import DIALECT, HANDLED_ACTIONS
+from .mapping import charger_info, connector_status, id_tag_info, register, setting_key
 from .metering import parse_sampled_values
 
 _LOGGER = logging.getLogger(__name__)
@@ -144,3 +145,7 @@ class V16Handler(V16Commands, Conversation):
         assert self.charger is not None
         self.charger.apply_firmware_status(payload["status"])
         return {}
+
+
+#: OCPP 1.6J as the server's registry of versions knows it.
+VERSION = ProtocolVersion("ocpp1.6", DIALECT, V16Handler, setting_key)

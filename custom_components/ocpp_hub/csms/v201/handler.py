@@ -30,8 +30,9 @@ from ..conversation import Conversation
 from ..errors import OcppError, OcppErrorCode
 from ..logtext import untrusted
 from ..metering import ENERGY_REGISTER
+from ..version import ProtocolVersion
 from .commands import V201Commands
-from .dialect import HANDLED_ACTIONS
+from .dialect import DIALECT, HANDLED_ACTIONS
 from .mapping import (
     LOCK_VARIABLE,
     SETTING_VARIABLES,
@@ -39,6 +40,7 @@ from .mapping import (
     charging_state,
     connector_status,
     id_token_info,
+    setting_variable,
 )
 from .metering import parse_meter_value
 
@@ -290,3 +292,7 @@ def _last_register(samples: list[Sample]) -> float | None:
     newest = max(readings, key=lambda s: s.timestamp).energy_wh
     assert newest is not None
     return newest if 0 <= newest <= _MAX_REGISTER_WH else None
+
+
+#: OCPP 2.0.1 as the server's registry of versions knows it.
+VERSION = ProtocolVersion("ocpp2.0.1", DIALECT, V201Handler, setting_variable)
