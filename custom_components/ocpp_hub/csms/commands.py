@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..model.charger import Charger
+from ..model.charger import Charger, Transaction
 from .errors import CallFailed, FailureReason
-from .port import LimitRequest
+from .port import Capability, LimitRequest
 from .session import Session
 
 _MAX_LIMIT = 1e9  # A or W: a larger limit in a composite schedule is not an answer
@@ -24,14 +24,28 @@ _NOT_SUPPORTED = frozenset({"NotSupported", "NotImplemented", "UnknownConnector"
 
 @dataclass(frozen=True, slots=True)
 class LimitWords:
-    """How a version spells our current limit's calls."""
+    """How a version spells our current limit's calls (in this order)."""
 
     target: str  # the connector / EVSE a profile or a schedule is for
     profile: str  # SetChargingProfile's profile
     profile_id: str  # ClearChargingProfile's id of our profile
     schedule: str  # GetCompositeSchedule's answer: the schedule
-    # The charger's target and profile of our limit.
-    build: Callable[[Charger, LimitRequest], tuple[int, dict[str, Any]]]
+
+
+def tx_profile_target(
+    charger: Charger, profile: dict[str, Any], transaction_id: Callable[[Transaction], object]
+) -> int:
+    """Where our limit goes: 0 (the whole charger) or, for chargers that need it, a TxProfile.
+
+    Chargers whose quirk profile says so get a TxProfile of the running transaction
+    (``transaction_id`` names it as the charger knows it) on its connector, while one runs.
+    """
+    running = next((c for c in charger.outlets if c.transaction), None)
+    if not charger.profile.limit_as_tx_profile or running is None or not running.transaction:
+        return 0
+    profile["chargingProfilePurpose"] = "TxProfile"
+    profile["transactionId"] = transaction_id(running.transaction)
+    return running.connector_id
 
 
 def expect_status(
@@ -62,14 +76,25 @@ class Commands:
 
     session: Session
     charger: Charger | None
+    #: What only some versions can do: the ones this version can.
+    CAPABILITIES: ClassVar[frozenset[Capability]]
     LIMIT: ClassVar[LimitWords]
+
+    @staticmethod
+    def limit_profile(charger: Charger, request: LimitRequest) -> tuple[int, dict[str, Any]]:
+        """The charger's target (connector or EVSE) and profile of our limit."""
+        raise NotImplementedError
+
+    def supports(self, capability: Capability) -> bool:
+        """Whether this version can do ``capability``."""
+        return capability in self.CAPABILITIES
 
     # ------------------------------------------------------------ current limit
     async def set_limit(self, request: LimitRequest) -> float | None:
         """SetChargingProfile (raises unless Accepted), then the limit in force, if readable."""
         assert self.charger is not None
         words = self.LIMIT
-        target, profile = words.build(self.charger, request)
+        target, profile = self.limit_profile(self.charger, request)
         answer = await self.session.call(
             "SetChargingProfile", {words.target: target, words.profile: profile}
         )

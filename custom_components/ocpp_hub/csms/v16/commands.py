@@ -10,33 +10,22 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from ...model.charger import Charger
 from ...model.secrets import REDACTED, is_secret_key
 from ..commands import Commands, LimitWords, expect_status
 from ..errors import CallFailed, FailureReason
 from ..port import Capability, CommandStatus, Setting, reported_key
-from ..session import Session
 from .mapping import charging_profile, local_list, setting_key
-
-_CAPABILITIES = frozenset(Capability)
 
 
 class V16Commands(Commands):
-    """Our 1.6 calls to the charger of one session (one at a time, through the session)."""
+    """Our 1.6 calls to the charger of one session (one at a time, through the session).
 
-    session: Session
-    charger: Charger | None
-    LIMIT = LimitWords(
-        target="connectorId",
-        profile="csChargingProfiles",
-        profile_id="id",
-        schedule="chargingSchedule",
-        build=charging_profile,
-    )
+    1.6 has every capability: raw configuration keys, DataTransfer, firmware and diagnostics.
+    """
 
-    def supports(self, capability: Capability) -> bool:
-        """1.6 has raw configuration keys, DataTransfer, firmware and diagnostics."""
-        return capability in _CAPABILITIES
+    CAPABILITIES = frozenset(Capability)
+    LIMIT = LimitWords("connectorId", "csChargingProfiles", "id", "chargingSchedule")
+    limit_profile = staticmethod(charging_profile)
 
     async def trigger_message(self, message: str, connector_id: int | None = None) -> None:
         """Ask the charger to send ``message`` now (TriggerMessage)."""

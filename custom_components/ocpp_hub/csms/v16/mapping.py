@@ -10,6 +10,7 @@ from ...model.charger import Charger, ChargerInfo
 from ...model.profiles import QuirkProfile
 from ...model.status import ConnectorStatus
 from ..backend import AuthorizationStatus
+from ..commands import tx_profile_target
 from ..errors import OcppError, OcppErrorCode
 from ..port import LimitRequest, Setting
 
@@ -89,7 +90,6 @@ def charging_profile(charger: Charger, request: LimitRequest) -> tuple[int, dict
     """
     quirks = charger.profile
     amps = request.amps
-    connector_id = 0
     profile: dict[str, Any] = {
         "chargingProfileId": quirks.limit_profile_id,
         "stackLevel": quirks.limit_stack_level,
@@ -111,12 +111,7 @@ def charging_profile(charger: Charger, request: LimitRequest) -> tuple[int, dict
             "chargingRateUnit": "A",
             "chargingSchedulePeriod": window.periods(amps),
         }
-    running = next((c for c in charger.outlets if c.transaction), None)
-    if quirks.limit_as_tx_profile and running is not None and running.transaction:
-        connector_id = running.connector_id
-        profile["chargingProfilePurpose"] = "TxProfile"
-        profile["transactionId"] = running.transaction.transaction_id
-    return connector_id, profile
+    return tx_profile_target(charger, profile, lambda t: t.transaction_id), profile
 
 
 def local_list(id_tags: Sequence[str]) -> list[dict[str, Any]]:

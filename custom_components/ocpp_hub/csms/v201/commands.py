@@ -14,34 +14,24 @@ import itertools
 import time
 from typing import Any
 
-from ...model.charger import Charger
 from ..commands import Commands, LimitWords, expect_status
 from ..errors import CallFailed, FailureReason
 from ..port import Capability, CommandStatus, Setting
-from ..session import Session
 from .mapping import SETTING_VARIABLES, charging_profile, local_list
 
-_CAPABILITIES = frozenset({Capability.DATA_TRANSFER})
 # remoteStartId: a number the charger repeats in the transaction it starts.
 _REMOTE_START_IDS = itertools.count(int(time.time()) % 1_000_000_000)
 
 
 class V201Commands(Commands):
-    """Our 2.0.1 calls to the charger of one session (one at a time, through the session)."""
+    """Our 2.0.1 calls to the charger of one session (one at a time, through the session).
 
-    session: Session
-    charger: Charger | None
-    LIMIT = LimitWords(
-        target="evseId",
-        profile="chargingProfile",
-        profile_id="chargingProfileId",
-        schedule="schedule",
-        build=charging_profile,
-    )
+    2.0.1 has DataTransfer; no raw configuration keys, no 1.6 firmware calls.
+    """
 
-    def supports(self, capability: Capability) -> bool:
-        """2.0.1 has DataTransfer; no raw configuration keys, no 1.6 firmware calls."""
-        return capability in _CAPABILITIES
+    CAPABILITIES = frozenset({Capability.DATA_TRANSFER})
+    LIMIT = LimitWords("evseId", "chargingProfile", "chargingProfileId", "schedule")
+    limit_profile = staticmethod(charging_profile)
 
     async def trigger_message(self, message: str, connector_id: int | None = None) -> None:
         """Ask the charger to send ``message`` now (TriggerMessage, per EVSE if given)."""

@@ -16,7 +16,7 @@ from ...model.charger import Charger, ChargerInfo, Connector
 from ...model.profiles import QuirkProfile
 from ...model.status import PLUGGED_IN, ConnectorStatus
 from ..backend import AuthorizationStatus
-from ..commands import schedule_limit
+from ..commands import schedule_limit, tx_profile_target
 from ..port import LimitRequest, Setting
 
 # Neutral settings -> standard 2.0.1 variables (component, variable).
@@ -132,13 +132,7 @@ def charging_profile(charger: Charger, request: LimitRequest) -> tuple[int, dict
         profile["recurrencyKind"] = "Weekly"
         schedule["startSchedule"] = window.week_start(request.now).astimezone(UTC).isoformat()
         schedule["chargingSchedulePeriod"] = window.periods(request.amps)
-    evse_id = 0
-    running = next((c for c in charger.outlets if c.transaction), None)
-    if quirks.limit_as_tx_profile and running is not None and running.transaction:
-        evse_id = running.connector_id
-        profile["chargingProfilePurpose"] = "TxProfile"
-        profile["transactionId"] = running.transaction.charger_transaction_id
-    return evse_id, profile
+    return tx_profile_target(charger, profile, lambda t: t.charger_transaction_id), profile
 
 
 def id_token(value: str) -> dict[str, Any]:
