@@ -239,41 +239,33 @@ class SimVersion:
         return {"idToken": {"idToken": id_tag, "type": "Central"}, "evseId": connector_id}
 
 
-V16 = SimVersion(
-    name="ocpp1.6",
-    simulator=SimulatedCharger16,
-    remote_start="RemoteStartTransaction",
-    remote_stop="RemoteStopTransaction",
-    read_settings="GetConfiguration",
-    write_setting="ChangeConfiguration",
-    soft_reset={"type": "Soft"},
-    all_inoperative={"connectorId": 0, "type": "Inoperative"},
-    lock="AuthEnabled",
-    offline_unknown_cards="AllowOfflineTxForUnknownId",
-    offline_local_authorize="LocalAuthorizeOffline",
-    connection_timeout="ConnectionTimeOut",
-    answer_info="idTagInfo",
-    local_list_tags=_tags_16,
-    settings_written=_setting_16,
-    profile_sent=_profile_16,
-)
-V201 = SimVersion(
-    name="ocpp2.0.1",
-    simulator=SimulatedCharger201,
-    remote_start="RequestStartTransaction",
-    remote_stop="RequestStopTransaction",
-    read_settings="GetVariables",
-    write_setting="SetVariables",
-    soft_reset={"type": "OnIdle"},
-    all_inoperative={"operationalStatus": "Inoperative"},
-    lock="AuthCtrlr.Enabled",
-    offline_unknown_cards="AuthCtrlr.OfflineTxForUnknownIdEnabled",
-    offline_local_authorize="AuthCtrlr.LocalAuthorizeOffline",
-    connection_timeout="TxCtrlr.EVConnectionTimeOut",
-    answer_info="idTokenInfo",
-    local_list_tags=_tags_201,
-    settings_written=_setting_201,
-    profile_sent=_profile_201,
+# The two versions side by side: (1.6, 2.0.1) per field of SimVersion.
+_SIDE_BY_SIDE: dict[str, tuple[Any, Any]] = {
+    "name": ("ocpp1.6", "ocpp2.0.1"),
+    "simulator": (SimulatedCharger16, SimulatedCharger201),
+    "remote_start": ("RemoteStartTransaction", "RequestStartTransaction"),
+    "remote_stop": ("RemoteStopTransaction", "RequestStopTransaction"),
+    "read_settings": ("GetConfiguration", "GetVariables"),
+    "write_setting": ("ChangeConfiguration", "SetVariables"),
+    "soft_reset": ({"type": "Soft"}, {"type": "OnIdle"}),
+    "all_inoperative": (
+        {"connectorId": 0, "type": "Inoperative"},
+        {"operationalStatus": "Inoperative"},
+    ),
+    "lock": ("AuthEnabled", "AuthCtrlr.Enabled"),
+    "offline_unknown_cards": (
+        "AllowOfflineTxForUnknownId",
+        "AuthCtrlr.OfflineTxForUnknownIdEnabled",
+    ),
+    "offline_local_authorize": ("LocalAuthorizeOffline", "AuthCtrlr.LocalAuthorizeOffline"),
+    "connection_timeout": ("ConnectionTimeOut", "TxCtrlr.EVConnectionTimeOut"),
+    "answer_info": ("idTagInfo", "idTokenInfo"),
+    "local_list_tags": (_tags_16, _tags_201),
+    "settings_written": (_setting_16, _setting_201),
+    "profile_sent": (_profile_16, _profile_201),
+}
+V16, V201 = (
+    SimVersion(**{field: values[n] for field, values in _SIDE_BY_SIDE.items()}) for n in (0, 1)
 )
 SIM_VERSIONS = {v.name: v for v in (V16, V201)}
 

@@ -627,32 +627,35 @@ class FuzzVersion:
         return sorted(set(self.known) - self.handled)
 
 
-V16_FUZZ = FuzzVersion(
-    name="ocpp1.6",
-    dialect=DIALECT,
-    handled=HANDLED_ACTIONS,
-    known=KNOWN_ACTIONS,
-    payloads=PAYLOADS,
-    plausible=plausible,
-    tame=_tame_connector_id,
-    boot={"chargePointVendor": "Fuzz", "chargePointModel": "Hypothesis"},
-    status=lambda cid: {"connectorId": cid, "status": "Available", "errorCode": "NoError"},
-)
-V201_FUZZ = FuzzVersion(
-    name="ocpp2.0.1",
-    dialect=v201.DIALECT,
-    handled=v201.HANDLED_ACTIONS,
-    known=KNOWN_ACTIONS_201,
-    payloads=PAYLOADS_201,
-    plausible=plausible_201,
-    tame=_tame_evse_id,
-    boot={"chargingStation": {"vendorName": "Fuzz", "model": "Hypothesis"}, "reason": "PowerUp"},
-    status=lambda cid: {
+def _status_201(evse_id: int) -> dict[str, Any]:
+    return {
         "timestamp": datetime.now(UTC).isoformat(),
         "connectorStatus": "Available",
-        "evseId": cid,
+        "evseId": evse_id,
         "connectorId": 1,
-    },
+    }
+
+
+# The two versions side by side: (1.6, 2.0.1) per field of FuzzVersion.
+_SIDE_BY_SIDE: dict[str, tuple[Any, Any]] = {
+    "name": ("ocpp1.6", "ocpp2.0.1"),
+    "dialect": (DIALECT, v201.DIALECT),
+    "handled": (HANDLED_ACTIONS, v201.HANDLED_ACTIONS),
+    "known": (KNOWN_ACTIONS, KNOWN_ACTIONS_201),
+    "payloads": (PAYLOADS, PAYLOADS_201),
+    "plausible": (plausible, plausible_201),
+    "tame": (_tame_connector_id, _tame_evse_id),
+    "boot": (
+        {"chargePointVendor": "Fuzz", "chargePointModel": "Hypothesis"},
+        {"chargingStation": {"vendorName": "Fuzz", "model": "Hypothesis"}, "reason": "PowerUp"},
+    ),
+    "status": (
+        lambda cid: {"connectorId": cid, "status": "Available", "errorCode": "NoError"},
+        _status_201,
+    ),
+}
+V16_FUZZ, V201_FUZZ = (
+    FuzzVersion(**{field: values[n] for field, values in _SIDE_BY_SIDE.items()}) for n in (0, 1)
 )
 FUZZ_VERSIONS = {v.name: v for v in (V16_FUZZ, V201_FUZZ)}
 
