@@ -675,8 +675,9 @@ class Frame:
 
 
 @st.composite
-def call_frames(draw: st.DrawFn, version: FuzzVersion = V16_FUZZ) -> Frame:
-    """CALLs of any action, with valid, mutated or junk payloads."""
+def call_frames(draw: st.DrawFn, name: str = "ocpp1.6") -> Frame:
+    """CALLs of any action, with valid, mutated or junk payloads (in version ``name``)."""
+    version = FUZZ_VERSIONS[name]
     action = draw(
         weighted(
             (4, st.sampled_from(sorted(version.handled))),
@@ -712,8 +713,9 @@ BAD_IDS = st.one_of(
 )
 
 
-def reply_frames(version: FuzzVersion = V16_FUZZ) -> st.SearchStrategy[Frame]:
+def reply_frames(name: str = "ocpp1.6") -> st.SearchStrategy[Frame]:
     """CALLRESULTs and CALLERRORs for calls the central system never made."""
+    version = FUZZ_VERSIONS[name]
     return st.one_of(
         st.builds(lambda i, p: Frame(items=(CALLRESULT, i, p)), FRESH_IDS, JUNK),
         st.builds(
@@ -726,8 +728,9 @@ def reply_frames(version: FuzzVersion = V16_FUZZ) -> st.SearchStrategy[Frame]:
     )
 
 
-def odd_arrays(version: FuzzVersion = V16_FUZZ) -> st.SearchStrategy[Frame]:
+def odd_arrays(name: str = "ocpp1.6") -> st.SearchStrategy[Frame]:
     """Arrays with odd message types, ids and lengths."""
+    version = FUZZ_VERSIONS[name]
     kinds = st.one_of(st.sampled_from([2, 3, 4, 0, 1, 5, -1, 2.0, 3.0, True, "2", None]), JUNK)
     return st.one_of(
         st.builds(
@@ -782,12 +785,12 @@ def not_json() -> st.SearchStrategy[Frame]:
     )
 
 
-def frames(version: FuzzVersion = V16_FUZZ) -> st.SearchStrategy[Frame]:
-    """Anything a charger (or an attacker on the LAN) could send; mostly CALLs."""
+def frames(name: str = "ocpp1.6") -> st.SearchStrategy[Frame]:
+    """Anything a charger (or an attacker on the LAN) could send, in version ``name``."""
     return weighted(
-        (5, call_frames(version)),
-        (1, reply_frames(version)),
-        (1, odd_arrays(version)),
+        (5, call_frames(name)),
+        (1, reply_frames(name)),
+        (1, odd_arrays(name)),
         (1, not_json()),
     )
 
@@ -1426,7 +1429,7 @@ async def test_every_frame_is_answered_once(hass: HomeAssistant, harness: Harnes
     """Whatever arrives, each frame due an answer gets exactly one and the connection lives."""
 
     @settings(SETTINGS, max_examples=500)
-    @given(batch=st.lists(frames(harness.version), min_size=1, max_size=8))
+    @given(batch=st.lists(frames(harness.version.name), min_size=1, max_size=8))
     def check(batch: list[Frame]) -> None:
         harness.begin_example()
         for frame in batch:
@@ -1516,8 +1519,8 @@ class AnyId:
 TX_PICKS = st.one_of(st.builds(Recent, st.integers(0, 4)), st.builds(AnyId, TRANSACTION_IDS))
 
 
-class ChargingSequences(RuleBasedStateMachine):
-    """A charger that starts, meters and stops transactions, and says odd things in between."""
+class _Sequences(RuleBasedStateMachine):
+    """What a charger of either version that meters transactions does; its checks."""
 
     harness: ClassVar[Harness]
 
@@ -1545,18 +1548,11 @@ class ChargingSequences(RuleBasedStateMachine):
         self.registers[connector] = value
         return value
 
-    def _pick(self, pick: Recent | AnyId) -> int:
-        if isinstance(pick, AnyId):
-            return pick.value
-        if not self.transactions:
-            return 0
-        return self.transactions[-1 - pick.n % len(self.transactions)]
-
     def _call(self, action: str, payload: dict[str, Any], *, valid: bool) -> list[Any] | None:
         """Send a CALL; ``valid``: its timestamps are valid (it must then be accepted if plausible)."""
         frame = Frame(
             items=(CALL, Fresh(action[:5]), action, payload),
-            valid_call=valid and plausible(action, payload),
+            valid_call=valid and self.h.version.plausible(action, payload),
         )
         return self._send(frame)
 
@@ -1580,6 +1576,87 @@ class ChargingSequences(RuleBasedStateMachine):
         if answer[0] == CALLRESULT:
             self._follow(*call, answer[2])
         return answer
+
+    def _follow(self, action: str, payload: dict[str, Any], result: dict[str, Any]) -> None:
+        """What an accepted CALL means for the transactions the charger runs (if it says)."""
+
+    @rule()
+    def repeat_last_call(self) -> None:
+        """A charger that missed our answer sends the same CALL again: same answer, no effect.
+
+        Always enabled (a no-op before the first CALL): a precondition would change
+        which rules a choice stands for, and keep Hypothesis from deleting steps.
+        """
+        if self.last_call is None:
+            return
+        raw, first = self.last_call
+        with self._checking():
+            step = self.h.exchange(raw)
+            self.snap = step.snapshot
+            again = step.answer
+            assert again == first, f"the repeated CALL {raw[:200]} got {again}, the first {first}"
+
+    # ------------------------------------------------------------- invariants
+    @invariant()
+    def connection_and_log_are_fine(self) -> None:
+        with self._checking():
+            check_health(self.snap)
+
+    @invariant()
+    def lifetime_energy_never_decreases(self) -> None:
+        with self._checking():
+            self._check_energy(self.snap)
+
+    @invariant()
+    def one_transaction_per_connector(self) -> None:
+        with self._checking():
+            self._check_transactions(self.snap)
+
+    def _check_energy(self, snap: Snapshot) -> None:
+        assert not snap.sensor_problems, snap.sensor_problems
+        energy = snap.energy_wh
+        if self.energy_wh is not None:
+            assert energy is not None, f"lifetime energy went from {self.energy_wh} Wh to unknown"
+        if energy is not None:
+            assert math.isfinite(energy), f"lifetime energy is {energy}"
+            assert energy >= 0, f"lifetime energy is {energy} Wh"
+            if self.energy_wh is not None:
+                assert energy >= self.energy_wh, (
+                    f"lifetime energy decreased: {self.energy_wh} -> {energy} Wh"
+                )
+            self.energy_wh = energy
+        for cid, total in snap.connector_totals.items():
+            assert math.isfinite(total), f"connector {cid} energy is {total}"
+            assert total >= 0, f"connector {cid} energy is {total} Wh"
+            before = self.connector_totals.get(cid)
+            assert before is None or total >= before, (
+                f"connector {cid} energy decreased: {before} -> {total} Wh"
+            )
+        self.connector_totals = dict(snap.connector_totals)
+
+    def _check_transactions(self, snap: Snapshot) -> None:
+        assert not snap.misplaced, snap.misplaced
+        ids = list(snap.active.values())
+        assert len(ids) == len(set(ids)), f"a transaction is active twice: {snap.active}"
+
+    def teardown(self) -> None:
+        """Still connected and served at the end (unless a step failed already)."""
+        if not self.failed:
+            self.h.end_example()
+            # Steer the search towards big totals, where floats overflow.
+            if self.energy_wh is not None and self.energy_wh >= 0:
+                target(math.log10(1 + self.energy_wh), label="log10 lifetime energy (Wh)")
+
+
+class ChargingSequences(_Sequences):
+    """A 1.6 charger that starts, meters and stops transactions, and says odd things in between."""
+
+    def _pick(self, pick: Recent | AnyId) -> int:
+        if isinstance(pick, AnyId):
+            return pick.value
+        if not self.transactions:
+            return 0
+        return self.transactions[-1 - pick.n % len(self.transactions)]
 
     def _follow(self, action: str, payload: dict[str, Any], result: dict[str, Any]) -> None:
         """What an accepted Start/StopTransaction means for the transactions."""
@@ -1688,75 +1765,153 @@ class ChargingSequences(RuleBasedStateMachine):
     def odd_frame(self, *, frame: Frame) -> None:
         self._send(frame)
 
-    @rule()
-    def repeat_last_call(self) -> None:
-        """A charger that missed our answer sends the same CALL again: same answer, no effect.
-
-        Always enabled (a no-op before the first CALL): a precondition would change
-        which rules a choice stands for, and keep Hypothesis from deleting steps.
-        """
-        if self.last_call is None:
-            return
-        raw, first = self.last_call
-        with self._checking():
-            step = self.h.exchange(raw)
-            self.snap = step.snapshot
-            again = step.answer
-            assert again == first, f"the repeated CALL {raw[:200]} got {again}, the first {first}"
-
-    # ------------------------------------------------------------- invariants
-    @invariant()
-    def connection_and_log_are_fine(self) -> None:
-        with self._checking():
-            check_health(self.snap)
-
-    @invariant()
-    def lifetime_energy_never_decreases(self) -> None:
-        with self._checking():
-            self._check_energy(self.snap)
-
-    @invariant()
-    def one_transaction_per_connector(self) -> None:
-        with self._checking():
-            self._check_transactions(self.snap)
-
-    def _check_energy(self, snap: Snapshot) -> None:
-        assert not snap.sensor_problems, snap.sensor_problems
-        energy = snap.energy_wh
-        if self.energy_wh is not None:
-            assert energy is not None, f"lifetime energy went from {self.energy_wh} Wh to unknown"
-        if energy is not None:
-            assert math.isfinite(energy), f"lifetime energy is {energy}"
-            assert energy >= 0, f"lifetime energy is {energy} Wh"
-            if self.energy_wh is not None:
-                assert energy >= self.energy_wh, (
-                    f"lifetime energy decreased: {self.energy_wh} -> {energy} Wh"
-                )
-            self.energy_wh = energy
-        for cid, total in snap.connector_totals.items():
-            assert math.isfinite(total), f"connector {cid} energy is {total}"
-            assert total >= 0, f"connector {cid} energy is {total} Wh"
-            before = self.connector_totals.get(cid)
-            assert before is None or total >= before, (
-                f"connector {cid} energy decreased: {before} -> {total} Wh"
-            )
-        self.connector_totals = dict(snap.connector_totals)
-
     def _check_transactions(self, snap: Snapshot) -> None:
-        assert not snap.misplaced, snap.misplaced
-        ids = list(snap.active.values())
-        assert len(ids) == len(set(ids)), f"a transaction is active twice: {snap.active}"
+        super()._check_transactions(snap)
         assert snap.active == self.active, (
             f"active transactions {snap.active}, the charger started and did not stop {self.active}"
         )
 
-    def teardown(self) -> None:
-        """Still connected and served at the end (unless a step failed already)."""
-        if not self.failed:
-            self.h.end_example()
-            # Steer the search towards big totals, where floats overflow.
-            if self.energy_wh is not None and self.energy_wh >= 0:
-                target(math.log10(1 + self.energy_wh), label="log10 lifetime energy (Wh)")
+
+@dataclass(frozen=True)
+class EnergyForm201:
+    """How a register reading is written into a 2.0.1 sampledValue (a number, a unit of measure)."""
+
+    unit: str | None = None  # None (Wh), "Wh" or "kWh"
+    multiplier: int = 0
+    explicit_measurand: bool = False
+    phase: str | None = None  # a per-phase register is not the total
+
+    def render(self, wh: int) -> dict[str, Any]:
+        """The sampledValue."""
+        exponent = (3 if self.unit == "kWh" else 0) + self.multiplier
+        scaled = float(Decimal(wh).scaleb(-exponent))
+        item: dict[str, Any] = {"value": scaled if exponent else wh}
+        unit: dict[str, Any] = {}
+        if not math.isfinite(scaled):  # a number beyond any float is sent as the integer it is
+            item["value"] = wh
+        elif exponent:
+            unit = {"unit": self.unit or "Wh", "multiplier": self.multiplier}
+        elif self.unit is not None:
+            unit["unit"] = self.unit
+        if unit:
+            item["unitOfMeasure"] = unit
+        if self.explicit_measurand:
+            item["measurand"] = ENERGY
+        if self.phase is not None:
+            item["phase"] = self.phase
+        return item
+
+
+ENERGY_FORMS_201 = st.builds(
+    EnergyForm201,
+    unit=st.sampled_from([None, "Wh", "kWh"]),
+    multiplier=weighted((4, st.just(0)), (1, st.integers(-3, 3))),
+    explicit_measurand=st.booleans(),
+    phase=weighted((4, st.none()), (1, st.sampled_from(_enum_201("MeterValues", "PhaseEnumType")))),
+)
+TX_NAMES = st.one_of(st.builds(Recent, st.integers(0, 4)), _TRANSACTION_IDS_201)
+EVENT_TYPES = _enum_201("TransactionEvent", "TransactionEventEnumType")
+CHARGING_STATES = st.one_of(
+    st.none(), st.sampled_from(_enum_201("TransactionEvent", "ChargingStateEnumType"))
+)
+
+
+class TransactionEvents(_Sequences):
+    """A 2.0.1 station: transactions it names, events Started / Updated / Ended in any order."""
+
+    def __init__(self) -> None:
+        """A station that reported nothing yet."""
+        super().__init__()
+        self.names: list[str] = []
+        self.seq = itertools.count()
+
+    def _name(self, pick: Recent | str) -> str:
+        if isinstance(pick, str):
+            return pick
+        if not self.names:
+            return "tx-none"
+        return self.names[-1 - pick.n % len(self.names)]
+
+    def _meter_values(
+        self, connector: int, batch: list[tuple[Up | Jump, Stamp, EnergyForm201]]
+    ) -> list[dict[str, Any]]:
+        return [
+            {"timestamp": stamp, "sampledValue": [form.render(self._reading(connector, reading))]}
+            for reading, stamp, form in batch
+        ]
+
+    @rule(
+        kind=st.sampled_from(EVENT_TYPES),
+        connector=SEQUENCE_CONNECTORS,
+        pick=TX_NAMES,
+        stamp=STAMPS,
+        batch=st.lists(st.tuples(READINGS, STAMPS, ENERGY_FORMS_201), max_size=3),
+        state=CHARGING_STATES,
+        token=st.one_of(st.none(), _TOKEN_201),
+        offline=st.booleans(),
+    )
+    def transaction_event(
+        self,
+        *,
+        kind: str,
+        connector: int,
+        pick: Recent | str,
+        stamp: Stamp,
+        batch: list[tuple[Up | Jump, Stamp, EnergyForm201]],
+        state: str | None,
+        token: dict[str, Any] | None,
+        offline: bool,
+    ) -> None:
+        name = self._name(pick)
+        info: dict[str, Any] = {"transactionId": name}
+        if state is not None:
+            info["chargingState"] = state
+        payload: dict[str, Any] = {
+            "eventType": kind,
+            "timestamp": stamp,
+            "triggerReason": "MeterValuePeriodic",
+            "seqNo": next(self.seq),
+            "transactionInfo": info,
+            "evse": {"id": connector, "connectorId": 1},
+        }
+        if batch:
+            payload["meterValue"] = self._meter_values(connector, batch)
+        if token is not None:
+            payload["idToken"] = token
+        if offline:
+            payload["offline"] = True
+        valid = stamp.valid is True and all(s.valid is True for _, s, _ in batch)
+        answer = self._call("TransactionEvent", payload, valid=valid)
+        if kind == "Started" and answer is not None and answer[0] == CALLRESULT:
+            self.names.append(name)
+
+    @rule(
+        connector=SEQUENCE_CONNECTORS,
+        batch=st.lists(st.tuples(READINGS, STAMPS, ENERGY_FORMS_201), min_size=1, max_size=3),
+    )
+    def meter_values(
+        self, *, connector: int, batch: list[tuple[Up | Jump, Stamp, EnergyForm201]]
+    ) -> None:
+        payload = {"evseId": connector, "meterValue": self._meter_values(connector, batch)}
+        self._call("MeterValues", payload, valid=all(s.valid is True for _, s, _ in batch))
+
+    @rule(
+        connector=SEQUENCE_CONNECTORS,
+        status=st.sampled_from(_enum_201("StatusNotification", "ConnectorStatusEnumType")),
+        stamp=STAMPS,
+    )
+    def status_notification(self, *, connector: int, status: str, stamp: Stamp) -> None:
+        payload = {
+            "timestamp": stamp,
+            "connectorStatus": status,
+            "evseId": connector,
+            "connectorId": 1,
+        }
+        self._call("StatusNotification", payload, valid=stamp.valid is True)
+
+    @rule(frame=frames("ocpp2.0.1"))
+    def odd_frame(self, *, frame: Frame) -> None:
+        self._send(frame)
 
 
 @SHRINK_TIME_LIMIT
@@ -1765,6 +1920,20 @@ async def test_energy_and_transactions_hold_in_any_sequence(
 ) -> None:
     """Invariants 2-4 over generated message sequences."""
     machine = type("Sequences", (ChargingSequences,), {"harness": harness})
+    await hass.async_add_executor_job(
+        lambda: run_state_machine_as_test(
+            machine, settings=settings(SETTINGS, max_examples=300, stateful_step_count=15)
+        )
+    )
+
+
+@pytest.mark.parametrize("sim_version", ["ocpp2.0.1"], indirect=True)
+@SHRINK_TIME_LIMIT
+async def test_energy_holds_in_any_sequence_of_transaction_events(
+    hass: HomeAssistant, harness: Harness
+) -> None:
+    """Invariants 2-4 (one transaction per connector, energy never down) over 2.0.1 events."""
+    machine = type("Events", (TransactionEvents,), {"harness": harness})
     await hass.async_add_executor_job(
         lambda: run_state_machine_as_test(
             machine, settings=settings(SETTINGS, max_examples=300, stateful_step_count=15)
