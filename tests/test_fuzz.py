@@ -39,10 +39,10 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 import contextlib
 import copy
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 import itertools
@@ -1485,6 +1485,10 @@ class EnergyForm:
             item["value"] = str(wh)
         if self.unit is not None:
             item["unit"] = self.unit
+        return self.labelled(item)
+
+    def labelled(self, item: dict[str, Any]) -> dict[str, Any]:
+        """``item`` with the measurand and phase of this form."""
         if self.explicit_measurand:
             item["measurand"] = ENERGY
         if self.phase is not None:
@@ -1547,6 +1551,14 @@ class _Sequences(RuleBasedStateMachine):
         )
         self.registers[connector] = value
         return value
+
+    def _samples(
+        self, connector: int, batch: Sequence[tuple[Up | Jump, Stamp, EnergyForm]]
+    ) -> list[dict[str, Any]]:
+        return [
+            {"timestamp": stamp, "sampledValue": [form.render(self._reading(connector, reading))]}
+            for reading, stamp, form in batch
+        ]
 
     def _call(self, action: str, payload: dict[str, Any], *, valid: bool) -> list[Any] | None:
         """Send a CALL; ``valid``: its timestamps are valid (it must then be accepted if plausible)."""
@@ -1669,14 +1681,6 @@ class ChargingSequences(_Sequences):
         elif action == "StopTransaction":
             self.active = {c: t for c, t in self.active.items() if t != payload["transactionId"]}
 
-    def _samples(
-        self, connector: int, batch: list[tuple[Up | Jump, Stamp, EnergyForm]]
-    ) -> list[dict[str, Any]]:
-        return [
-            {"timestamp": stamp, "sampledValue": [form.render(self._reading(connector, reading))]}
-            for reading, stamp, form in batch
-        ]
-
     # ------------------------------------------------------------- rules
     @rule(connector=SEQUENCE_CONNECTORS, reading=READINGS, id_tag=ID_TAGS, stamp=STAMPS)
     def start_transaction(
@@ -1773,41 +1777,27 @@ class ChargingSequences(_Sequences):
 
 
 @dataclass(frozen=True)
-class EnergyForm201:
-    """How a register reading is written into a 2.0.1 sampledValue (a number, a unit of measure)."""
+class EnergyForm201(EnergyForm):
+    """A register reading in a 2.0.1 sampledValue: a number, a unit of measure, a multiplier."""
 
-    unit: str | None = None  # None (Wh), "Wh" or "kWh"
     multiplier: int = 0
-    explicit_measurand: bool = False
-    phase: str | None = None  # a per-phase register is not the total
 
     def render(self, wh: int) -> dict[str, Any]:
-        """The sampledValue."""
+        """The sampledValue (``garbage`` does not apply: 2.0.1 values are numbers)."""
         exponent = (3 if self.unit == "kWh" else 0) + self.multiplier
         scaled = float(Decimal(wh).scaleb(-exponent))
         item: dict[str, Any] = {"value": scaled if exponent else wh}
-        unit: dict[str, Any] = {}
         if not math.isfinite(scaled):  # a number beyond any float is sent as the integer it is
             item["value"] = wh
         elif exponent:
-            unit = {"unit": self.unit or "Wh", "multiplier": self.multiplier}
+            item["unitOfMeasure"] = {"unit": self.unit or "Wh", "multiplier": self.multiplier}
         elif self.unit is not None:
-            unit["unit"] = self.unit
-        if unit:
-            item["unitOfMeasure"] = unit
-        if self.explicit_measurand:
-            item["measurand"] = ENERGY
-        if self.phase is not None:
-            item["phase"] = self.phase
-        return item
+            item["unitOfMeasure"] = {"unit": self.unit}
+        return self.labelled(item)
 
 
-ENERGY_FORMS_201 = st.builds(
-    EnergyForm201,
-    unit=st.sampled_from([None, "Wh", "kWh"]),
-    multiplier=weighted((4, st.just(0)), (1, st.integers(-3, 3))),
-    explicit_measurand=st.booleans(),
-    phase=weighted((4, st.none()), (1, st.sampled_from(_enum_201("MeterValues", "PhaseEnumType")))),
+ENERGY_FORMS_201 = st.tuples(ENERGY_FORMS, weighted((4, st.just(0)), (1, st.integers(-3, 3)))).map(
+    lambda pair: EnergyForm201(**{**asdict(pair[0]), "garbage": None, "multiplier": pair[1]})
 )
 TX_NAMES = st.one_of(st.builds(Recent, st.integers(0, 4)), _TRANSACTION_IDS_201)
 EVENT_TYPES = _enum_201("TransactionEvent", "TransactionEventEnumType")
@@ -1831,14 +1821,6 @@ class TransactionEvents(_Sequences):
         if not self.names:
             return "tx-none"
         return self.names[-1 - pick.n % len(self.names)]
-
-    def _meter_values(
-        self, connector: int, batch: list[tuple[Up | Jump, Stamp, EnergyForm201]]
-    ) -> list[dict[str, Any]]:
-        return [
-            {"timestamp": stamp, "sampledValue": [form.render(self._reading(connector, reading))]}
-            for reading, stamp, form in batch
-        ]
 
     @rule(
         kind=st.sampled_from(EVENT_TYPES),
@@ -1875,7 +1857,7 @@ class TransactionEvents(_Sequences):
             "evse": {"id": connector, "connectorId": 1},
         }
         if batch:
-            payload["meterValue"] = self._meter_values(connector, batch)
+            payload["meterValue"] = self._samples(connector, batch)
         if token is not None:
             payload["idToken"] = token
         if offline:
@@ -1892,7 +1874,7 @@ class TransactionEvents(_Sequences):
     def meter_values(
         self, *, connector: int, batch: list[tuple[Up | Jump, Stamp, EnergyForm201]]
     ) -> None:
-        payload = {"evseId": connector, "meterValue": self._meter_values(connector, batch)}
+        payload = {"evseId": connector, "meterValue": self._samples(connector, batch)}
         self._call("MeterValues", payload, valid=all(s.valid is True for _, s, _ in batch))
 
     @rule(
@@ -1914,28 +1896,19 @@ class TransactionEvents(_Sequences):
         self._send(frame)
 
 
+@pytest.mark.parametrize(
+    ("sim_version", "machine"),
+    [("ocpp1.6", ChargingSequences), ("ocpp2.0.1", TransactionEvents)],
+    indirect=["sim_version"],
+)
 @SHRINK_TIME_LIMIT
 async def test_energy_and_transactions_hold_in_any_sequence(
-    hass: HomeAssistant, harness: Harness
+    hass: HomeAssistant, harness: Harness, machine: type[_Sequences]
 ) -> None:
-    """Invariants 2-4 over generated message sequences."""
-    machine = type("Sequences", (ChargingSequences,), {"harness": harness})
+    """Invariants 2-4 over generated message sequences of either version."""
+    bound = type(machine.__name__, (machine,), {"harness": harness})
     await hass.async_add_executor_job(
         lambda: run_state_machine_as_test(
-            machine, settings=settings(SETTINGS, max_examples=300, stateful_step_count=15)
-        )
-    )
-
-
-@pytest.mark.parametrize("sim_version", ["ocpp2.0.1"], indirect=True)
-@SHRINK_TIME_LIMIT
-async def test_energy_holds_in_any_sequence_of_transaction_events(
-    hass: HomeAssistant, harness: Harness
-) -> None:
-    """Invariants 2-4 (one transaction per connector, energy never down) over 2.0.1 events."""
-    machine = type("Events", (TransactionEvents,), {"harness": harness})
-    await hass.async_add_executor_job(
-        lambda: run_state_machine_as_test(
-            machine, settings=settings(SETTINGS, max_examples=300, stateful_step_count=15)
+            bound, settings=settings(SETTINGS, max_examples=300, stateful_step_count=15)
         )
     )
