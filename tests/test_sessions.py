@@ -39,6 +39,7 @@ from custom_components.ocpp_hub.session_export import sessions_csv
 from .conftest import (
     BOTH_VERSIONS,
     CARD_ALICE,
+    AnyCharger,
     CentralSystemUnderTest,
     SimVersion,
     meter_during_transaction,
@@ -50,24 +51,22 @@ PRICE = "input_number.price"
 
 
 async def _session(
-    charger: SimulatedCharger,
+    charger: AnyCharger,
     start: datetime,
     energy: list[tuple[int, float]],
     *,
     id_tag: str = CARD_ALICE,
     stop_at: datetime | None = None,
-) -> int:
-    """A session from ``start``: MeterValues (register Wh, power W) in turn, then the stop."""
-    answer = await charger.start_transaction(1, id_tag, energy[0][0], timestamp=start)
-    tx: int = answer["transactionId"]
+) -> None:
+    """A session from ``start``: meter values (register Wh, power W) in turn, then the stop."""
+    await charger.start_transaction(1, id_tag, energy[0][0], timestamp=start)
     await charger.status(1, "Charging")
     for register, power in energy[1:]:
-        await charger.meter_values(1, transaction_id=tx, energy_wh=register, power_w=power)
-    await charger.stop_transaction(
-        tx, energy[-1][0], reason="EVDisconnected", timestamp=stop_at or datetime.now(UTC)
+        await meter_during_transaction(charger, 1, energy_wh=register, power_w=power)
+    await stop_transaction(
+        charger, 1, energy[-1][0], reason="EVDisconnected", timestamp=stop_at or datetime.now(UTC)
     )
     await charger.status(1, "Available")
-    return tx
 
 
 async def _get_sessions(hass: HomeAssistant, device_id: str, **data: Any) -> list[dict[str, Any]]:
@@ -83,12 +82,16 @@ async def _get_sessions(hass: HomeAssistant, device_id: str, **data: Any) -> lis
     return sessions
 
 
+@BOTH_VERSIONS
 async def test_a_session_is_kept_and_shown(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest, hass_client: ClientSessionGenerator
+    hass: HomeAssistant,
+    central_system: CentralSystemUnderTest,
+    hass_client: ClientSessionGenerator,
+    sim_version: SimVersion,
 ) -> None:
     """Alice charges 5 kWh: calendar event, last-session sensors, action and CSV agree."""
     start = datetime.now(UTC) - timedelta(minutes=40)
-    async with SimulatedCharger(central_system.url, "wb1") as charger:
+    async with sim_version.simulator(central_system.url, "wb1") as charger:
         await charger.boot()
         await _session(charger, start, [(10_000, 0), (12_000, 7_200), (15_000, 7_400)])
         await hass.async_block_till_done()
