@@ -54,6 +54,18 @@ async def connected_station(
     return charger
 
 
+async def answering(
+    hass: HomeAssistant,
+    central_system: CentralSystemUnderTest,
+    version: SimVersion,
+    action: str,
+    answer: str,
+) -> AnyCharger:
+    """A booted wb1 of ``version`` that answers ``action`` with ``answer`` (a status, error...)."""
+    behaviour = ChargerBehaviour(responses={action: answer})
+    return await connected_station(hass, central_system, version, behaviour=behaviour)
+
+
 async def connected_charger(
     hass: HomeAssistant, central_system: CentralSystemUnderTest, **kwargs: Any
 ) -> SimulatedCharger:
@@ -138,12 +150,7 @@ async def test_reboot_rejected(
     sim_version: SimVersion,
 ) -> None:
     """A charger that refuses to reboot: a translated error, and the result shows it."""
-    charger = await connected_station(
-        hass,
-        central_system,
-        sim_version,
-        behaviour=ChargerBehaviour(responses={"Reset": "Rejected"}),
-    )
+    charger = await answering(hass, central_system, sim_version, "Reset", "Rejected")
     with pytest.raises(HomeAssistantError, match="Garage refused Reset"):
         await press(hass, "button.garage_reboot")
     assert state_of(hass, "sensor.garage_last_reboot") == "rejected"
@@ -272,12 +279,7 @@ async def test_start_charging_failures(
     """Every failure is a translated error naming the charger; the switch stays truthful."""
     hub: OcppHub = central_system.entry.runtime_data
     hub.server.config.call_timeout = 0.5
-    charger = await connected_station(
-        hass,
-        central_system,
-        sim_version,
-        behaviour=ChargerBehaviour(responses={sim_version.remote_start: answer}),
-    )
+    charger = await answering(hass, central_system, sim_version, sim_version.remote_start, answer)
     message = message.format(action=sim_version.remote_start)
     with pytest.raises(HomeAssistantError, match=f"Garage {message}"):
         await switch(hass, "switch.garage_charge", True)
@@ -627,11 +629,8 @@ async def test_offline_protection_refused(
     hass: HomeAssistant, central_system: CentralSystemUnderTest, sim_version: SimVersion
 ) -> None:
     """A charger that rejects the keys is shown as not protected, with the exact keys."""
-    charger = await connected_station(
-        hass,
-        central_system,
-        sim_version,
-        behaviour=ChargerBehaviour(responses={sim_version.write_setting: "Rejected"}),
+    charger = await answering(
+        hass, central_system, sim_version, sim_version.write_setting, "Rejected"
     )
     await wait_for_state(hass, "sensor.garage_offline_protection", "not_supported")
     state = hass.states.get("sensor.garage_offline_protection")
@@ -743,11 +742,8 @@ async def test_set_up_goes_on_when_the_configuration_cannot_be_read(
     hass: HomeAssistant, central_system: CentralSystemUnderTest, sim_version: SimVersion
 ) -> None:
     """GetConfiguration refused: offline protection and the lock are applied anyway."""
-    charger = await connected_station(
-        hass,
-        central_system,
-        sim_version,
-        behaviour=ChargerBehaviour(responses={sim_version.read_settings: "NotImplemented"}),
+    charger = await answering(
+        hass, central_system, sim_version, sim_version.read_settings, "NotImplemented"
     )
     assert any(a == "SendLocalList" for a, _ in charger.received)
     assert charger.configuration_value(sim_version.offline_unknown_cards) == "false"
