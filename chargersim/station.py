@@ -128,6 +128,8 @@ class ChargingStation(StationState, ABC):
         self._backoff = (0.2, 5.0)
         # Transaction messages waiting for the CSMS to be reachable again.
         self._outbox: list[Callable[[], Awaitable[JSONDict]]] = []
+        #: The transaction messages sent, oldest first (a test may `resend` one).
+        self.transaction_messages: list[Any] = []
 
     # -- what a version adds ---------------------------------------------------
 
@@ -146,6 +148,10 @@ class ChargingStation(StationState, ABC):
     @abstractmethod
     async def announce(self, connector_ids: list[int]) -> None:
         """Send each connector's current status."""
+
+    @abstractmethod
+    async def local_stop(self, connector_id: int, reason: str) -> None:
+        """Stop the connector's transaction (a remote stop, an unlock ...)."""
 
     @abstractmethod
     async def _reboot(self, reset_type: str) -> None:
@@ -354,6 +360,17 @@ class ChargingStation(StationState, ABC):
     ) -> JSONDict:
         return await self._transport.call(payload, on_reply)
 
+    async def _transaction_call(
+        self, payload: Any, on_reply: Callable[[JSONDict], None] | None = None
+    ) -> JSONDict:
+        """Send a transaction message, and keep it (`transaction_messages`)."""
+        self.transaction_messages.append(payload)
+        return await self._call(payload, on_reply)
+
+    async def resend(self, message: Any) -> JSONDict:
+        """Send a transaction message again, as it was (a charger that missed our answer)."""
+        return await self._call(message)
+
     async def send_raw(
         self, frame: str | bytes, *, expect_reply: bool = True, timeout: float = 5
     ) -> list[Any] | None:
@@ -385,6 +402,37 @@ class ChargingStation(StationState, ABC):
             _LOGGER.info("%s: background work stopped: %s", self.identity, exc)
         elif exc is not None:
             _LOGGER.error("%s: background work failed: %r", self.identity, exc, exc_info=exc)
+
+    async def _deliver(self, send: Callable[[], Awaitable[JSONDict]], what: str) -> bool:
+        """Send a transaction message, never lost: queued until the next boot if it cannot go.
+
+        Queued messages go after the next accepted boot, before the connectors
+        are announced, as a real charger does. False if queued.
+        """
+        try:
+            await send()
+        except (ConnectionClosed, NotConnectedError, TimeoutError) as exc:
+            _LOGGER.warning("%s: %s not delivered (%s); queued", self.identity, what, exc)
+            self._outbox.append(send)
+            return False
+        return True
+
+    async def _restart(self, reset_type: str) -> None:
+        """After a Reset (transactions ended): go away, come back and boot.
+
+        ``behaviour.reboot_delay`` None: a charger that never comes back.
+        """
+        delay = self.behaviour.reboot_delay
+        if delay is None:
+            _LOGGER.info("%s: %s reset; never coming back", self.identity, reset_type)
+            self._stopped = True
+            await self._drop_connection()
+            return
+        await asyncio.sleep(delay)
+        _LOGGER.info("%s: rebooting (%s reset)", self.identity, reset_type)
+        await self._drop_connection()
+        if await self._connect_with_backoff():
+            await self._start_session(boot=True)
 
     def start_reboot(self, reset_type: str) -> None:
         """Reboot in the background (after an accepted Reset)."""

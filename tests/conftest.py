@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 import logging
 import socket
 from typing import Any
@@ -13,6 +14,8 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from chargersim import SimulatedCharger as SimulatedCharger16
+from chargersim.v201 import SimulatedCharger as SimulatedCharger201
 from custom_components.ocpp_hub.const import (
     CONF_CARDS,
     CONF_HOST,
@@ -160,3 +163,162 @@ async def central_system(
     if config_entry.state.recoverable:
         await hass.config_entries.async_unload(config_entry.entry_id)
         await hass.async_block_till_done()
+
+
+# ------------------------------------------------------------ both OCPP versions
+
+#: A simulated charger of either version (both send the same calls under the same names).
+AnyCharger = SimulatedCharger16 | SimulatedCharger201
+
+
+def _tags_16(payload: dict[str, Any]) -> list[str]:
+    return [e["idTag"] for e in payload.get("localAuthorizationList") or []]
+
+
+def _tags_201(payload: dict[str, Any]) -> list[str]:
+    return [e["idToken"]["idToken"] for e in payload.get("localAuthorizationList") or []]
+
+
+def _setting_16(payload: dict[str, Any]) -> dict[str, str]:
+    return {payload["key"]: payload["value"]}
+
+
+def _setting_201(payload: dict[str, Any]) -> dict[str, str]:
+    return {
+        f"{item['component']['name']}.{item['variable']['name']}": item["attributeValue"]
+        for item in payload["setVariableData"]
+    }
+
+
+def _profile_16(payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    return payload["connectorId"], payload["csChargingProfiles"]
+
+
+def _profile_201(payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    profile = dict(payload["chargingProfile"])
+    profile["chargingSchedule"] = profile["chargingSchedule"][0]
+    return payload["evseId"], profile
+
+
+@dataclass(frozen=True)
+class SimVersion:
+    """What a test needs to know of the OCPP version a simulated charger speaks.
+
+    The same behaviour, said in each version's words: actions, payloads, the
+    charger's names of its settings.
+    """
+
+    name: str  # the websocket subprotocol
+    simulator: type[AnyCharger]
+    remote_start: str
+    remote_stop: str
+    read_settings: str
+    write_setting: str
+    soft_reset: dict[str, Any]
+    all_inoperative: dict[str, Any]  # ChangeAvailability of the whole charger
+    # The charger's names of its settings.
+    lock: str
+    offline_unknown_cards: str
+    offline_local_authorize: str
+    connection_timeout: str
+    answer_info: str  # the key of an authorization's answer: idTagInfo / idTokenInfo
+    local_list_tags: Callable[[dict[str, Any]], list[str]]
+    settings_written: Callable[[dict[str, Any]], dict[str, str]]
+    # (connector or EVSE, the profile with one schedule) of a SetChargingProfile.
+    profile_sent: Callable[[dict[str, Any]], tuple[int, dict[str, Any]]]
+
+    def card_status(self, answer: dict[str, Any]) -> str:
+        """The status of an authorization in the central system's answer."""
+        status: str = answer[self.answer_info]["status"]
+        return status
+
+    def remote_start_payload(self, id_tag: str, connector_id: int) -> dict[str, Any]:
+        """What the central system's remote start for ``id_tag`` says (remoteStartId aside)."""
+        if self.name == "ocpp1.6":
+            return {"idTag": id_tag, "connectorId": connector_id}
+        return {"idToken": {"idToken": id_tag, "type": "Central"}, "evseId": connector_id}
+
+
+# The two versions side by side: (1.6, 2.0.1) per field of SimVersion.
+_SIDE_BY_SIDE: dict[str, tuple[Any, Any]] = {
+    "name": ("ocpp1.6", "ocpp2.0.1"),
+    "simulator": (SimulatedCharger16, SimulatedCharger201),
+    "remote_start": ("RemoteStartTransaction", "RequestStartTransaction"),
+    "remote_stop": ("RemoteStopTransaction", "RequestStopTransaction"),
+    "read_settings": ("GetConfiguration", "GetVariables"),
+    "write_setting": ("ChangeConfiguration", "SetVariables"),
+    "soft_reset": ({"type": "Soft"}, {"type": "OnIdle"}),
+    "all_inoperative": (
+        {"connectorId": 0, "type": "Inoperative"},
+        {"operationalStatus": "Inoperative"},
+    ),
+    "lock": ("AuthEnabled", "AuthCtrlr.Enabled"),
+    "offline_unknown_cards": (
+        "AllowOfflineTxForUnknownId",
+        "AuthCtrlr.OfflineTxForUnknownIdEnabled",
+    ),
+    "offline_local_authorize": ("LocalAuthorizeOffline", "AuthCtrlr.LocalAuthorizeOffline"),
+    "connection_timeout": ("ConnectionTimeOut", "TxCtrlr.EVConnectionTimeOut"),
+    "answer_info": ("idTagInfo", "idTokenInfo"),
+    "local_list_tags": (_tags_16, _tags_201),
+    "settings_written": (_setting_16, _setting_201),
+    "profile_sent": (_profile_16, _profile_201),
+}
+V16, V201 = (
+    SimVersion(**{field: values[n] for field, values in _SIDE_BY_SIDE.items()}) for n in (0, 1)
+)
+SIM_VERSIONS = {v.name: v for v in (V16, V201)}
+
+
+async def meter_during_transaction(
+    charger: AnyCharger,
+    connector_id: int,
+    *,
+    energy_wh: float,
+    power_w: float | None = None,
+    timestamp: datetime | None = None,
+) -> None:
+    """Meter values of the connector's running transaction, in the charger's version."""
+    if isinstance(charger, SimulatedCharger16):
+        await charger.meter_values(
+            connector_id,
+            transaction_id=charger.connectors[connector_id].numeric_transaction_id,
+            energy_wh=energy_wh,
+            power_w=power_w,
+            timestamp=timestamp,
+        )
+    else:
+        await charger.meter_values(
+            connector_id, energy_wh=energy_wh, power_w=power_w, timestamp=timestamp
+        )
+
+
+async def stop_transaction(
+    charger: AnyCharger,
+    connector_id: int,
+    meter_stop: int,
+    *,
+    reason: str = "Local",
+    timestamp: datetime | None = None,
+) -> None:
+    """The charger ends the connector's transaction at ``meter_stop`` Wh."""
+    if isinstance(charger, SimulatedCharger16):
+        transaction_id = charger.connectors[connector_id].numeric_transaction_id
+        assert transaction_id is not None
+        await charger.stop_transaction(
+            transaction_id, meter_stop, reason=reason, timestamp=timestamp
+        )
+    else:
+        await charger.stop_transaction(
+            connector_id, reason, meter_stop=meter_stop, timestamp=timestamp
+        )
+
+
+#: A test (or a module's ``pytestmark``) that runs with the 1.6 and the 2.0.1 simulated charger.
+BOTH_VERSIONS = pytest.mark.parametrize("sim_version", list(SIM_VERSIONS), indirect=True)
+
+
+@pytest.fixture
+def sim_version(request: pytest.FixtureRequest) -> SimVersion:
+    """The OCPP version of the simulated charger: 1.6 unless the test runs on BOTH_VERSIONS."""
+    return SIM_VERSIONS[getattr(request, "param", V16.name)]

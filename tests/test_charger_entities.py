@@ -17,19 +17,21 @@ from chargersim import SimulatedCharger
 from custom_components.ocpp_hub.const import DOMAIN
 from custom_components.ocpp_hub.sensor import SENSORS
 
-from .conftest import CARD_ALICE, CentralSystemUnderTest
+from .conftest import BOTH_VERSIONS, CARD_ALICE, CentralSystemUnderTest, SimVersion
 from .helpers import charger_device, state_of, wait_for, wait_for_state
 
 
+@BOTH_VERSIONS
 async def test_boot_creates_device_and_entities(
     hass: HomeAssistant,
     central_system: CentralSystemUnderTest,
     caplog: pytest.LogCaptureFixture,
+    sim_version: SimVersion,
 ) -> None:
     """The device carries what the charger said at boot; Connection turns on, then off."""
     caplog.set_level(logging.INFO)
     assert state_of(hass, "binary_sensor.garage_connection") == STATE_OFF
-    async with SimulatedCharger(
+    async with sim_version.simulator(
         central_system.url, "wb1", serial="WB-123456", firmware="6.7.11"
     ) as charger:
         answer = await charger.boot()
@@ -46,7 +48,7 @@ async def test_boot_creates_device_and_entities(
         assert device.serial_number == "WB-123456"
         assert device.sw_version == "6.7.11"
         # The central system reads the configuration after boot (the lock lives there).
-        await charger.wait_for_call("GetConfiguration")
+        await charger.wait_for_call(sim_version.read_settings)
     await wait_for_state(hass, "binary_sensor.garage_connection", STATE_OFF)
     # Loss and return are logged once each, at info level.
     assert "Charger wb1 connected from 127.0.0.1" in caplog.text

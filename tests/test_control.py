@@ -17,20 +17,21 @@ import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from chargersim import ChargerBehaviour, SimulatedCharger
-from chargersim.station import ChargingStation
-from chargersim.v201 import SimulatedCharger as SimulatedCharger201
 from custom_components.ocpp_hub.const import CONF_CARDS, DOMAIN
 from custom_components.ocpp_hub.hub import OcppHub
 from custom_components.ocpp_hub.registered_charger import RegisteredCharger
 
-from .conftest import CARD_ALICE, CentralSystemUnderTest
+from .conftest import (
+    BOTH_VERSIONS,
+    CARD_ALICE,
+    V16,
+    AnyCharger,
+    CentralSystemUnderTest,
+    SimVersion,
+)
 from .helpers import charger_device, state_of, wait_for, wait_for_state
 
 ALICE_ON_THE_WIRE = "C3B2A104"  # a Wallbox reads UIDs little-endian
-# Tests that hold for both versions run with the 1.6 and the 2.0.1 simulated charger.
-BOTH_VERSIONS = pytest.mark.parametrize(
-    "simulator", [SimulatedCharger, SimulatedCharger201], ids=["ocpp1.6", "ocpp2.0.1"]
-)
 
 
 def registered(central_system: CentralSystemUnderTest, identity: str = "wb1") -> RegisteredCharger:
@@ -42,11 +43,11 @@ def registered(central_system: CentralSystemUnderTest, identity: str = "wb1") ->
 async def connected_station(
     hass: HomeAssistant,
     central_system: CentralSystemUnderTest,
-    simulator: type[ChargingStation],
+    version: SimVersion,
     **kwargs: Any,
-) -> ChargingStation:
+) -> AnyCharger:
     """A booted wb1 of either version whose set-up after boot has finished."""
-    charger = simulator(central_system.url, "wb1", **kwargs)
+    charger = version.simulator(central_system.url, "wb1", **kwargs)
     await charger.connect()
     await charger.boot()
     await charger.status(1, "Available")
@@ -54,21 +55,33 @@ async def connected_station(
     return charger
 
 
+async def answering(
+    hass: HomeAssistant,
+    central_system: CentralSystemUnderTest,
+    version: SimVersion,
+    action: str,
+    answer: str,
+) -> AnyCharger:
+    """A booted wb1 of ``version`` that answers ``action`` with ``answer`` (a status, error...)."""
+    behaviour = ChargerBehaviour(responses={action: answer})
+    return await connected_station(hass, central_system, version, behaviour=behaviour)
+
+
 async def connected_charger(
     hass: HomeAssistant, central_system: CentralSystemUnderTest, **kwargs: Any
 ) -> SimulatedCharger:
     """A booted 1.6 wb1 whose set-up after boot has finished."""
-    charger = await connected_station(hass, central_system, SimulatedCharger, **kwargs)
+    charger = await connected_station(hass, central_system, V16, **kwargs)
     assert isinstance(charger, SimulatedCharger)
     return charger
 
 
 @pytest.fixture
 async def wallbox(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest
-) -> AsyncIterator[SimulatedCharger]:
-    """A connected simulated Wallbox with default behaviour."""
-    charger = await connected_charger(hass, central_system)
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, sim_version: SimVersion
+) -> AsyncIterator[AnyCharger]:
+    """A connected simulated Wallbox with default behaviour (1.6 unless on BOTH_VERSIONS)."""
+    charger = await connected_station(hass, central_system, sim_version)
     yield charger
     await charger.close()
 
@@ -110,14 +123,18 @@ def reboot_events(hass: HomeAssistant) -> list[Event]:
     return events
 
 
+@BOTH_VERSIONS
 async def test_reboot_succeeds(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: SimulatedCharger
+    hass: HomeAssistant,
+    central_system: CentralSystemUnderTest,
+    sim_version: SimVersion,
+    wallbox: AnyCharger,
 ) -> None:
     """Reset accepted, socket closed, boot again: the result says so, with the time it took."""
     events = reboot_events(hass)
     boots = wallbox.boots
     await press(hass, "button.garage_reboot")
-    assert await wallbox.wait_for_call("Reset") == {"type": "Soft"}
+    assert await wallbox.wait_for_call("Reset") == sim_version.soft_reset
     assert state_of(hass, "sensor.garage_last_reboot") == "pending"
     await wait_for(lambda: wallbox.boots > boots)
     await wait_for_state(hass, "sensor.garage_last_reboot", "succeeded")
@@ -131,27 +148,23 @@ async def test_reboot_succeeds(
 async def test_reboot_rejected(
     hass: HomeAssistant,
     central_system: CentralSystemUnderTest,
-    simulator: type[ChargingStation],
+    sim_version: SimVersion,
 ) -> None:
     """A charger that refuses to reboot: a translated error, and the result shows it."""
-    charger = await connected_station(
-        hass,
-        central_system,
-        simulator,
-        behaviour=ChargerBehaviour(responses={"Reset": "Rejected"}),
-    )
+    charger = await answering(hass, central_system, sim_version, "Reset", "Rejected")
     with pytest.raises(HomeAssistantError, match="Garage refused Reset"):
         await press(hass, "button.garage_reboot")
     assert state_of(hass, "sensor.garage_last_reboot") == "rejected"
     await charger.close()
 
 
+@BOTH_VERSIONS
 async def test_reboot_that_never_comes_back(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, sim_version: SimVersion
 ) -> None:
     """Accepted but no BootNotification by the deadline: failed, event, repair issue."""
-    charger = await connected_charger(
-        hass, central_system, behaviour=ChargerBehaviour(reboot_delay=None)
+    charger = await connected_station(
+        hass, central_system, sim_version, behaviour=ChargerBehaviour(reboot_delay=None)
     )
     registered(central_system).controller.reboot_deadline = 0.5
     events = reboot_events(hass)
@@ -162,7 +175,7 @@ async def test_reboot_that_never_comes_back(
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
     await charger.close()
     # It comes back later after all: the next reboot that works clears the repair.
-    again = await connected_charger(hass, central_system)
+    again = await connected_station(hass, central_system, sim_version)
     registered(central_system).controller.reboot_deadline = 30
     await press(hass, "button.garage_reboot")
     await wait_for_state(hass, "sensor.garage_last_reboot", "succeeded")
@@ -170,11 +183,18 @@ async def test_reboot_that_never_comes_back(
     await again.close()
 
 
+@BOTH_VERSIONS
 async def test_reboot_while_charging_needs_confirmation(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: SimulatedCharger
+    hass: HomeAssistant,
+    central_system: CentralSystemUnderTest,
+    sim_version: SimVersion,
+    wallbox: AnyCharger,
 ) -> None:
     """The button refuses while charging; the action with confirmation goes ahead."""
+    await wallbox.status(1, "Preparing")
+    await wallbox.start_transaction(1, CARD_ALICE, 0)
     await wallbox.status(1, "Charging")
+    await wait_for_state(hass, "sensor.garage_status", "charging")
     with pytest.raises(ServiceValidationError, match="is charging") as refused:
         await press(hass, "button.garage_reboot")
     # What to do in the words of the UI, not the action's field names.
@@ -183,28 +203,31 @@ async def test_reboot_while_charging_needs_confirmation(
     assert "confirm_while_charging" not in str(refused.value)
     assert not any(action == "Reset" for action, _ in wallbox.received)
     await registered(central_system).controller.async_reboot(confirm_while_charging=True)
-    assert await wallbox.wait_for_call("Reset") == {"type": "Soft"}
+    assert await wallbox.wait_for_call("Reset") == sim_version.soft_reset
 
 
 # ------------------------------------------------------- start/stop, availability
 
 
+@BOTH_VERSIONS
 async def test_start_and_stop_charging(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: SimulatedCharger
+    hass: HomeAssistant,
+    central_system: CentralSystemUnderTest,
+    sim_version: SimVersion,
+    wallbox: AnyCharger,
 ) -> None:
     """The Charging switch follows the real transaction, started with a stable idTag."""
     await wallbox.status(1, "Preparing")
     assert state_of(hass, "switch.garage_charge") == STATE_OFF
     await switch(hass, "switch.garage_charge", True)
-    assert await wallbox.wait_for_call("RemoteStartTransaction") == {
-        "idTag": "HOMEASSISTANT",
-        "connectorId": 1,
-    }
+    request = await wallbox.wait_for_call(sim_version.remote_start)
+    request.pop("remoteStartId", None)  # 2.0.1: a number the charger repeats
+    assert request == sim_version.remote_start_payload("HOMEASSISTANT", 1)
     await wait_for_state(hass, "switch.garage_charge", STATE_ON)
     # Home Assistant's own start is no card presented at the charger.
     assert not registered(central_system).charger.decisions
     await switch(hass, "switch.garage_charge", False)
-    await wallbox.wait_for_call("RemoteStopTransaction")
+    await wallbox.wait_for_call(sim_version.remote_stop)
     await wait_for_state(hass, "switch.garage_charge", STATE_OFF)
     with pytest.raises(ServiceValidationError, match="no charging session"):
         await switch(hass, "switch.garage_charge", False)
@@ -238,25 +261,27 @@ async def test_start_charging_without_a_car(
     await charger.close()
 
 
+@BOTH_VERSIONS
 @pytest.mark.parametrize(
     ("answer", "message"),
     [
-        ("Rejected", "refused RemoteStartTransaction"),
-        ("error", "answered RemoteStartTransaction with an error"),
-        ("timeout", "did not answer RemoteStartTransaction in time"),
+        ("Rejected", "refused {action}"),
+        ("error", "answered {action} with an error"),
+        ("timeout", "did not answer {action} in time"),
     ],
 )
 async def test_start_charging_failures(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest, answer: str, message: str
+    hass: HomeAssistant,
+    central_system: CentralSystemUnderTest,
+    sim_version: SimVersion,
+    answer: str,
+    message: str,
 ) -> None:
     """Every failure is a translated error naming the charger; the switch stays truthful."""
     hub: OcppHub = central_system.entry.runtime_data
     hub.server.config.call_timeout = 0.5
-    charger = await connected_charger(
-        hass,
-        central_system,
-        behaviour=ChargerBehaviour(responses={"RemoteStartTransaction": answer}),
-    )
+    charger = await answering(hass, central_system, sim_version, sim_version.remote_start, answer)
+    message = message.format(action=sim_version.remote_start)
     with pytest.raises(HomeAssistantError, match=f"Garage {message}"):
         await switch(hass, "switch.garage_charge", True)
     assert state_of(hass, "switch.garage_charge") == STATE_OFF
@@ -304,10 +329,10 @@ async def test_commands_to_an_offline_charger(
 async def test_controls_follow_the_connection(
     hass: HomeAssistant,
     central_system: CentralSystemUnderTest,
-    simulator: type[ChargingStation],
+    sim_version: SimVersion,
 ) -> None:
     """Controls become available when the charger connects, unavailable when it leaves."""
-    charger = await connected_station(hass, central_system, simulator)
+    charger = await connected_station(hass, central_system, sim_version)
     for entity_id in CONTROLS:
         assert state_of(hass, entity_id) != STATE_UNAVAILABLE, entity_id
     assert state_of(hass, "switch.garage_lock") == STATE_ON
@@ -318,16 +343,17 @@ async def test_controls_follow_the_connection(
     assert registered(central_system).charger.lock_wanted is True
 
 
+@BOTH_VERSIONS
 async def test_availability(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: SimulatedCharger
+    hass: HomeAssistant,
+    central_system: CentralSystemUnderTest,
+    sim_version: SimVersion,
+    wallbox: AnyCharger,
 ) -> None:
     """Available off: ChangeAvailability Inoperative; the switch follows the status."""
     assert state_of(hass, "switch.garage_available") == STATE_ON
     await switch(hass, "switch.garage_available", False)
-    assert await wallbox.wait_for_call("ChangeAvailability") == {
-        "connectorId": 0,
-        "type": "Inoperative",
-    }
+    assert await wallbox.wait_for_call("ChangeAvailability") == sim_version.all_inoperative
     await wait_for_state(hass, "switch.garage_available", STATE_OFF)
     await switch(hass, "switch.garage_available", True)
     await wait_for_state(hass, "switch.garage_available", STATE_ON)
@@ -375,20 +401,24 @@ async def test_unlock_a_tethered_charger(
 # ------------------------------------------------------------ current limit
 
 
-def profiles_sent(charger: SimulatedCharger) -> list[dict[str, Any]]:
+def profiles_sent(charger: AnyCharger) -> list[dict[str, Any]]:
     """The SetChargingProfile payloads the charger received."""
     return [p for a, p in charger.received if a == "SetChargingProfile"]
 
 
+@BOTH_VERSIONS
 async def test_current_limit_applied_and_verified(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: SimulatedCharger
+    hass: HomeAssistant,
+    central_system: CentralSystemUnderTest,
+    sim_version: SimVersion,
+    wallbox: AnyCharger,
 ) -> None:
     """A TxDefaultProfile in amps, checked with GetCompositeSchedule."""
     await set_limit(hass, 16)
     await wait_for_state(hass, "sensor.garage_current_limit_status", "applied")
     (payload,) = profiles_sent(wallbox)
-    profile = payload["csChargingProfiles"]
-    assert payload["connectorId"] == 0
+    connector_id, profile = sim_version.profile_sent(payload)
+    assert connector_id == 0
     assert profile["chargingProfilePurpose"] == "TxDefaultProfile"
     assert profile["stackLevel"] == 0
     assert profile["chargingSchedule"]["chargingRateUnit"] == "A"
@@ -397,8 +427,12 @@ async def test_current_limit_applied_and_verified(
     assert wallbox.current_limit(1) == 16
 
 
+@BOTH_VERSIONS
 async def test_rapid_changes_coalesce(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: SimulatedCharger
+    hass: HomeAssistant,
+    central_system: CentralSystemUnderTest,
+    sim_version: SimVersion,
+    wallbox: AnyCharger,
 ) -> None:
     """Twenty slider moves become at most two profiles; the last value wins."""
     registered(central_system).controller.limit_interval = 0.5
@@ -408,18 +442,17 @@ async def test_rapid_changes_coalesce(
     await wait_for_state(hass, "sensor.garage_current_limit_status", "applied")
     sent = profiles_sent(wallbox)
     assert len(sent) <= 2
-    assert (
-        sent[-1]["csChargingProfiles"]["chargingSchedule"]["chargingSchedulePeriod"][0]["limit"]
-        == 25
-    )
+    _, last = sim_version.profile_sent(sent[-1])
+    assert last["chargingSchedule"]["chargingSchedulePeriod"][0]["limit"] == 25
 
 
+@BOTH_VERSIONS
 async def test_limit_accepted_but_ignored(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, sim_version: SimVersion
 ) -> None:
     """Accepted and not applied (firmware 6.4.x): shown, and a repair after repeated failures."""
-    charger = await connected_charger(
-        hass, central_system, behaviour=ChargerBehaviour(ignore_charging_limits=True)
+    charger = await connected_station(
+        hass, central_system, sim_version, behaviour=ChargerBehaviour(ignore_charging_limits=True)
     )
     controller = registered(central_system).controller
     controller.limit_interval = 0
@@ -436,10 +469,10 @@ async def test_limit_accepted_but_ignored(
 async def test_limit_validation(
     hass: HomeAssistant,
     central_system: CentralSystemUnderTest,
-    simulator: type[ChargingStation],
+    sim_version: SimVersion,
 ) -> None:
     """1-5 A cannot charge a car: refused with a clear message; 0 pauses."""
-    wallbox = await connected_station(hass, central_system, simulator)
+    wallbox = await connected_station(hass, central_system, sim_version)
     with pytest.raises(ServiceValidationError, match="between 6 A and 32 A"):
         await set_limit(hass, 3)
     await set_limit(hass, 0)
@@ -451,8 +484,12 @@ async def test_limit_validation(
 # ------------------------------------------------------------ lock and cards
 
 
+@BOTH_VERSIONS
 async def test_locked_charger_accepts_only_known_cards(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: SimulatedCharger
+    hass: HomeAssistant,
+    central_system: CentralSystemUnderTest,
+    sim_version: SimVersion,
+    wallbox: AnyCharger,
 ) -> None:
     """Locked: Alice's card (either byte order) charges, a stranger's does not; events say so."""
     events: list[tuple[str, dict[str, Any]]] = []
@@ -472,14 +509,15 @@ async def test_locked_charger_accepts_only_known_cards(
     assert state_of(hass, "switch.garage_lock") == STATE_ON
     # An event entity's state is the time of its event, to the millisecond: present the
     # cards at least a millisecond apart, as people do.
-    assert (await wallbox.authorize(ALICE_ON_THE_WIRE))["idTagInfo"]["status"] == "Accepted"
+    status = sim_version.card_status
+    assert status(await wallbox.authorize(ALICE_ON_THE_WIRE)) == "Accepted"
     await asyncio.sleep(0.002)
-    assert (await wallbox.authorize(CARD_ALICE.lower()))["idTagInfo"]["status"] == "Accepted"
+    assert status(await wallbox.authorize(CARD_ALICE.lower())) == "Accepted"
     await asyncio.sleep(0.002)
-    assert (await wallbox.authorize("DEADBEEF"))["idTagInfo"]["status"] == "Invalid"
+    assert status(await wallbox.authorize("DEADBEEF")) == "Invalid"
     await asyncio.sleep(0.002)
     started = await wallbox.start_transaction(1, "DEADBEEF", 0)
-    assert started["idTagInfo"]["status"] == "Invalid"
+    assert status(started) == "Invalid"
     await hass.async_block_till_done()
     # The StartTransaction right after that Authorize is the same presentation: one event.
     assert [e[0] for e in events] == ["accepted", "accepted", "rejected"]
@@ -487,72 +525,92 @@ async def test_locked_charger_accepts_only_known_cards(
     assert events[2][1]["id_tag"] == "DEADBEEF"
 
 
+@BOTH_VERSIONS
 async def test_unlock_gives_free_vend(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: SimulatedCharger
+    hass: HomeAssistant,
+    central_system: CentralSystemUnderTest,
+    sim_version: SimVersion,
+    wallbox: AnyCharger,
 ) -> None:
     """Unlocking sets AuthEnabled=false on a Wallbox (read back); anyone may charge."""
     await switch(hass, "switch.garage_lock", False)
-    assert await wallbox.wait_for_call("ChangeConfiguration") is not None
-    assert wallbox.configuration_value("AuthEnabled") == "false"
+    assert await wallbox.wait_for_call(sim_version.write_setting) is not None
+    assert wallbox.configuration_value(sim_version.lock) == "false"
     await wait_for_state(hass, "switch.garage_lock", STATE_OFF)
     assert state_of(hass, "sensor.garage_status_led") == "green"
-    assert (await wallbox.authorize("DEADBEEF"))["idTagInfo"]["status"] == "Accepted"
+    assert sim_version.card_status(await wallbox.authorize("DEADBEEF")) == "Accepted"
     await switch(hass, "switch.garage_lock", True)
     await wait_for_state(hass, "switch.garage_lock", STATE_ON)
     assert state_of(hass, "sensor.garage_status_led") == "yellow"
 
 
+@BOTH_VERSIONS
 async def test_lock_reapplied_at_boot(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, sim_version: SimVersion
 ) -> None:
     """A charger that forgot the lock (AuthEnabled=false) is locked again when it boots."""
     behaviour = ChargerBehaviour()
-    behaviour.configuration["AuthEnabled"] = ("false", False)
-    charger = await connected_charger(hass, central_system, behaviour=behaviour)
-    await wait_for(lambda: charger.configuration_value("AuthEnabled") == "true")
+    behaviour.configuration[sim_version.lock] = ("false", False)
+    charger = await connected_station(hass, central_system, sim_version, behaviour=behaviour)
+    await wait_for(lambda: charger.configuration_value(sim_version.lock) == "true")
     await wait_for_state(hass, "switch.garage_lock", STATE_ON)
     await charger.close()
 
 
+@BOTH_VERSIONS
 async def test_learn_card(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: SimulatedCharger
+    hass: HomeAssistant,
+    central_system: CentralSystemUnderTest,
+    sim_version: SimVersion,
+    wallbox: AnyCharger,
 ) -> None:
     """Learn: the next card presented is added to the list and accepted from then on."""
+    status = sim_version.card_status
     await press(hass, "button.garage_learn_card")
-    assert (await wallbox.authorize("11223344"))["idTagInfo"]["status"] == "Accepted"
+    assert status(await wallbox.authorize("11223344")) == "Accepted"
     subentry = central_system.entry.subentries[registered(central_system).subentry_id]
     uids = [c["uid"] for c in subentry.data[CONF_CARDS]]
     assert "11223344" in uids
     # The window closed with that card: a further stranger is refused.
-    assert (await wallbox.authorize("55667788"))["idTagInfo"]["status"] == "Invalid"
-    assert (await wallbox.authorize("11223344"))["idTagInfo"]["status"] == "Accepted"
+    assert status(await wallbox.authorize("55667788")) == "Invalid"
+    assert status(await wallbox.authorize("11223344")) == "Accepted"
 
 
 # ------------------------------------------------------------ offline protection
 
 
+@BOTH_VERSIONS
 async def test_offline_protection_applied_at_boot(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: SimulatedCharger
+    hass: HomeAssistant,
+    central_system: CentralSystemUnderTest,
+    sim_version: SimVersion,
+    wallbox: AnyCharger,
 ) -> None:
     """Unknown cards cannot charge offline; the user's cards are in the local list."""
     await wait_for_state(hass, "sensor.garage_offline_protection", "active")
-    assert wallbox.configuration_value("AllowOfflineTxForUnknownId") == "false"
-    assert wallbox.configuration_value("LocalAuthorizeOffline") == "true"
-    changes = [p for a, p in wallbox.received if a == "ChangeConfiguration"]
-    assert changes[0] == {"key": "AllowOfflineTxForUnknownId", "value": "false"}
+    assert wallbox.configuration_value(sim_version.offline_unknown_cards) == "false"
+    assert wallbox.configuration_value(sim_version.offline_local_authorize) == "true"
+    changes = [
+        sim_version.settings_written(p)
+        for a, p in wallbox.received
+        if a == sim_version.write_setting
+    ]
+    assert changes[0] == {sim_version.offline_unknown_cards: "false"}
     (local_list,) = [p for a, p in wallbox.received if a == "SendLocalList"]
     assert local_list["updateType"] == "Full"
-    assert [e["idTag"] for e in local_list["localAuthorizationList"]] == [ALICE_ON_THE_WIRE]
+    assert sim_version.local_list_tags(local_list) == [ALICE_ON_THE_WIRE]
 
 
+@BOTH_VERSIONS
 async def test_offline_protection_needs_reboot(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, sim_version: SimVersion
 ) -> None:
     """RebootRequired becomes a visible state and a repair issue naming the key."""
-    charger = await connected_charger(
+    charger = await connected_station(
         hass,
         central_system,
-        behaviour=ChargerBehaviour(reboot_required_keys={"AllowOfflineTxForUnknownId"}),
+        sim_version,
+        behaviour=ChargerBehaviour(reboot_required_keys={sim_version.offline_unknown_cards}),
     )
     await wait_for_state(hass, "sensor.garage_offline_protection", "needs_reboot")
     issue = ir.async_get(hass).async_get_issue(
@@ -562,24 +620,23 @@ async def test_offline_protection_needs_reboot(
     assert issue.translation_key == "offline_protection_needs_reboot"
     assert issue.translation_placeholders == {
         "charger": "Garage",
-        "keys": "AllowOfflineTxForUnknownId",
+        "keys": sim_version.offline_unknown_cards,
     }
     await charger.close()
 
 
+@BOTH_VERSIONS
 async def test_offline_protection_refused(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, sim_version: SimVersion
 ) -> None:
     """A charger that rejects the keys is shown as not protected, with the exact keys."""
-    charger = await connected_charger(
-        hass,
-        central_system,
-        behaviour=ChargerBehaviour(responses={"ChangeConfiguration": "Rejected"}),
+    charger = await answering(
+        hass, central_system, sim_version, sim_version.write_setting, "Rejected"
     )
     await wait_for_state(hass, "sensor.garage_offline_protection", "not_supported")
     state = hass.states.get("sensor.garage_offline_protection")
     assert state is not None
-    assert state.attributes["keys"] == ["AllowOfflineTxForUnknownId"]
+    assert state.attributes["keys"] == [sim_version.offline_unknown_cards]
     await charger.close()
     await asyncio.sleep(0)
 
@@ -605,8 +662,12 @@ async def test_free_vend_on_a_charger_without_such_mode(
     await charger.close()
 
 
+@BOTH_VERSIONS
 async def test_lock_setting_survives_a_restart(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: SimulatedCharger
+    hass: HomeAssistant,
+    central_system: CentralSystemUnderTest,
+    sim_version: SimVersion,
+    wallbox: AnyCharger,
 ) -> None:
     """Unlocked stays unlocked after Home Assistant restarts, and is re-applied at boot."""
     await switch(hass, "switch.garage_lock", False)
@@ -615,14 +676,15 @@ async def test_lock_setting_survives_a_restart(
     assert await hass.config_entries.async_reload(central_system.entry.entry_id)
     await hass.async_block_till_done()
     behaviour = ChargerBehaviour()  # a charger that forgot: AuthEnabled=true again
-    charger = await connected_charger(hass, central_system, behaviour=behaviour)
-    await wait_for(lambda: charger.configuration_value("AuthEnabled") == "false")
+    charger = await connected_station(hass, central_system, sim_version, behaviour=behaviour)
+    await wait_for(lambda: charger.configuration_value(sim_version.lock) == "false")
     await wait_for_state(hass, "switch.garage_lock", STATE_OFF)
     await charger.close()
 
 
+@BOTH_VERSIONS
 async def test_limit_ignored_in_practice(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: SimulatedCharger
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: AnyCharger
 ) -> None:
     """Applied on paper, but the charger offers more current: shown as not applied."""
     await set_limit(hass, 10)
@@ -631,8 +693,9 @@ async def test_limit_ignored_in_practice(
     assert state_of(hass, "sensor.garage_current_limit_status") == "not_applied"
 
 
+@BOTH_VERSIONS
 async def test_availability_scheduled_while_charging(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: SimulatedCharger
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: AnyCharger
 ) -> None:
     """Out of service asked during a session: Scheduled is shown until it happens."""
     await wallbox.status(1, "Preparing")
@@ -648,8 +711,12 @@ async def test_availability_scheduled_while_charging(
     assert hass.states.get("switch.garage_available").attributes["scheduled"] is None  # type: ignore[union-attr]
 
 
+@BOTH_VERSIONS
 async def test_limit_as_tx_profile_where_the_charger_needs_it(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: SimulatedCharger
+    hass: HomeAssistant,
+    central_system: CentralSystemUnderTest,
+    sim_version: SimVersion,
+    wallbox: AnyCharger,
 ) -> None:
     """A profile that wants TxProfile gets one for the running transaction."""
     charger = registered(central_system).charger
@@ -662,27 +729,30 @@ async def test_limit_as_tx_profile_where_the_charger_needs_it(
     (payload,) = profiles_sent(wallbox)
     transaction = charger.connector(1).transaction
     assert transaction is not None
-    assert payload["connectorId"] == 1
-    assert payload["csChargingProfiles"]["chargingProfilePurpose"] == "TxProfile"
-    assert payload["csChargingProfiles"]["transactionId"] == int(transaction.transaction_id)
+    connector_id, profile = sim_version.profile_sent(payload)
+    assert connector_id == 1
+    assert profile["chargingProfilePurpose"] == "TxProfile"
+    # By the id the charger knows the transaction by (a 2.0.1 charger names its own).
+    # (1.6 numbers it: our id in decimal is that number.)
+    assert str(profile["transactionId"]) == transaction.transaction_id
 
 
+@BOTH_VERSIONS
 async def test_set_up_goes_on_when_the_configuration_cannot_be_read(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, sim_version: SimVersion
 ) -> None:
     """GetConfiguration refused: offline protection and the lock are applied anyway."""
-    charger = await connected_charger(
-        hass,
-        central_system,
-        behaviour=ChargerBehaviour(responses={"GetConfiguration": "NotImplemented"}),
+    charger = await answering(
+        hass, central_system, sim_version, sim_version.read_settings, "NotImplemented"
     )
     assert any(a == "SendLocalList" for a, _ in charger.received)
-    assert charger.configuration_value("AllowOfflineTxForUnknownId") == "false"
+    assert charger.configuration_value(sim_version.offline_unknown_cards) == "false"
     await charger.close()
 
 
+@BOTH_VERSIONS
 async def test_refused_limit_shows_the_limit_in_force_again(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: SimulatedCharger
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: AnyCharger
 ) -> None:
     """3 A is refused: the number writes its real state again, so the frontend snaps back.
 
@@ -707,8 +777,12 @@ async def test_refused_limit_shows_the_limit_in_force_again(
     assert profiles_sent(wallbox) == []
 
 
+@BOTH_VERSIONS
 async def test_learn_card_says_what_it_is_doing(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest, wallbox: SimulatedCharger
+    hass: HomeAssistant,
+    central_system: CentralSystemUnderTest,
+    sim_version: SimVersion,
+    wallbox: AnyCharger,
 ) -> None:
     """Pressing Learn card shows it waits (until when); then the card, or that none came."""
     assert state_of(hass, "sensor.garage_card_learning") == "idle"
@@ -731,4 +805,4 @@ async def test_learn_card_says_what_it_is_doing(
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=61))
     await hass.async_block_till_done()
     assert state_of(hass, "sensor.garage_card_learning") == "timed_out"
-    assert (await wallbox.authorize("55667788"))["idTagInfo"]["status"] == "Invalid"
+    assert sim_version.card_status(await wallbox.authorize("55667788")) == "Invalid"

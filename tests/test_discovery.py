@@ -20,7 +20,7 @@ from custom_components.ocpp_hub.const import (
     MAX_PENDING_APPROVALS,
 )
 
-from .conftest import CentralSystemUnderTest
+from .conftest import BOTH_VERSIONS, CentralSystemUnderTest, SimVersion
 from .helpers import charger_device, state_of, wait_for
 
 
@@ -33,11 +33,21 @@ def discovery_flows(hass: HomeAssistant) -> list[dict[str, Any]]:
     ]
 
 
+# A StatusNotification of connector 1, Available, in each version's words.
+STATUS_FRAME = {
+    "ocpp1.6": '[2, "s1", "StatusNotification", '
+    '{"connectorId": 1, "status": "Available", "errorCode": "NoError"}]',
+    "ocpp2.0.1": '[2, "s1", "StatusNotification", {"timestamp": "2026-01-01T00:00:00Z", '
+    '"connectorStatus": "Available", "evseId": 1, "connectorId": 1}]',
+}
+
+
+@BOTH_VERSIONS
 async def test_unknown_charger_is_held_then_added(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, sim_version: SimVersion
 ) -> None:
     """Pending at boot; the card names it; one click adds it and it is accepted at once."""
-    charger = SimulatedCharger(
+    charger = sim_version.simulator(
         central_system.url, "carport", serial="WB-999", firmware="5.15.7", model="CPB1-S-2-4"
     )
     await charger.connect()
@@ -45,9 +55,7 @@ async def test_unknown_charger_is_held_then_added(
     assert answer["status"] == "Pending"
     assert answer["interval"] > 0
     # Nothing but boot and heartbeat is served before the owner says yes.
-    reply = await charger.send_raw(
-        '[2, "s1", "StatusNotification", {"connectorId": 1, "status": "Available", "errorCode": "NoError"}]'
-    )
+    reply = await charger.send_raw(STATUS_FRAME[sim_version.name])
     assert reply is not None
     assert reply[:3] == [4, "s1", "SecurityError"]
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -103,11 +111,12 @@ async def test_unknown_charger_is_held_then_added(
     await charger.close()
 
 
+@BOTH_VERSIONS
 async def test_approve_with_password_makes_it_reconnect(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, sim_version: SimVersion
 ) -> None:
     """A password set on approval applies at once: the charger must come back with it."""
-    charger = SimulatedCharger(central_system.url, "carport")
+    charger = sim_version.simulator(central_system.url, "carport")
     await charger.connect()
     assert (await charger.boot())["status"] == "Pending"
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -118,8 +127,8 @@ async def test_approve_with_password_makes_it_reconnect(
     assert result["reason"] == "charger_added"
     await charger.wait_closed(timeout=5)
     with pytest.raises(InvalidStatus):
-        await SimulatedCharger(central_system.url, "carport").connect()
-    async with SimulatedCharger(
+        await sim_version.simulator(central_system.url, "carport").connect()
+    async with sim_version.simulator(
         central_system.url, "carport", password="s3cret-pass-long-enough"
     ) as again:
         assert (await again.boot())["status"] == "Accepted"
@@ -180,11 +189,12 @@ async def test_pending_approvals_are_bounded(
         await charger.close()
 
 
+@BOTH_VERSIONS
 async def test_removed_charger_is_disconnected_and_held_again(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, sim_version: SimVersion
 ) -> None:
     """Removing a charger closes its connection and removes its device; it must be approved again."""
-    charger = SimulatedCharger(central_system.url, "wb1")
+    charger = sim_version.simulator(central_system.url, "wb1")
     await charger.connect()
     await charger.boot()
     subentry_id = next(
@@ -195,6 +205,6 @@ async def test_removed_charger_is_disconnected_and_held_again(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert hass.states.get("sensor.garage_status") is None
     assert charger_device(hass, central_system.entry.entry_id, "wb1") is None
-    async with SimulatedCharger(central_system.url, "wb1") as again:
+    async with sim_version.simulator(central_system.url, "wb1") as again:
         assert (await again.boot())["status"] == "Pending"
     await charger.close()

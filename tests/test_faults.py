@@ -20,42 +20,46 @@ from custom_components.ocpp_hub.csms.server import CentralSystem, ServerConfig
 from custom_components.ocpp_hub.hub import OcppHub
 from custom_components.ocpp_hub.model.charger import Charger
 
-from .conftest import PASSWORD, CentralSystemUnderTest, free_port
+from .conftest import (
+    BOTH_VERSIONS,
+    PASSWORD,
+    CentralSystemUnderTest,
+    SimVersion,
+    free_port,
+    meter_during_transaction,
+    stop_transaction,
+)
 from .helpers import state_of, wait_for
 from .test_hostile import Backend
 
 
+@BOTH_VERSIONS
 async def test_offline_backlog_counts_once(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, sim_version: SimVersion
 ) -> None:
     """Queued MeterValues and an offline StopTransaction arrive late: right, and once."""
     now = datetime.now(UTC)
-    async with SimulatedCharger(central_system.url, "wb1") as charger:
+    charger = sim_version.simulator(central_system.url, "wb1")
+    async with charger:
         await charger.boot()
         await charger.status(1, "Charging")
-        tx = (
-            await charger.start_transaction(
-                1, "04A1B2C3", 10_000, timestamp=now - timedelta(hours=2)
-            )
-        )["transactionId"]
-        await charger.meter_values(
-            1, transaction_id=tx, energy_wh=11_000, timestamp=now - timedelta(minutes=90)
+        await charger.start_transaction(1, "04A1B2C3", 10_000, timestamp=now - timedelta(hours=2))
+        await meter_during_transaction(
+            charger, 1, energy_wh=11_000, timestamp=now - timedelta(minutes=90)
         )
     # Offline for an hour; it reconnects and delivers what it queued, oldest first.
-    async with SimulatedCharger(central_system.url, "wb1") as charger:
+    async with charger:
         for minutes, energy in ((80, 11_500), (70, 12_000), (60, 12_500)):
-            await charger.meter_values(
-                1, transaction_id=tx, energy_wh=energy, timestamp=now - timedelta(minutes=minutes)
+            await meter_during_transaction(
+                charger, 1, energy_wh=energy, timestamp=now - timedelta(minutes=minutes)
             )
-        await charger.stop_transaction(
-            tx, 13_000, reason="EVDisconnected", timestamp=now - timedelta(minutes=50)
+        await stop_transaction(
+            charger, 1, 13_000, reason="EVDisconnected", timestamp=now - timedelta(minutes=50)
         )
         # The charger repeats its queue (it never saw our answers, say): no double count.
-        for minutes, energy in ((80, 11_500), (70, 12_000)):
-            await charger.meter_values(
-                1, transaction_id=tx, energy_wh=energy, timestamp=now - timedelta(minutes=minutes)
-            )
-        await charger.stop_transaction(tx, 13_000, timestamp=now - timedelta(minutes=50))
+        backlog = charger.transaction_messages[-4:]
+        for message in (backlog[0], backlog[1], backlog[3]):
+            await charger.resend(message)
     assert state_of(hass, "sensor.garage_energy") == "13.0"
     assert state_of(hass, "sensor.garage_session_energy") == "3.0"
     assert 65 <= float(state_of(hass, "sensor.garage_session_duration")) <= 75  # minutes

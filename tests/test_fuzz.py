@@ -39,10 +39,10 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 import contextlib
 import copy
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 import itertools
@@ -68,14 +68,16 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from custom_components.ocpp_hub.csms.dialect import Dialect
 from custom_components.ocpp_hub.csms.errors import OcppError, OcppErrorCode
 from custom_components.ocpp_hub.csms.session import Session
-from custom_components.ocpp_hub.csms.v16 import DIALECT, HANDLED_ACTIONS
+from custom_components.ocpp_hub.csms.v16.dialect import DIALECT, HANDLED_ACTIONS
+from custom_components.ocpp_hub.csms.v201 import dialect as v201
 from custom_components.ocpp_hub.csms.validation import SchemaSet
 from custom_components.ocpp_hub.hub import OcppHub
 from custom_components.ocpp_hub.model.charger import Charger
 
-from .conftest import CentralSystemUnderTest
+from .conftest import BOTH_VERSIONS, CentralSystemUnderTest, SimVersion
 from .helpers import wait_for
 
 IDENTITY = "wb1"
@@ -97,8 +99,6 @@ MAX_FUZZED_CONNECTOR_ID = 40
 # A register outside this range is schema-valid but absurd: the central system may refuse
 # it (PropertyConstraintViolation) or accept the message and ignore the reading.
 PLAUSIBLE_REGISTER_WH = (0, 10**15)
-
-ERROR_CODES = frozenset(DIALECT.spell(code) for code in OcppErrorCode)
 
 # ------------------------------------------------------------------ schema facts
 
@@ -437,6 +437,229 @@ def plausible(action: str, payload: dict[str, Any]) -> bool:
     return cid is None or cid >= (1 if action == "StartTransaction" else 0)
 
 
+# ------------------------------------------------------------------ OCPP 2.0.1
+
+_SCHEMA_DIR_201 = Path(ocpp.__file__).parent / "v201" / "schemas"
+
+
+def _enum_201(action: str, definition: str) -> list[str]:
+    """An enum of an official 2.0.1 request schema, by its definition's name."""
+    schema = json.loads((_SCHEMA_DIR_201 / f"{action}Request.json").read_text("utf-8"))
+    return list(schema["definitions"][definition]["enum"])
+
+
+KNOWN_ACTIONS_201 = sorted(
+    p.stem.removesuffix("Request") for p in _SCHEMA_DIR_201.glob("*Request.json")
+)
+_TOKEN_201 = st.fixed_dictionaries(
+    {
+        "idToken": st.one_of(ID_TAGS, _text(36)),
+        "type": st.sampled_from(_enum_201("Authorize", "IdTokenEnumType")),
+    }
+)
+# Numbers as 2.0.1 sends them: mostly meter readings; sometimes huge, tiny or negative.
+NUMBERS_201 = weighted(
+    (4, REGISTERS),
+    (1, BIG_INTS),
+    (1, st.floats(allow_nan=False, allow_infinity=False)),
+    (1, st.sampled_from([1e308, -0.0])),
+)
+_UNIT_201 = st.fixed_dictionaries(
+    {},
+    optional={
+        "unit": st.one_of(st.sampled_from(["Wh", "kWh", "W", "kW", "A", "V"]), _text(20)),
+        "multiplier": st.one_of(st.integers(-12, 12), INTS),
+    },
+)
+_SAMPLED_201 = st.fixed_dictionaries(
+    {"value": NUMBERS_201},
+    optional={
+        "context": st.sampled_from(_enum_201("MeterValues", "ReadingContextEnumType")),
+        "measurand": st.sampled_from(_enum_201("MeterValues", "MeasurandEnumType")),
+        "phase": st.sampled_from(_enum_201("MeterValues", "PhaseEnumType")),
+        "location": st.sampled_from(_enum_201("MeterValues", "LocationEnumType")),
+        "unitOfMeasure": _UNIT_201,
+    },
+)
+_METER_VALUES_201 = st.lists(
+    st.fixed_dictionaries(
+        {"timestamp": VALID_STAMPS, "sampledValue": st.lists(_SAMPLED_201, min_size=1, max_size=4)}
+    ),
+    min_size=1,
+    max_size=3,
+)
+_EVSE_201 = st.fixed_dictionaries({"id": CONNECTORS}, optional={"connectorId": CONNECTORS})
+_TRANSACTION_IDS_201 = st.one_of(st.sampled_from(["tx-1", "tx-2", "tx-3"]), _text(36))
+
+# Schema-valid request payloads of every action the central system handles (2.0.1).
+PAYLOADS_201: dict[str, st.SearchStrategy[dict[str, Any]]] = {
+    "Authorize": st.fixed_dictionaries({"idToken": _TOKEN_201}),
+    "BootNotification": st.fixed_dictionaries(
+        {
+            "chargingStation": st.fixed_dictionaries(
+                {"model": _text(20), "vendorName": st.one_of(VENDORS, _text(50))},
+                optional={"serialNumber": _text(25), "firmwareVersion": _text(50)},
+            ),
+            "reason": st.sampled_from(_enum_201("BootNotification", "BootReasonEnumType")),
+        }
+    ),
+    "DataTransfer": st.fixed_dictionaries(
+        {"vendorId": _text(255)}, optional={"messageId": _text(50), "data": JUNK}
+    ),
+    "Heartbeat": st.just({}),
+    "MeterValues": st.fixed_dictionaries({"evseId": CONNECTORS, "meterValue": _METER_VALUES_201}),
+    "NotifyEvent": st.fixed_dictionaries(
+        {
+            "generatedAt": VALID_STAMPS,
+            "seqNo": INTS,
+            "eventData": st.lists(
+                st.fixed_dictionaries(
+                    {
+                        "eventId": INTS,
+                        "timestamp": VALID_STAMPS,
+                        "trigger": st.sampled_from(
+                            _enum_201("NotifyEvent", "EventTriggerEnumType")
+                        ),
+                        "actualValue": _text(2500),
+                        "eventNotificationType": st.sampled_from(
+                            _enum_201("NotifyEvent", "EventNotificationEnumType")
+                        ),
+                        "component": st.fixed_dictionaries({"name": _text(50)}),
+                        "variable": st.fixed_dictionaries({"name": _text(50)}),
+                    }
+                ),
+                min_size=1,
+                max_size=3,
+            ),
+        }
+    ),
+    "SecurityEventNotification": st.fixed_dictionaries(
+        {"type": _text(50), "timestamp": VALID_STAMPS}, optional={"techInfo": _text(255)}
+    ),
+    "StatusNotification": st.fixed_dictionaries(
+        {
+            "timestamp": VALID_STAMPS,
+            "connectorStatus": st.sampled_from(
+                _enum_201("StatusNotification", "ConnectorStatusEnumType")
+            ),
+            "evseId": CONNECTORS,
+            "connectorId": CONNECTORS,
+        }
+    ),
+    "TransactionEvent": st.fixed_dictionaries(
+        {
+            "eventType": st.sampled_from(_enum_201("TransactionEvent", "TransactionEventEnumType")),
+            "timestamp": VALID_STAMPS,
+            "triggerReason": st.sampled_from(
+                _enum_201("TransactionEvent", "TriggerReasonEnumType")
+            ),
+            "seqNo": INTS,
+            "transactionInfo": st.fixed_dictionaries(
+                {"transactionId": _TRANSACTION_IDS_201},
+                optional={
+                    "chargingState": st.sampled_from(
+                        _enum_201("TransactionEvent", "ChargingStateEnumType")
+                    ),
+                    "stoppedReason": st.sampled_from(
+                        _enum_201("TransactionEvent", "ReasonEnumType")
+                    ),
+                    "remoteStartId": INTS,
+                },
+            ),
+        },
+        optional={
+            "meterValue": _METER_VALUES_201,
+            "offline": st.booleans(),
+            "evse": _EVSE_201,
+            "idToken": _TOKEN_201,
+        },
+    ),
+}
+assert set(PAYLOADS_201) == v201.HANDLED_ACTIONS
+
+
+def _tame_evse_id(payload: Any) -> Any:
+    """Keep evseId (and evse.id) within MAX_FUZZED_CONNECTOR_ID, as for 1.6's connectorId."""
+    if isinstance(payload, dict):
+        for holder, key in ((payload, "evseId"), (payload.get("evse"), "id")):
+            if isinstance(holder, dict):
+                cid = holder.get(key)
+                if type(cid) is int and abs(cid) > MAX_FUZZED_CONNECTOR_ID:
+                    holder[key] = cid % MAX_FUZZED_CONNECTOR_ID
+    return payload
+
+
+def plausible_201(action: str, payload: dict[str, Any]) -> bool:
+    """Whether a schema-valid 2.0.1 payload also makes sense, so that it must be accepted.
+
+    A transaction runs on an EVSE from 1 up (none given: the charger's only one);
+    EVSE ids are not negative.
+    """
+    if action == "TransactionEvent":
+        evse = payload.get("evse")
+        return evse is None or evse["id"] >= 1
+    evse_id = payload.get("evseId")
+    return evse_id is None or evse_id >= 0
+
+
+@dataclass(frozen=True)
+class FuzzVersion:
+    """What the fuzzer needs of an OCPP version: its vocabulary and how a charger speaks it."""
+
+    name: str  # the websocket subprotocol
+    dialect: Dialect
+    handled: frozenset[str]
+    known: list[str]
+    payloads: dict[str, st.SearchStrategy[dict[str, Any]]]
+    plausible: Callable[[str, dict[str, Any]], bool]
+    tame: Callable[[Any], Any]
+    boot: dict[str, Any]
+    status: Callable[[int], dict[str, Any]]  # connector n, Available
+
+    @property
+    def error_codes(self) -> frozenset[str]:
+        """Every CALLERROR code this version spells."""
+        return frozenset(self.dialect.spell(code) for code in OcppErrorCode)
+
+    @property
+    def unhandled(self) -> list[str]:
+        """Actions the version defines that the central system does not handle."""
+        return sorted(set(self.known) - self.handled)
+
+
+def _status_201(evse_id: int) -> dict[str, Any]:
+    return {
+        "timestamp": datetime.now(UTC).isoformat(),
+        "connectorStatus": "Available",
+        "evseId": evse_id,
+        "connectorId": 1,
+    }
+
+
+# The two versions side by side: (1.6, 2.0.1) per field of FuzzVersion.
+_SIDE_BY_SIDE: dict[str, tuple[Any, Any]] = {
+    "name": ("ocpp1.6", "ocpp2.0.1"),
+    "dialect": (DIALECT, v201.DIALECT),
+    "handled": (HANDLED_ACTIONS, v201.HANDLED_ACTIONS),
+    "known": (KNOWN_ACTIONS, KNOWN_ACTIONS_201),
+    "payloads": (PAYLOADS, PAYLOADS_201),
+    "plausible": (plausible, plausible_201),
+    "tame": (_tame_connector_id, _tame_evse_id),
+    "boot": (
+        {"chargePointVendor": "Fuzz", "chargePointModel": "Hypothesis"},
+        {"chargingStation": {"vendorName": "Fuzz", "model": "Hypothesis"}, "reason": "PowerUp"},
+    ),
+    "status": (
+        lambda cid: {"connectorId": cid, "status": "Available", "errorCode": "NoError"},
+        _status_201,
+    ),
+}
+V16_FUZZ, V201_FUZZ = (
+    FuzzVersion(**{field: values[n] for field, values in _SIDE_BY_SIDE.items()}) for n in (0, 1)
+)
+FUZZ_VERSIONS = {v.name: v for v in (V16_FUZZ, V201_FUZZ)}
+
+
 @dataclass(frozen=True)
 class Frame:
     """A frame to send: JSON ``items`` (Fresh ids and Stamps filled in when sent) or raw ``data``.
@@ -452,28 +675,29 @@ class Frame:
 
 
 @st.composite
-def call_frames(draw: st.DrawFn) -> Frame:
-    """CALLs of any action, with valid, mutated or junk payloads."""
+def call_frames(draw: st.DrawFn, name: str = "ocpp1.6") -> Frame:
+    """CALLs of any action, with valid, mutated or junk payloads (in version ``name``)."""
+    version = FUZZ_VERSIONS[name]
     action = draw(
         weighted(
-            (4, st.sampled_from(sorted(HANDLED_ACTIONS))),
-            (1, st.sampled_from(UNHANDLED_ACTIONS)),
+            (4, st.sampled_from(sorted(version.handled))),
+            (1, st.sampled_from(version.unhandled)),
             (1, st.text(max_size=30)),
         )
     )
     kind = draw(st.sampled_from(["valid", "valid", "mutated", "junk"]))
-    if action in PAYLOADS and kind != "junk":
-        payload: Any = draw(PAYLOADS[action])
+    if action in version.payloads and kind != "junk":
+        payload: Any = draw(version.payloads[action])
         if kind == "mutated":
             payload = draw(_mutated(payload))
     else:
         kind = "junk"
         payload = draw(st.one_of(st.dictionaries(st.text(max_size=12), JUNK, max_size=4), JUNK))
-    payload = _tame_connector_id(payload)
+    payload = version.tame(payload)
     return Frame(
         items=(CALL, Fresh(draw(st.text(max_size=8))), action, payload),
         ascii_only=draw(st.booleans()),
-        valid_call=kind == "valid" and plausible(action, payload),
+        valid_call=kind == "valid" and version.plausible(action, payload),
     )
 
 
@@ -489,29 +713,31 @@ BAD_IDS = st.one_of(
 )
 
 
-def reply_frames() -> st.SearchStrategy[Frame]:
+def reply_frames(name: str = "ocpp1.6") -> st.SearchStrategy[Frame]:
     """CALLRESULTs and CALLERRORs for calls the central system never made."""
+    version = FUZZ_VERSIONS[name]
     return st.one_of(
         st.builds(lambda i, p: Frame(items=(CALLRESULT, i, p)), FRESH_IDS, JUNK),
         st.builds(
             lambda i, c, d, x: Frame(items=(CALLERROR, i, c, d, x)),
             FRESH_IDS,
-            st.one_of(st.sampled_from(sorted(ERROR_CODES)), JUNK),
+            st.one_of(st.sampled_from(sorted(version.error_codes)), JUNK),
             JUNK,
             JUNK,
         ),
     )
 
 
-def odd_arrays() -> st.SearchStrategy[Frame]:
+def odd_arrays(name: str = "ocpp1.6") -> st.SearchStrategy[Frame]:
     """Arrays with odd message types, ids and lengths."""
+    version = FUZZ_VERSIONS[name]
     kinds = st.one_of(st.sampled_from([2, 3, 4, 0, 1, 5, -1, 2.0, 3.0, True, "2", None]), JUNK)
     return st.one_of(
         st.builds(
             lambda k, i, rest: Frame(items=(k, i, *rest)),
             kinds,
             st.one_of(FRESH_IDS, BAD_IDS),
-            st.lists(st.one_of(st.sampled_from(sorted(HANDLED_ACTIONS)), JUNK), max_size=4),
+            st.lists(st.one_of(st.sampled_from(sorted(version.handled)), JUNK), max_size=4),
         ),
         st.lists(JUNK, max_size=6).map(lambda items: Frame(items=tuple(items))),
     )
@@ -559,9 +785,14 @@ def not_json() -> st.SearchStrategy[Frame]:
     )
 
 
-def frames() -> st.SearchStrategy[Frame]:
-    """Anything a charger (or an attacker on the LAN) could send; mostly CALLs."""
-    return weighted((5, call_frames()), (1, reply_frames()), (1, odd_arrays()), (1, not_json()))
+def frames(name: str = "ocpp1.6") -> st.SearchStrategy[Frame]:
+    """Anything a charger (or an attacker on the LAN) could send, in version ``name``."""
+    return weighted(
+        (5, call_frames(name)),
+        (1, reply_frames(name)),
+        (1, odd_arrays(name)),
+        (1, not_json()),
+    )
 
 
 # ------------------------------------------------------------------ the OCPP-J oracle
@@ -615,14 +846,20 @@ def _as_call(raw: str | bytes) -> tuple[str, Any] | None:
     return None
 
 
-def check_answer(schemas: SchemaSet, frame: Frame, raw: str | bytes, answer: list[Any]) -> None:
-    """The answer to one frame says what OCPP-J and the 1.6 schemas say it must."""
+def check_answer(
+    schemas: SchemaSet,
+    frame: Frame,
+    raw: str | bytes,
+    answer: list[Any],
+    version: FuzzVersion = V16_FUZZ,
+) -> None:
+    """The answer to one frame says what OCPP-J and the version's schemas say it must."""
     shown = (raw if isinstance(raw, str) else repr(raw))[:300]
     call = _as_call(raw)
     if answer[0] == CALLRESULT:
         assert call is not None, f"a CALLRESULT to a frame that is not a CALL: {shown}"
         action = call[0]
-        assert action in HANDLED_ACTIONS, f"a CALLRESULT for {action!r}: {answer}"
+        assert action in version.handled, f"a CALLRESULT for {action!r}: {answer}"
         assert len(answer) == 3, answer
         try:
             schemas.validate_response(action, answer[2])
@@ -631,13 +868,13 @@ def check_answer(schemas: SchemaSet, frame: Frame, raw: str | bytes, answer: lis
         return
     assert answer[0] == CALLERROR, f"answered {shown} with {answer}"
     assert len(answer) == 5, answer
-    assert answer[2] in ERROR_CODES, f"unknown CALLERROR code in {answer}"
+    assert answer[2] in version.error_codes, f"unknown CALLERROR code in {answer}"
     assert isinstance(answer[3], str), answer
     assert isinstance(answer[4], dict), answer
     assert answer[2] != OcppErrorCode.INTERNAL_ERROR, (
         f"an exception escaped while handling {shown}: {answer}"
     )
-    if call is not None and call[0] not in HANDLED_ACTIONS:
+    if call is not None and call[0] not in version.handled:
         assert answer[2] in (OcppErrorCode.NOT_IMPLEMENTED, OcppErrorCode.NOT_SUPPORTED), answer
     assert not frame.valid_call, f"a schema-valid CALL was refused: {shown} -> {answer}"
 
@@ -658,12 +895,27 @@ _ANSWERS = {
 }
 
 
+# The 2.0.1 calls a cooperative station accepts with a plain status.
+_ANSWERS_201 = frozenset(
+    {
+        "SendLocalList",
+        "TriggerMessage",
+        "ClearChargingProfile",
+        "SetChargingProfile",
+        "RequestStartTransaction",
+        "RequestStopTransaction",
+        "ChangeAvailability",
+    }
+)
+
+
 class FuzzClient:
     """Sends frames exactly as given; counts the central system's answers per message id."""
 
-    def __init__(self, ws: ClientConnection) -> None:
+    def __init__(self, ws: ClientConnection, version: FuzzVersion = V16_FUZZ) -> None:
         """Start reading at once."""
         self.ws = ws
+        self.version = version
         self.expected: Counter[str] = Counter()
         self.answers: Counter[str] = Counter()
         self.unsettled: set[str] = set()  # ids whose answer count differs from the due count
@@ -717,6 +969,8 @@ class FuzzClient:
 
     def _answer(self, frame: list[Any]) -> list[Any]:
         action, payload = frame[2], frame[3]
+        if self.version is V201_FUZZ:
+            return self._answer_201(frame)
         if action == "GetConfiguration":
             keys = payload.get("key") or list(self.configuration)
             return [
@@ -735,6 +989,40 @@ class FuzzClient:
             self.configuration[payload["key"]] = payload["value"]
         if action in _ANSWERS:
             return [CALLRESULT, frame[1], _ANSWERS[action]]
+        return [CALLERROR, frame[1], "NotSupported", "", {}]
+
+    def _answer_201(self, frame: list[Any]) -> list[Any]:
+        """A cooperative 2.0.1 station: it knows the variables it was told, accepts the rest."""
+        action, payload = frame[2], frame[3]
+        if action == "GetVariables":
+            results = []
+            for item in payload["getVariableData"]:
+                name = f"{item['component']['name']}.{item['variable']['name']}"
+                result = {"component": item["component"], "variable": item["variable"]}
+                if name in self.configuration:
+                    result |= {
+                        "attributeStatus": "Accepted",
+                        "attributeValue": self.configuration[name],
+                    }
+                else:
+                    result["attributeStatus"] = "UnknownVariable"
+                results.append(result)
+            return [CALLRESULT, frame[1], {"getVariableResult": results}]
+        if action == "SetVariables":
+            results = []
+            for item in payload["setVariableData"]:
+                name = f"{item['component']['name']}.{item['variable']['name']}"
+                self.configuration[name] = item["attributeValue"]
+                results.append(
+                    {
+                        "component": item["component"],
+                        "variable": item["variable"],
+                        "attributeStatus": "Accepted",
+                    }
+                )
+            return [CALLRESULT, frame[1], {"setVariableResult": results}]
+        if action in _ANSWERS_201:
+            return [CALLRESULT, frame[1], {"status": "Accepted"}]
         return [CALLERROR, frame[1], "NotSupported", "", {}]
 
     async def send(self, raw: str | bytes) -> list[Any] | None:
@@ -848,10 +1136,16 @@ class Step:
 class Harness:
     """The central system, one fuzzing connection to it, and the bridge from Hypothesis' thread."""
 
-    def __init__(self, hass: HomeAssistant, central: CentralSystemUnderTest) -> None:
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        central: CentralSystemUnderTest,
+        version: FuzzVersion = V16_FUZZ,
+    ) -> None:
         """Call :meth:`start` on the loop before use."""
         self.hass = hass
         self.central = central
+        self.version = version
         self.loop = hass.loop
         self.client: FuzzClient | None = None
         self.session: Session | None = None
@@ -878,13 +1172,13 @@ class Harness:
     async def start(self) -> None:
         """Connect, watch the energy sensors and the log."""
         self.schemas = await self.hass.async_add_executor_job(
-            SchemaSet.load, DIALECT, set(HANDLED_ACTIONS)
+            SchemaSet.load, self.version.dialect, set(self.version.handled)
         )
         self._unsubscribe = self.hass.bus.async_listen(EVENT_STATE_CHANGED, self._state_changed)
         logging.getLogger().addHandler(self.trap)
         await self._connect()
         for cid in ANNOUNCED_CONNECTORS:
-            status = {"connectorId": cid, "status": "Available", "errorCode": "NoError"}
+            status = self.version.status(cid)
             await self._send(Frame(items=(CALL, Fresh("status"), "StatusNotification", status)))
         await self.hass.async_block_till_done()
 
@@ -904,9 +1198,9 @@ class Harness:
         config = self.hub.server.config
         if hasattr(config, "flood_rate"):
             config.flood_rate = config.flood_burst = 1e9
-        ws = await connect(self.central.url + IDENTITY, subprotocols=["ocpp1.6"])
-        self.client = FuzzClient(ws)
-        boot = {"chargePointVendor": "Fuzz", "chargePointModel": "Hypothesis"}
+        ws = await connect(self.central.url + IDENTITY, subprotocols=[self.version.name])
+        self.client = FuzzClient(ws, self.version)
+        boot = self.version.boot
         _, answer = await self._send(Frame(items=(CALL, Fresh("boot"), "BootNotification", boot)))
         assert answer is not None
         assert answer[0] == CALLRESULT, answer
@@ -952,7 +1246,7 @@ class Harness:
         answer = await self.client.send(raw)
         if answer is not None:
             assert self.schemas is not None
-            check_answer(self.schemas, frame, raw, answer)
+            check_answer(self.schemas, frame, raw, answer, self.version)
         return raw, answer
 
     async def _begin(self) -> None:
@@ -1112,10 +1406,10 @@ SETTINGS = settings(
 
 @pytest.fixture
 async def harness(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, sim_version: SimVersion
 ) -> AsyncIterator[Harness]:
-    """A connected fuzzing client for wb1."""
-    harness = Harness(hass, central_system)
+    """A connected fuzzing client for wb1 (1.6 unless the test runs on BOTH_VERSIONS)."""
+    harness = Harness(hass, central_system, FUZZ_VERSIONS[sim_version.name])
     await harness.start()
     yield harness
     await harness.stop()
@@ -1129,12 +1423,13 @@ async def harness(
 SHRINK_TIME_LIMIT = pytest.mark.timeout(360)
 
 
+@BOTH_VERSIONS
 @SHRINK_TIME_LIMIT
 async def test_every_frame_is_answered_once(hass: HomeAssistant, harness: Harness) -> None:
     """Whatever arrives, each frame due an answer gets exactly one and the connection lives."""
 
     @settings(SETTINGS, max_examples=500)
-    @given(batch=st.lists(frames(), min_size=1, max_size=8))
+    @given(batch=st.lists(frames(harness.version.name), min_size=1, max_size=8))
     def check(batch: list[Frame]) -> None:
         harness.begin_example()
         for frame in batch:
@@ -1190,6 +1485,10 @@ class EnergyForm:
             item["value"] = str(wh)
         if self.unit is not None:
             item["unit"] = self.unit
+        return self.labelled(item)
+
+    def labelled(self, item: dict[str, Any]) -> dict[str, Any]:
+        """``item`` with the measurand and phase of this form."""
         if self.explicit_measurand:
             item["measurand"] = ENERGY
         if self.phase is not None:
@@ -1224,8 +1523,8 @@ class AnyId:
 TX_PICKS = st.one_of(st.builds(Recent, st.integers(0, 4)), st.builds(AnyId, TRANSACTION_IDS))
 
 
-class ChargingSequences(RuleBasedStateMachine):
-    """A charger that starts, meters and stops transactions, and says odd things in between."""
+class _Sequences(RuleBasedStateMachine):
+    """What a charger of either version that meters transactions does; its checks."""
 
     harness: ClassVar[Harness]
 
@@ -1253,18 +1552,19 @@ class ChargingSequences(RuleBasedStateMachine):
         self.registers[connector] = value
         return value
 
-    def _pick(self, pick: Recent | AnyId) -> int:
-        if isinstance(pick, AnyId):
-            return pick.value
-        if not self.transactions:
-            return 0
-        return self.transactions[-1 - pick.n % len(self.transactions)]
+    def _samples(
+        self, connector: int, batch: Sequence[tuple[Up | Jump, Stamp, EnergyForm]]
+    ) -> list[dict[str, Any]]:
+        return [
+            {"timestamp": stamp, "sampledValue": [form.render(self._reading(connector, reading))]}
+            for reading, stamp, form in batch
+        ]
 
     def _call(self, action: str, payload: dict[str, Any], *, valid: bool) -> list[Any] | None:
         """Send a CALL; ``valid``: its timestamps are valid (it must then be accepted if plausible)."""
         frame = Frame(
             items=(CALL, Fresh(action[:5]), action, payload),
-            valid_call=valid and plausible(action, payload),
+            valid_call=valid and self.h.version.plausible(action, payload),
         )
         return self._send(frame)
 
@@ -1290,6 +1590,87 @@ class ChargingSequences(RuleBasedStateMachine):
         return answer
 
     def _follow(self, action: str, payload: dict[str, Any], result: dict[str, Any]) -> None:
+        """What an accepted CALL means for the transactions the charger runs (if it says)."""
+
+    @rule()
+    def repeat_last_call(self) -> None:
+        """A charger that missed our answer sends the same CALL again: same answer, no effect.
+
+        Always enabled (a no-op before the first CALL): a precondition would change
+        which rules a choice stands for, and keep Hypothesis from deleting steps.
+        """
+        if self.last_call is None:
+            return
+        raw, first = self.last_call
+        with self._checking():
+            step = self.h.exchange(raw)
+            self.snap = step.snapshot
+            again = step.answer
+            assert again == first, f"the repeated CALL {raw[:200]} got {again}, the first {first}"
+
+    # ------------------------------------------------------------- invariants
+    @invariant()
+    def connection_and_log_are_fine(self) -> None:
+        with self._checking():
+            check_health(self.snap)
+
+    @invariant()
+    def lifetime_energy_never_decreases(self) -> None:
+        with self._checking():
+            self._check_energy(self.snap)
+
+    @invariant()
+    def one_transaction_per_connector(self) -> None:
+        with self._checking():
+            self._check_transactions(self.snap)
+
+    def _check_energy(self, snap: Snapshot) -> None:
+        assert not snap.sensor_problems, snap.sensor_problems
+        energy = snap.energy_wh
+        if self.energy_wh is not None:
+            assert energy is not None, f"lifetime energy went from {self.energy_wh} Wh to unknown"
+        if energy is not None:
+            assert math.isfinite(energy), f"lifetime energy is {energy}"
+            assert energy >= 0, f"lifetime energy is {energy} Wh"
+            if self.energy_wh is not None:
+                assert energy >= self.energy_wh, (
+                    f"lifetime energy decreased: {self.energy_wh} -> {energy} Wh"
+                )
+            self.energy_wh = energy
+        for cid, total in snap.connector_totals.items():
+            assert math.isfinite(total), f"connector {cid} energy is {total}"
+            assert total >= 0, f"connector {cid} energy is {total} Wh"
+            before = self.connector_totals.get(cid)
+            assert before is None or total >= before, (
+                f"connector {cid} energy decreased: {before} -> {total} Wh"
+            )
+        self.connector_totals = dict(snap.connector_totals)
+
+    def _check_transactions(self, snap: Snapshot) -> None:
+        assert not snap.misplaced, snap.misplaced
+        ids = list(snap.active.values())
+        assert len(ids) == len(set(ids)), f"a transaction is active twice: {snap.active}"
+
+    def teardown(self) -> None:
+        """Still connected and served at the end (unless a step failed already)."""
+        if not self.failed:
+            self.h.end_example()
+            # Steer the search towards big totals, where floats overflow.
+            if self.energy_wh is not None and self.energy_wh >= 0:
+                target(math.log10(1 + self.energy_wh), label="log10 lifetime energy (Wh)")
+
+
+class ChargingSequences(_Sequences):
+    """A 1.6 charger that starts, meters and stops transactions, and says odd things in between."""
+
+    def _pick(self, pick: Recent | AnyId) -> int:
+        if isinstance(pick, AnyId):
+            return pick.value
+        if not self.transactions:
+            return 0
+        return self.transactions[-1 - pick.n % len(self.transactions)]
+
+    def _follow(self, action: str, payload: dict[str, Any], result: dict[str, Any]) -> None:
         """What an accepted Start/StopTransaction means for the transactions."""
         if action == "StartTransaction":
             transaction_id = result["transactionId"]
@@ -1299,14 +1680,6 @@ class ChargingSequences(RuleBasedStateMachine):
             self.transactions.append(transaction_id)
         elif action == "StopTransaction":
             self.active = {c: t for c, t in self.active.items() if t != payload["transactionId"]}
-
-    def _samples(
-        self, connector: int, batch: list[tuple[Up | Jump, Stamp, EnergyForm]]
-    ) -> list[dict[str, Any]]:
-        return [
-            {"timestamp": stamp, "sampledValue": [form.render(self._reading(connector, reading))]}
-            for reading, stamp, form in batch
-        ]
 
     # ------------------------------------------------------------- rules
     @rule(connector=SEQUENCE_CONNECTORS, reading=READINGS, id_tag=ID_TAGS, stamp=STAMPS)
@@ -1396,85 +1769,146 @@ class ChargingSequences(RuleBasedStateMachine):
     def odd_frame(self, *, frame: Frame) -> None:
         self._send(frame)
 
-    @rule()
-    def repeat_last_call(self) -> None:
-        """A charger that missed our answer sends the same CALL again: same answer, no effect.
-
-        Always enabled (a no-op before the first CALL): a precondition would change
-        which rules a choice stands for, and keep Hypothesis from deleting steps.
-        """
-        if self.last_call is None:
-            return
-        raw, first = self.last_call
-        with self._checking():
-            step = self.h.exchange(raw)
-            self.snap = step.snapshot
-            again = step.answer
-            assert again == first, f"the repeated CALL {raw[:200]} got {again}, the first {first}"
-
-    # ------------------------------------------------------------- invariants
-    @invariant()
-    def connection_and_log_are_fine(self) -> None:
-        with self._checking():
-            check_health(self.snap)
-
-    @invariant()
-    def lifetime_energy_never_decreases(self) -> None:
-        with self._checking():
-            self._check_energy(self.snap)
-
-    @invariant()
-    def one_transaction_per_connector(self) -> None:
-        with self._checking():
-            self._check_transactions(self.snap)
-
-    def _check_energy(self, snap: Snapshot) -> None:
-        assert not snap.sensor_problems, snap.sensor_problems
-        energy = snap.energy_wh
-        if self.energy_wh is not None:
-            assert energy is not None, f"lifetime energy went from {self.energy_wh} Wh to unknown"
-        if energy is not None:
-            assert math.isfinite(energy), f"lifetime energy is {energy}"
-            assert energy >= 0, f"lifetime energy is {energy} Wh"
-            if self.energy_wh is not None:
-                assert energy >= self.energy_wh, (
-                    f"lifetime energy decreased: {self.energy_wh} -> {energy} Wh"
-                )
-            self.energy_wh = energy
-        for cid, total in snap.connector_totals.items():
-            assert math.isfinite(total), f"connector {cid} energy is {total}"
-            assert total >= 0, f"connector {cid} energy is {total} Wh"
-            before = self.connector_totals.get(cid)
-            assert before is None or total >= before, (
-                f"connector {cid} energy decreased: {before} -> {total} Wh"
-            )
-        self.connector_totals = dict(snap.connector_totals)
-
     def _check_transactions(self, snap: Snapshot) -> None:
-        assert not snap.misplaced, snap.misplaced
-        ids = list(snap.active.values())
-        assert len(ids) == len(set(ids)), f"a transaction is active twice: {snap.active}"
+        super()._check_transactions(snap)
         assert snap.active == self.active, (
             f"active transactions {snap.active}, the charger started and did not stop {self.active}"
         )
 
-    def teardown(self) -> None:
-        """Still connected and served at the end (unless a step failed already)."""
-        if not self.failed:
-            self.h.end_example()
-            # Steer the search towards big totals, where floats overflow.
-            if self.energy_wh is not None and self.energy_wh >= 0:
-                target(math.log10(1 + self.energy_wh), label="log10 lifetime energy (Wh)")
+
+@dataclass(frozen=True)
+class EnergyForm201(EnergyForm):
+    """A register reading in a 2.0.1 sampledValue: a number, a unit of measure, a multiplier."""
+
+    multiplier: int = 0
+
+    def render(self, wh: int) -> dict[str, Any]:
+        """The sampledValue (``garbage`` does not apply: 2.0.1 values are numbers)."""
+        exponent = (3 if self.unit == "kWh" else 0) + self.multiplier
+        scaled = float(Decimal(wh).scaleb(-exponent))
+        item: dict[str, Any] = {"value": scaled if exponent else wh}
+        if not math.isfinite(scaled):  # a number beyond any float is sent as the integer it is
+            item["value"] = wh
+        elif exponent:
+            item["unitOfMeasure"] = {"unit": self.unit or "Wh", "multiplier": self.multiplier}
+        elif self.unit is not None:
+            item["unitOfMeasure"] = {"unit": self.unit}
+        return self.labelled(item)
 
 
+ENERGY_FORMS_201 = st.tuples(ENERGY_FORMS, weighted((4, st.just(0)), (1, st.integers(-3, 3)))).map(
+    lambda pair: EnergyForm201(**{**asdict(pair[0]), "garbage": None, "multiplier": pair[1]})
+)
+TX_NAMES = st.one_of(st.builds(Recent, st.integers(0, 4)), _TRANSACTION_IDS_201)
+EVENT_TYPES = _enum_201("TransactionEvent", "TransactionEventEnumType")
+CHARGING_STATES = st.one_of(
+    st.none(), st.sampled_from(_enum_201("TransactionEvent", "ChargingStateEnumType"))
+)
+
+
+class TransactionEvents(_Sequences):
+    """A 2.0.1 station: transactions it names, events Started / Updated / Ended in any order."""
+
+    def __init__(self) -> None:
+        """A station that reported nothing yet."""
+        super().__init__()
+        self.names: list[str] = []
+        self.seq = itertools.count()
+
+    def _name(self, pick: Recent | str) -> str:
+        if isinstance(pick, str):
+            return pick
+        if not self.names:
+            return "tx-none"
+        return self.names[-1 - pick.n % len(self.names)]
+
+    @rule(
+        kind=st.sampled_from(EVENT_TYPES),
+        connector=SEQUENCE_CONNECTORS,
+        pick=TX_NAMES,
+        stamp=STAMPS,
+        batch=st.lists(st.tuples(READINGS, STAMPS, ENERGY_FORMS_201), max_size=3),
+        state=CHARGING_STATES,
+        token=st.one_of(st.none(), _TOKEN_201),
+        offline=st.booleans(),
+    )
+    def transaction_event(
+        self,
+        *,
+        kind: str,
+        connector: int,
+        pick: Recent | str,
+        stamp: Stamp,
+        batch: list[tuple[Up | Jump, Stamp, EnergyForm201]],
+        state: str | None,
+        token: dict[str, Any] | None,
+        offline: bool,
+    ) -> None:
+        name = self._name(pick)
+        info: dict[str, Any] = {"transactionId": name}
+        if state is not None:
+            info["chargingState"] = state
+        payload: dict[str, Any] = {
+            "eventType": kind,
+            "timestamp": stamp,
+            "triggerReason": "MeterValuePeriodic",
+            "seqNo": next(self.seq),
+            "transactionInfo": info,
+            "evse": {"id": connector, "connectorId": 1},
+        }
+        if batch:
+            payload["meterValue"] = self._samples(connector, batch)
+        if token is not None:
+            payload["idToken"] = token
+        if offline:
+            payload["offline"] = True
+        valid = stamp.valid is True and all(s.valid is True for _, s, _ in batch)
+        answer = self._call("TransactionEvent", payload, valid=valid)
+        if kind == "Started" and answer is not None and answer[0] == CALLRESULT:
+            self.names.append(name)
+
+    @rule(
+        connector=SEQUENCE_CONNECTORS,
+        batch=st.lists(st.tuples(READINGS, STAMPS, ENERGY_FORMS_201), min_size=1, max_size=3),
+    )
+    def meter_values(
+        self, *, connector: int, batch: list[tuple[Up | Jump, Stamp, EnergyForm201]]
+    ) -> None:
+        payload = {"evseId": connector, "meterValue": self._samples(connector, batch)}
+        self._call("MeterValues", payload, valid=all(s.valid is True for _, s, _ in batch))
+
+    @rule(
+        connector=SEQUENCE_CONNECTORS,
+        status=st.sampled_from(_enum_201("StatusNotification", "ConnectorStatusEnumType")),
+        stamp=STAMPS,
+    )
+    def status_notification(self, *, connector: int, status: str, stamp: Stamp) -> None:
+        payload = {
+            "timestamp": stamp,
+            "connectorStatus": status,
+            "evseId": connector,
+            "connectorId": 1,
+        }
+        self._call("StatusNotification", payload, valid=stamp.valid is True)
+
+    @rule(frame=frames("ocpp2.0.1"))
+    def odd_frame(self, *, frame: Frame) -> None:
+        self._send(frame)
+
+
+@pytest.mark.parametrize(
+    ("sim_version", "machine"),
+    [("ocpp1.6", ChargingSequences), ("ocpp2.0.1", TransactionEvents)],
+    indirect=["sim_version"],
+)
 @SHRINK_TIME_LIMIT
 async def test_energy_and_transactions_hold_in_any_sequence(
-    hass: HomeAssistant, harness: Harness
+    hass: HomeAssistant, harness: Harness, machine: type[_Sequences]
 ) -> None:
-    """Invariants 2-4 over generated message sequences."""
-    machine = type("Sequences", (ChargingSequences,), {"harness": harness})
+    """Invariants 2-4 over generated message sequences of either version."""
+    bound = type(machine.__name__, (machine,), {"harness": harness})
     await hass.async_add_executor_job(
         lambda: run_state_machine_as_test(
-            machine, settings=settings(SETTINGS, max_examples=300, stateful_step_count=15)
+            bound, settings=settings(SETTINGS, max_examples=300, stateful_step_count=15)
         )
     )

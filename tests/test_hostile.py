@@ -28,7 +28,7 @@ from custom_components.ocpp_hub.csms.server import CentralSystem, ServerConfig
 from custom_components.ocpp_hub.csms.tls import server_context
 from custom_components.ocpp_hub.model.charger import Charger, ChargerInfo
 
-from .conftest import free_port
+from .conftest import BOTH_VERSIONS, SimVersion, free_port
 from .helpers import wait_for
 from .test_config_flow import make_certificate
 
@@ -96,15 +96,18 @@ def url(server: CentralSystem, identity: str = "cp1") -> str:
     return f"ws://127.0.0.1:{server.port}/{identity}"
 
 
-async def test_oversized_frame_is_refused_before_parsing(server: CentralSystem) -> None:
+@BOTH_VERSIONS
+async def test_oversized_frame_is_refused_before_parsing(
+    server: CentralSystem, sim_version: SimVersion
+) -> None:
     """A frame over 64 KiB closes the connection with 1009; the server serves the next one."""
-    async with connect(url(server), subprotocols=["ocpp1.6"], max_size=None) as ws:
+    async with connect(url(server), subprotocols=[sim_version.name], max_size=None) as ws:
         await ws.send('[2,"big","Heartbeat",{"x":"' + "A" * 70_000 + '"}]')
         with pytest.raises(ConnectionClosed) as err:
             await ws.recv()
         assert err.value.rcvd is not None
         assert err.value.rcvd.code == 1009
-    async with SimulatedCharger(f"ws://127.0.0.1:{server.port}/", "cp1") as charger:
+    async with sim_version.simulator(f"ws://127.0.0.1:{server.port}/", "cp1") as charger:
         assert "currentTime" in await charger.heartbeat()
 
 
@@ -174,24 +177,29 @@ async def test_slow_handshake_is_closed(config: ServerConfig) -> None:
         await central.stop()
 
 
-async def test_connections_per_address_are_bounded(server: CentralSystem) -> None:
+@BOTH_VERSIONS
+async def test_connections_per_address_are_bounded(
+    server: CentralSystem, sim_version: SimVersion
+) -> None:
     """Beyond the cap, connections from one address are refused at once (HTTP 503)."""
     server.connections.limit = 3
-    sockets = [await connect(url(server, f"x{i}"), subprotocols=["ocpp1.6"]) for i in range(3)]
+    protocols = [sim_version.name]
+    sockets = [await connect(url(server, f"x{i}"), subprotocols=protocols) for i in range(3)]
     with pytest.raises(InvalidStatus) as err:
-        await connect(url(server, "x3"), subprotocols=["ocpp1.6"])
+        await connect(url(server, "x3"), subprotocols=protocols)
     assert err.value.response.status_code == 503
     await sockets[0].close()
     await asyncio.sleep(0.05)
-    again = await connect(url(server, "x4"), subprotocols=["ocpp1.6"])
+    again = await connect(url(server, "x4"), subprotocols=protocols)
     await again.send(json.dumps([2, "h", "Heartbeat", {}]))
     assert json.loads(await again.recv())[0] == 3
     for ws in [*sockets[1:], again]:
         await ws.close()
 
 
+@BOTH_VERSIONS
 async def test_flooding_charger_is_throttled_then_disconnected(
-    server: CentralSystem, caplog: pytest.LogCaptureFixture
+    server: CentralSystem, caplog: pytest.LogCaptureFixture, sim_version: SimVersion
 ) -> None:
     """Far above the rate for longer than the patience: disconnected (1008) and shown so."""
     caplog.set_level(logging.WARNING)
@@ -201,7 +209,7 @@ async def test_flooding_charger_is_throttled_then_disconnected(
     charger = server.backend.registration("cp1").charger  # type: ignore[union-attr]
     # The flooder reads our answers (max_queue=None); one that does not is held back by
     # TCP itself once its receive window is full.
-    async with connect(url(server), subprotocols=["ocpp1.6"], max_queue=None) as ws:
+    async with connect(url(server), subprotocols=[sim_version.name], max_queue=None) as ws:
         with contextlib.suppress(ConnectionClosed):
             for n in range(2000):
                 await ws.send(json.dumps([2, f"f{n}", "Heartbeat", {}]))
@@ -213,10 +221,13 @@ async def test_flooding_charger_is_throttled_then_disconnected(
     assert charger.disconnect_reason == "flooding"
 
 
-async def test_a_charger_within_the_rate_is_never_cut(server: CentralSystem) -> None:
+@BOTH_VERSIONS
+async def test_a_charger_within_the_rate_is_never_cut(
+    server: CentralSystem, sim_version: SimVersion
+) -> None:
     """An offline backlog within the burst, answered one by one, all gets through."""
     server.config.flood_burst = 300
-    async with SimulatedCharger(f"ws://127.0.0.1:{server.port}/", "cp1") as charger:
+    async with sim_version.simulator(f"ws://127.0.0.1:{server.port}/", "cp1") as charger:
         for n in range(200):
             await charger.meter_values(1, energy_wh=1000 + n)
     assert server.backend.registration("cp1").charger.energy_wh == 1199  # type: ignore[union-attr]
@@ -271,7 +282,10 @@ def test_legacy_tls_option(tmp_path: Path) -> None:
     assert legacy.minimum_version is ssl.TLSVersion.TLSv1_2
 
 
-async def test_hostile_frames_leave_no_growth(server: CentralSystem) -> None:
+@BOTH_VERSIONS
+async def test_hostile_frames_leave_no_growth(
+    server: CentralSystem, sim_version: SimVersion
+) -> None:
     """Thousands of bad frames: every one answered, no task and no memory left behind."""
     bad = [
         "not json",
@@ -280,10 +294,11 @@ async def test_hostile_frames_leave_no_growth(server: CentralSystem) -> None:
         '[9, "x", "Heartbeat", {}]',
         '[2, "x", "FlyToTheMoon", {}]',
         '[2, "x", "StatusNotification", {"connectorId": "one"}]',
+        '[2, "x", "StatusNotification", {"evseId": "one", "connectorStatus": "Sleeping"}]',
         "[" * 60_000,  # nested deeper than Python parses, under the size limit
         '[3, "never-sent", {}]',
     ]
-    async with connect(url(server), subprotocols=["ocpp1.6"], max_size=None) as ws:
+    async with connect(url(server), subprotocols=[sim_version.name], max_size=None) as ws:
 
         async def reply() -> list[Any]:
             while True:  # the central system's own calls (GetConfiguration) get answered
@@ -318,4 +333,4 @@ async def test_hostile_frames_leave_no_growth(server: CentralSystem) -> None:
             for d in after.filter_traces(ours).compare_to(before.filter_traces(ours), "lineno")
         )
         assert len(asyncio.all_tasks()) <= tasks_before
-        assert growth < 64 * 1024, f"{growth} bytes kept after 350 hostile frames"
+        assert growth < 64 * 1024, f"{growth} bytes kept after 450 hostile frames"

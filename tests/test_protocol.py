@@ -19,7 +19,7 @@ from custom_components.ocpp_hub.csms.errors import CallFailed, FailureReason
 from custom_components.ocpp_hub.csms.server import basic_credentials, identity_from_path
 from custom_components.ocpp_hub.hub import OcppHub
 
-from .conftest import PASSWORD, CentralSystemUnderTest
+from .conftest import BOTH_VERSIONS, PASSWORD, CentralSystemUnderTest, SimVersion
 from .helpers import state_of, wait_for_state
 
 
@@ -118,55 +118,88 @@ async def test_no_subprotocol_is_ocpp16(
 # ---------------------------------------------------------------- malformed frames
 
 
+def _in(v16: str, v201: str | None = None) -> dict[str, str]:
+    """A frame or a code in each version's words (the same in both unless ``v201`` is given)."""
+    return {"ocpp1.6": v16, "ocpp2.0.1": v16 if v201 is None else v201}
+
+
+FORMAT = _in("FormationViolation", "FormatViolation")
+RPC = _in("ProtocolError", "RpcFrameworkError")
+OCCURRENCE = _in("OccurenceConstraintViolation", "OccurrenceConstraintViolation")
+
+
+@BOTH_VERSIONS
 @pytest.mark.parametrize(
     ("frame", "expected_id", "code"),
     [
-        ("this is not json", "-1", "FormationViolation"),
-        ('{"an": "object"}', "-1", "FormationViolation"),
-        ("[]", "-1", "FormationViolation"),
-        ("[2]", "-1", "ProtocolError"),
-        ('[2, 17, "Heartbeat", {}]', "-1", "ProtocolError"),  # id must be a string
-        ('[9, "m1", "Heartbeat", {}]', "m1", "ProtocolError"),  # unknown message type
-        ('[2, "m2", "Heartbeat"]', "m2", "ProtocolError"),  # missing payload
-        ('[2, "m3", "Heartbeat", []]', "m3", "FormationViolation"),  # payload not an object
-        ('[2, "m4", "FlyToTheMoon", {}]', "m4", "NotImplemented"),
-        ('[2, "m5", "Reset", {"type": "Hard"}]', "m5", "NotSupported"),  # a CSMS->CP action
+        (_in("this is not json"), "-1", FORMAT),
+        (_in('{"an": "object"}'), "-1", FORMAT),
+        (_in("[]"), "-1", FORMAT),
+        (_in("[2]"), "-1", RPC),
+        (_in('[2, 17, "Heartbeat", {}]'), "-1", RPC),  # id must be a string
+        # unknown message type
+        (_in('[9, "m1", "Heartbeat", {}]'), "m1", _in("ProtocolError", "MessageTypeNotSupported")),
+        (_in('[2, "m2", "Heartbeat"]'), "m2", RPC),  # missing payload
+        (_in('[2, "m3", "Heartbeat", []]'), "m3", FORMAT),  # payload not an object
+        (_in('[2, "m4", "FlyToTheMoon", {}]'), "m4", _in("NotImplemented")),
+        # a CSMS -> charger action
+        (_in('[2, "m5", "Reset", {"type": "Hard"}]'), "m5", _in("NotSupported")),
         (
-            '[2, "m6", "StatusNotification", {"connectorId": 1}]',
+            _in(
+                '[2, "m6", "StatusNotification", {"connectorId": 1}]',
+                '[2, "m6", "StatusNotification", {"evseId": 1}]',
+            ),
             "m6",
-            "OccurenceConstraintViolation",
+            OCCURRENCE,
         ),
         (
-            '[2, "m7", "StatusNotification", {"connectorId": "one", "status": "Available", "errorCode": "NoError"}]',
+            _in(
+                '[2, "m7", "StatusNotification", {"connectorId": "one", "status": "Available", '
+                '"errorCode": "NoError"}]',
+                '[2, "m7", "StatusNotification", {"timestamp": "2026-01-01T00:00:00Z", '
+                '"connectorStatus": "Available", "evseId": "one", "connectorId": 1}]',
+            ),
             "m7",
-            "TypeConstraintViolation",
+            _in("TypeConstraintViolation"),
         ),
         (
-            '[2, "m8", "StatusNotification", {"connectorId": 1, "status": "Sleeping", "errorCode": "NoError"}]',
+            _in(
+                '[2, "m8", "StatusNotification", {"connectorId": 1, "status": "Sleeping", '
+                '"errorCode": "NoError"}]',
+                '[2, "m8", "StatusNotification", {"timestamp": "2026-01-01T00:00:00Z", '
+                '"connectorStatus": "Sleeping", "evseId": 1, "connectorId": 1}]',
+            ),
             "m8",
-            "PropertyConstraintViolation",
+            _in("PropertyConstraintViolation"),
         ),
-        ('[2, "m9", "Heartbeat", {"extra": 1}]', "m9", "FormationViolation"),
+        (_in('[2, "m9", "Heartbeat", {"extra": 1}]'), "m9", FORMAT),
         (
-            '[2, "m10", "Authorize", {"idTag": "' + "A" * 21 + '"}]',
+            _in(
+                '[2, "m10", "Authorize", {"idTag": "' + "A" * 21 + '"}]',
+                '[2, "m10", "Authorize", {"idToken": {"idToken": "'
+                + "A" * 37
+                + '", "type": "ISO14443"}}]',
+            ),
             "m10",
-            "TypeConstraintViolation",
+            _in("TypeConstraintViolation"),
         ),
     ],
 )
 async def test_malformed_frame_gets_callerror(
     hass: HomeAssistant,
     central_system: CentralSystemUnderTest,
-    frame: str,
+    sim_version: SimVersion,
+    *,
+    frame: dict[str, str],
     expected_id: str,
-    code: str,
+    code: dict[str, str],
 ) -> None:
     """Each malformed frame gets the CALLERROR OCPP-J names; the connection stays up."""
-    async with SimulatedCharger(central_system.url, "wb1") as charger:
+    async with sim_version.simulator(central_system.url, "wb1") as charger:
         await charger.boot()
-        reply = await charger.send_raw(frame)
+        reply = await charger.send_raw(frame[sim_version.name])
         assert reply is not None
-        assert reply[:3] == [4, expected_id, code]
+        assert reply[:3] == [4, expected_id, code[sim_version.name]]
         assert isinstance(reply[3], str)
         assert reply[4] == {}
         # Still connected and served.
@@ -174,15 +207,16 @@ async def test_malformed_frame_gets_callerror(
         assert state_of(hass, "binary_sensor.garage_connection") == STATE_ON
 
 
+@BOTH_VERSIONS
 async def test_binary_frame_and_unexpected_result(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, sim_version: SimVersion
 ) -> None:
     """A binary frame is answered; a CALLRESULT nobody asked for is ignored."""
-    async with SimulatedCharger(central_system.url, "wb1") as charger:
+    async with sim_version.simulator(central_system.url, "wb1") as charger:
         await charger.boot()
         reply = await charger.send_raw(b"\x00\x01binary")
         assert reply is not None
-        assert reply[:3] == [4, "-1", "FormationViolation"]
+        assert reply[:3] == [4, "-1", FORMAT[sim_version.name]]
         assert await charger.send_raw('[3, "never-sent", {}]', expect_reply=False) is None
         assert (
             await charger.send_raw('[4, "never-sent", "GenericError", "", {}]', expect_reply=False)

@@ -36,31 +36,37 @@ from custom_components.ocpp_hub.model.sessions import (
 )
 from custom_components.ocpp_hub.session_export import sessions_csv
 
-from .conftest import CARD_ALICE, CentralSystemUnderTest
+from .conftest import (
+    BOTH_VERSIONS,
+    CARD_ALICE,
+    AnyCharger,
+    CentralSystemUnderTest,
+    SimVersion,
+    meter_during_transaction,
+    stop_transaction,
+)
 from .helpers import charger_device, state_of, wait_for
 
 PRICE = "input_number.price"
 
 
 async def _session(
-    charger: SimulatedCharger,
+    charger: AnyCharger,
     start: datetime,
     energy: list[tuple[int, float]],
     *,
     id_tag: str = CARD_ALICE,
     stop_at: datetime | None = None,
-) -> int:
-    """A session from ``start``: MeterValues (register Wh, power W) in turn, then the stop."""
-    answer = await charger.start_transaction(1, id_tag, energy[0][0], timestamp=start)
-    tx: int = answer["transactionId"]
+) -> None:
+    """A session from ``start``: meter values (register Wh, power W) in turn, then the stop."""
+    await charger.start_transaction(1, id_tag, energy[0][0], timestamp=start)
     await charger.status(1, "Charging")
     for register, power in energy[1:]:
-        await charger.meter_values(1, transaction_id=tx, energy_wh=register, power_w=power)
-    await charger.stop_transaction(
-        tx, energy[-1][0], reason="EVDisconnected", timestamp=stop_at or datetime.now(UTC)
+        await meter_during_transaction(charger, 1, energy_wh=register, power_w=power)
+    await stop_transaction(
+        charger, 1, energy[-1][0], reason="EVDisconnected", timestamp=stop_at or datetime.now(UTC)
     )
     await charger.status(1, "Available")
-    return tx
 
 
 async def _get_sessions(hass: HomeAssistant, device_id: str, **data: Any) -> list[dict[str, Any]]:
@@ -76,12 +82,16 @@ async def _get_sessions(hass: HomeAssistant, device_id: str, **data: Any) -> lis
     return sessions
 
 
+@BOTH_VERSIONS
 async def test_a_session_is_kept_and_shown(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest, hass_client: ClientSessionGenerator
+    hass: HomeAssistant,
+    central_system: CentralSystemUnderTest,
+    hass_client: ClientSessionGenerator,
+    sim_version: SimVersion,
 ) -> None:
     """Alice charges 5 kWh: calendar event, last-session sensors, action and CSV agree."""
     start = datetime.now(UTC) - timedelta(minutes=40)
-    async with SimulatedCharger(central_system.url, "wb1") as charger:
+    async with sim_version.simulator(central_system.url, "wb1") as charger:
         await charger.boot()
         await _session(charger, start, [(10_000, 0), (12_000, 7_200), (15_000, 7_400)])
         await hass.async_block_till_done()
@@ -272,21 +282,23 @@ async def test_date_range_and_csv_sums(
     )
 
 
+@BOTH_VERSIONS
 async def test_late_stop_after_an_outage_lands_once_in_its_place(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, sim_version: SimVersion
 ) -> None:
     """The StopTransaction arrives after a reconnect with past times, and again: one session."""
     start = datetime.now(UTC) - timedelta(hours=5)
     stopped = start + timedelta(hours=2)
-    async with SimulatedCharger(central_system.url, "wb1") as charger:
+    charger = sim_version.simulator(central_system.url, "wb1")
+    async with charger:
         await charger.boot()
-        tx = (await charger.start_transaction(1, CARD_ALICE, 0, timestamp=start))["transactionId"]
+        await charger.start_transaction(1, CARD_ALICE, 0, timestamp=start)
     # The connection drops; the car is unplugged meanwhile; the charger comes back.
-    async with SimulatedCharger(central_system.url, "wb1") as charger:
+    async with charger:
         await charger.boot()
-        await charger.stop_transaction(tx, 9_000, reason="EVDisconnected", timestamp=stopped)
+        await stop_transaction(charger, 1, 9_000, reason="EVDisconnected", timestamp=stopped)
         # The charger did not get our answer and sends it again after another reconnect.
-        await charger.stop_transaction(tx, 9_000, reason="EVDisconnected", timestamp=stopped)
+        await charger.resend(charger.transaction_messages[-1])
         await hass.async_block_till_done()
     device = charger_device(hass, central_system.entry.entry_id, "wb1")
     assert device is not None
@@ -308,24 +320,26 @@ async def test_late_stop_after_an_outage_lands_once_in_its_place(
     assert len(events["calendar.garage_sessions"]["events"]) == 1
 
 
+@BOTH_VERSIONS
 async def test_restart_mid_session_keeps_its_measurements(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, sim_version: SimVersion
 ) -> None:
     """Home Assistant restarts while the car charges: the session is still whole."""
     entry = central_system.entry
-    async with SimulatedCharger(central_system.url, "wb1") as charger:
+    charger = sim_version.simulator(central_system.url, "wb1")
+    async with charger:
         await charger.boot()
         start = datetime.now(UTC) - timedelta(minutes=20)
-        tx = (await charger.start_transaction(1, CARD_ALICE, 0, timestamp=start))["transactionId"]
+        await charger.start_transaction(1, CARD_ALICE, 0, timestamp=start)
         await charger.status(1, "Charging")
-        await charger.meter_values(1, transaction_id=tx, energy_wh=2_000, power_w=11_000)
+        await meter_during_transaction(charger, 1, energy_wh=2_000, power_w=11_000)
         await hass.async_block_till_done()
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
-    async with SimulatedCharger(central_system.url, "wb1") as charger:
+    async with charger:
         await charger.boot()
-        await charger.meter_values(1, transaction_id=tx, energy_wh=4_000, power_w=6_000)
-        await charger.stop_transaction(tx, 4_000, reason="Local")
+        await meter_during_transaction(charger, 1, energy_wh=4_000, power_w=6_000)
+        await stop_transaction(charger, 1, 4_000, reason="Local")
         await hass.async_block_till_done()
     device = charger_device(hass, entry.entry_id, "wb1")
     assert device is not None

@@ -10,6 +10,7 @@ from typing import Any
 from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.components.diagnostics import (
@@ -19,10 +20,10 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from chargersim import ChargerBehaviour
 from chargersim.v201 import SimulatedCharger as Charger201
-from custom_components.ocpp_hub.csms import v201
 from custom_components.ocpp_hub.csms.errors import CallFailed, FailureReason, OcppErrorCode
 from custom_components.ocpp_hub.csms.port import Capability, CommandStatus, LimitRequest, Setting
 from custom_components.ocpp_hub.csms.server import VERSIONS
+from custom_components.ocpp_hub.csms.v201 import dialect as v201
 from custom_components.ocpp_hub.csms.v201.mapping import (
     charging_profile,
     charging_state,
@@ -373,6 +374,57 @@ async def test_availability_and_unlock(
     assert await alfen.wait_for_call("UnlockConnector") == {"evseId": 1, "connectorId": 1}
 
 
+async def test_start_charging_without_a_car(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """No car plugged in: the station waits for one, then starts nothing; the EVSE stays free.
+
+    Unlike 1.6 there is no Preparing while it waits: a 2.0.1 EVSE is Available
+    until a car is plugged in (Occupied). Asked again with the car coming: it charges.
+    """
+    behaviour = ChargerBehaviour()
+    behaviour.configuration["TxCtrlr.EVConnectionTimeOut"] = ("0.5", False)
+    charger = await booted(hass, central_system, behaviour=behaviour)
+    await switch(hass, "switch.garage_charge", True)
+    assert (await charger.wait_for_call("RequestStartTransaction"))["evseId"] == 1
+    await wait_for(lambda: charger.connectors[1].remote_start_pending)
+    await wait_for(lambda: not charger.connectors[1].remote_start_pending)
+    assert state_of(hass, "sensor.garage_status") == "available"
+    assert state_of(hass, "switch.garage_charge") == STATE_OFF
+    assert state_of(hass, "sensor.garage_charging_power") == "0.0"
+    assert hub(central_system).chargers["wb1"].charger.connector(1).transaction is None
+    behaviour.configuration["TxCtrlr.EVConnectionTimeOut"] = ("30", False)
+    await switch(hass, "switch.garage_charge", True)
+    await wait_for(lambda: charger.connectors[1].remote_start_pending)
+    await charger.status(1, "Occupied")  # the car
+    await wait_for_state(hass, "switch.garage_charge", STATE_ON)
+    await wait_for_state(hass, "sensor.garage_status", "charging")
+    await charger.close()
+
+
+@pytest.mark.parametrize("tethered", [True, False])
+async def test_unlock_a_tethered_station(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, tethered: bool
+) -> None:
+    """2.0.1 has no NotSupported for UnlockConnector: a fixed cable answers UnlockFailed.
+
+    The owner is told the charger refused; a socket releases the cable.
+    """
+    charger = await booted(hass, central_system, tethered=tethered)
+    if tethered:
+        with pytest.raises(HomeAssistantError) as refused:
+            await hass.services.async_call(
+                "button", "press", {ATTR_ENTITY_ID: "button.garage_unlock_connector"}, blocking=True
+            )
+        assert str(refused.value) == "Charger Garage refused UnlockConnector (UnlockFailed)"
+    else:
+        await hass.services.async_call(
+            "button", "press", {ATTR_ENTITY_ID: "button.garage_unlock_connector"}, blocking=True
+        )
+    assert await charger.wait_for_call("UnlockConnector") == {"evseId": 1, "connectorId": 1}
+    await charger.close()
+
+
 # ------------------------------------------------------------ hostile frames
 
 
@@ -518,6 +570,28 @@ def test_sampled_values_units_and_multipliers() -> None:
     assert energy({"value": 12, "unitOfMeasure": {"unit": "Wh", "multiplier": 3}}) == 12000
     assert energy({"value": 7}) == 7  # no measurand: the energy register, in Wh
     assert energy({"value": 7, "unitOfMeasure": {"multiplier": 99}}) is None
+    assert energy({"value": 10**400}) is None  # a JSON integer beyond any float
+
+
+async def test_absurd_reading_does_not_lose_the_end_of_a_session(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, alfen: Charger201
+) -> None:
+    """An Ended whose reading is a number beyond any float still ends the session."""
+    await alfen.status(1, "Occupied")
+    await alfen.start_transaction(1, CARD_ALICE, meter_start=1_000)
+    tx = alfen.connectors[1].transaction_id
+    reply = await alfen.send_raw(
+        '[2, "end", "TransactionEvent", {"eventType": "Ended", '
+        '"timestamp": "2026-01-01T00:00:00Z", "triggerReason": "EVDeparted", "seqNo": 90, '
+        f'"transactionInfo": {{"transactionId": "{tx}", "stoppedReason": "EVDisconnected"}}, '
+        '"meterValue": [{"timestamp": "2026-01-01T00:00:00Z", '
+        '"sampledValue": [{"value": 1' + "0" * 400 + "}]}]}]"
+    )
+    assert reply is not None
+    assert reply[:2] == [3, "end"]
+    charger = hub(central_system).chargers["wb1"].charger
+    assert charger.connector(1).transaction is None
+    assert state_of(hass, "sensor.garage_energy") == "1.0"  # the absurd reading is not kept
 
 
 def test_statuses() -> None:

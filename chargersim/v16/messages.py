@@ -147,7 +147,7 @@ class V16Messages(ChargingStation):
             if connector is not None and isinstance(transaction_id, int):
                 connector.begin_transaction(transaction_id, id_tag, meter_start, when)
 
-        return await self._call(
+        return await self._transaction_call(
             call.StartTransaction(
                 connector_id=connector_id,
                 id_tag=id_tag,
@@ -179,7 +179,7 @@ class V16Messages(ChargingStation):
             self.charging_profiles = without_tx_profiles(
                 self.charging_profiles, connector.connector_id
             )
-        answer = await self._call(
+        answer = await self._transaction_call(
             call.StopTransaction(
                 meter_stop=meter_stop,
                 timestamp=iso_time(timestamp),
@@ -243,13 +243,14 @@ class V16Messages(ChargingStation):
                 connector.energy_wh = energy_wh
             if power_w is not None:
                 connector.power_w = power_w
-        return await self._call(
-            call.MeterValues(
-                connector_id=connector_id,
-                meter_value=[{"timestamp": iso_time(timestamp), "sampledValue": samples}],
-                transaction_id=transaction_id,
-            )
+        message = call.MeterValues(
+            connector_id=connector_id,
+            meter_value=[{"timestamp": iso_time(timestamp), "sampledValue": samples}],
+            transaction_id=transaction_id,
         )
+        if transaction_id is None:
+            return await self._call(message)
+        return await self._transaction_call(message)
 
     async def data_transfer(
         self, vendor_id: str, message_id: str | None = None, data: str | None = None

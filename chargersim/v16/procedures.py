@@ -14,10 +14,8 @@ from datetime import UTC, datetime
 import functools
 import logging
 
-from websockets.exceptions import ConnectionClosed
-
 from ..connectors import ConnectorState
-from ..rpc import JSONDict, NotConnectedError
+from ..rpc import JSONDict
 from .messages import V16Messages
 
 __all__ = ["V16Procedures"]
@@ -145,13 +143,7 @@ class V16Procedures(V16Messages):
             reason=reason,
             timestamp=datetime.now(UTC),
         )
-        try:
-            await stop()
-        except (ConnectionClosed, NotConnectedError, TimeoutError) as exc:
-            _LOGGER.warning("%s: StopTransaction not delivered (%s); queued", self.identity, exc)
-            self._outbox.append(stop)
-            return False
-        return True
+        return await self._deliver(stop, "StopTransaction")
 
     async def report_progress(self, kind: str, steps: list[str]) -> None:
         """Walk through firmware / diagnostics statuses, 0.1 s apart."""
@@ -170,14 +162,4 @@ class V16Procedures(V16Messages):
                 await self._stop_reliably(connector, reason)
             connector.status = "Available"
             connector.error_code = "NoError"
-        delay = self.behaviour.reboot_delay
-        if delay is None:
-            _LOGGER.info("%s: %s reset; never coming back", self.identity, reset_type)
-            self._stopped = True
-            await self._drop_connection()
-            return
-        await asyncio.sleep(delay)
-        _LOGGER.info("%s: rebooting (%s reset)", self.identity, reset_type)
-        await self._drop_connection()
-        if await self._connect_with_backoff():
-            await self._start_session(boot=True)
+        await self._restart(reset_type)

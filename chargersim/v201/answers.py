@@ -1,17 +1,16 @@
 """Forced answers (`ChargerBehaviour.responses`) as OCPP 2.0.1 understands them.
 
-The same rules as 1.6 (`chargersim.v16.answers`): "error", "timeout" and
-CALLERROR codes are given before any handler runs; the statuses are 2.0.1's.
+The rules are every version's (`chargersim.answers`); the statuses are 2.0.1's.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Final
 
 from ocpp.v201.enums import Action  # type: ignore[import-untyped, unused-ignore]
 
-from ..rpc import Refusal
-from ..v16.answers import screen as _screen
+from ..answers import screen as _screen
 
 __all__ = ["ANSWERS", "screen"]
 
@@ -39,10 +38,5 @@ ANSWERS: Final[dict[str, frozenset[str]]] = {
 }
 
 
-def screen(
-    responses: dict[str, str], identity: str, action: str, *, handled: bool
-) -> Refusal | None:
-    """How to answer a 2.0.1 CALL without running its handler, if so."""
-    return _screen(
-        responses, identity, action, handled=handled, answers=ANSWERS, known_actions=_KNOWN_ACTIONS
-    )
+#: How to answer a 2.0.1 CALL without running its handler, if so.
+screen = partial(_screen, answers=ANSWERS, known_actions=_KNOWN_ACTIONS)

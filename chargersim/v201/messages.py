@@ -105,11 +105,11 @@ class V201Messages(ChargingStation):
         """
         connector = self.connectors.get(evse_id)
         wire = connector_status(status) if status != "Occupied" else status
+        kept = "Preparing" if status == "Occupied" else status
         if connector is not None:
-            kept = "Preparing" if status == "Occupied" else status
             connector.plug(kept)
             connector.status = kept
-        return await self._call(
+        answer = await self._call(
             call.StatusNotification(
                 timestamp=iso_time(),
                 connector_status=wire,
@@ -117,6 +117,13 @@ class V201Messages(ChargingStation):
                 connector_id=1,
             )
         )
+        if connector is not None and connector.transaction_id is not None and kept != "Preparing":
+            state = CHARGING_STATE.get(kept)
+            if state is not None:  # a transaction's charging state is its event's to say
+                await self.transaction_event(
+                    "Updated", evse_id, "ChargingStateChanged", charging_state=state
+                )
+        return answer
 
     async def authorize(self, id_token: str, token_type: str = ISO14443) -> JSONDict:
         """Send an Authorize."""
@@ -190,7 +197,7 @@ class V201Messages(ChargingStation):
             info["stoppedReason"] = stopped_reason
         if remote_start_id is not None:
             info["remoteStartId"] = remote_start_id
-        return await self._call(
+        return await self._transaction_call(
             call.TransactionEvent(
                 event_type=event_type,
                 timestamp=iso_time(timestamp),
@@ -213,19 +220,24 @@ class V201Messages(ChargingStation):
         token_type: str = ISO14443,
         trigger_reason: str = "Authorized",
         remote_start_id: int | None = None,
+        timestamp: datetime | None = None,
     ) -> JSONDict:
         """Start a transaction the station names (TransactionEvent Started)."""
         connector = self.connectors[evse_id]
         transaction_id = uuid.uuid4().hex[:20]
         start = int(meter_start if meter_start is not None else connector.energy_wh)
-        connector.begin_transaction(transaction_id, id_tag or "", start, datetime.now(UTC))
+        when = timestamp or datetime.now(UTC)
+        connector.begin_transaction(transaction_id, id_tag or "", start, when)
         token = {"idToken": id_tag, "type": token_type} if id_tag is not None else None
         return await self.transaction_event(
             "Started",
             evse_id,
             trigger_reason,
             id_token=token,
-            meter_value=[self._meter_value(connector, "Transaction.Begin", energy_wh=start)],
+            meter_value=[
+                self._meter_value(connector, "Transaction.Begin", energy_wh=start, timestamp=when)
+            ],
+            timestamp=when,
             charging_state=CHARGING_STATE.get(connector.status, "EVConnected")
             if connector.car
             else "Idle",
@@ -240,6 +252,7 @@ class V201Messages(ChargingStation):
         power_w: float | None = None,
         current_offered: float | None = None,
         context: str = "Sample.Periodic",
+        timestamp: datetime | None = None,
     ) -> JSONDict:
         """Meter values: a TransactionEvent(Updated) during a transaction, else MeterValues."""
         connector = self.connectors[evse_id]
@@ -249,6 +262,7 @@ class V201Messages(ChargingStation):
             energy_wh=energy_wh,
             power_w=power_w,
             current_offered=current_offered,
+            timestamp=timestamp,
         )
         if connector.transaction_id is not None:
             return await self.transaction_event(
@@ -257,6 +271,7 @@ class V201Messages(ChargingStation):
                 "MeterValuePeriodic" if context == "Sample.Periodic" else "Trigger",
                 meter_value=[value],
                 charging_state=CHARGING_STATE.get(connector.status),
+                timestamp=timestamp,
             )
         return await self._call(call.MeterValues(evse_id=evse_id, meter_value=[value]))
 
@@ -267,14 +282,19 @@ class V201Messages(ChargingStation):
         *,
         trigger_reason: str = "StopAuthorized",
         id_tag: str | None = None,
+        meter_stop: float | None = None,
+        timestamp: datetime | None = None,
     ) -> JSONDict:
         """End the EVSE's transaction (TransactionEvent Ended); the EVSE is freed first.
 
-        A ChangeAvailability(Inoperative) answered Scheduled then takes effect.
+        ``meter_stop``: the register's last reading (Wh), if it moved since the last
+        meter value. A ChangeAvailability(Inoperative) answered Scheduled then takes effect.
         """
         connector = self.connectors[evse_id]
         assert connector.transaction_id is not None
-        meter = self._meter_value(connector, "Transaction.End")
+        meter = self._meter_value(
+            connector, "Transaction.End", energy_wh=meter_stop, timestamp=timestamp
+        )
         token = {"idToken": id_tag, "type": "ISO14443"} if id_tag is not None else None
         answer = await self.transaction_event(
             "Ended",
@@ -284,6 +304,7 @@ class V201Messages(ChargingStation):
             meter_value=[meter],
             charging_state="EVConnected" if connector.car else "Idle",
             stopped_reason=reason,
+            timestamp=timestamp,
         )
         now_unavailable = connector.end_transaction(int(connector.energy_wh))
         self.charging_profiles = without_tx_profiles(self.charging_profiles, evse_id)

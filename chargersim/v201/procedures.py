@@ -12,10 +12,8 @@ import asyncio
 import functools
 import logging
 
-from websockets.exceptions import ConnectionClosed
-
 from ..connectors import ConnectorState
-from ..rpc import JSONDict, NotConnectedError
+from ..rpc import JSONDict
 from .messages import V201Messages
 
 __all__ = ["V201Procedures"]
@@ -106,13 +104,7 @@ class V201Procedures(V201Messages):
         if connector.transaction_id is None:
             return True
         stop = functools.partial(self.stop_transaction, connector.connector_id, reason)
-        try:
-            await stop()
-        except (ConnectionClosed, NotConnectedError, TimeoutError) as exc:
-            _LOGGER.warning("%s: TransactionEvent not delivered (%s); queued", self.identity, exc)
-            self._outbox.append(stop)
-            return False
-        return True
+        return await self._deliver(stop, "TransactionEvent")
 
     async def _reboot(self, reset_type: str) -> None:
         """After Reset: end transactions, go away, come back and boot."""
@@ -121,15 +113,5 @@ class V201Procedures(V201Messages):
                 await self._stop_reliably(connector, "ImmediateReset")
             connector.status = "Available"
             connector.plug("Available")
-        delay = self.behaviour.reboot_delay
-        if delay is None:
-            _LOGGER.info("%s: %s reset; never coming back", self.identity, reset_type)
-            self._stopped = True
-            await self._drop_connection()
-            return
-        await asyncio.sleep(delay)
-        _LOGGER.info("%s: rebooting (%s reset)", self.identity, reset_type)
-        self.boot_reason = "RemoteReset"
-        await self._drop_connection()
-        if await self._connect_with_backoff():
-            await self._start_session(boot=True)
+        self.boot_reason = "RemoteReset"  # the reason of the boot that follows
+        await self._restart(reset_type)

@@ -13,9 +13,9 @@ from abc import ABC, abstractmethod
 import asyncio
 from collections.abc import Callable, Mapping
 import contextlib
-from datetime import datetime
+from datetime import UTC, datetime
 import logging
-from typing import Any
+from typing import Any, ClassVar
 
 from ..model.charger import Charger, ChargerInfo, plausible_time
 from .backend import Backend
@@ -37,6 +37,9 @@ Route = Callable[[dict[str, Any]], dict[str, Any]]
 class Conversation(ABC):
     """The version-neutral conversation with one connected charger."""
 
+    #: The version's handlers of the charger's CALLs: action -> method name.
+    ROUTES: ClassVar[Mapping[str, str]]
+
     def __init__(
         self,
         session: Session,
@@ -55,11 +58,6 @@ class Conversation(ABC):
         self._bad_connector_logged = False
         self._on_closed = on_closed
         self._setup_task_started = False
-
-    @property
-    @abstractmethod
-    def routes(self) -> Mapping[str, Route]:
-        """The version's handlers of the charger's CALLs, by action."""
 
     @abstractmethod
     async def trigger_message(self, message: str, connector_id: int | None = None) -> None:
@@ -93,7 +91,8 @@ class Conversation(ABC):
                 OcppErrorCode.SECURITY_ERROR,
                 "charger is not accepted yet: waiting for the owner's approval",
             )
-        return self.routes[action](payload)
+        route: Route = getattr(self, self.ROUTES[action])
+        return route(payload)
 
     def connection_closed(self) -> None:
         """Mark the charger disconnected (and say so when it was for flooding us)."""
@@ -166,6 +165,43 @@ class Conversation(ABC):
             async with asyncio.timeout(self.settings.boot_grace):
                 await self._booted.wait()
         return self.booted
+
+    # ------------------------------------------------- CALLs alike in every version
+    def answer_boot(self, info: ChargerInfo) -> dict[str, Any]:
+        """The answer to a BootNotification from the charger ``info`` describes."""
+        now = datetime.now(UTC)
+        accepted = self.accept_boot(info, now)
+        return {
+            "status": "Accepted" if accepted else "Pending",
+            "currentTime": now.isoformat(),
+            "interval": (
+                self.settings.heartbeat_interval
+                if accepted
+                else self.settings.pending_retry_interval
+            ),
+        }
+
+    def heartbeat(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Heartbeat: the time, and the charger is alive."""
+        del payload
+        now = datetime.now(UTC)
+        if self.charger is not None:
+            self.charger.apply_heartbeat(now)
+        return {"currentTime": now.isoformat()}
+
+    def vendor_request(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """DataTransfer: accepted for the vendors the charger's profile knows."""
+        assert self.charger is not None
+        vendor_id = payload["vendorId"]
+        if vendor_id not in self.charger.profile.data_transfer_vendor_ids:
+            return {"status": "UnknownVendorId"}
+        _LOGGER.debug(
+            "Charger %s: DataTransfer %s/%s",
+            self.session.identity,
+            untrusted(vendor_id),
+            untrusted(payload.get("messageId")),
+        )
+        return {"status": "Accepted"}
 
     # ------------------------------------------------------------- timestamps
     def stamp(self, value: str | None, received: datetime) -> datetime:

@@ -26,6 +26,9 @@ class Dialect:
     response_suffix: str = "Response"
     # Codes this version spells otherwise than the neutral value (absent: as is).
     spellings: Mapping[OcppErrorCode, str] = field(default_factory=lambda: MappingProxyType({}))
+    # Charger -> central system actions we handle, and central system -> charger ones we send.
+    handled_actions: frozenset[str] = frozenset()
+    command_actions: frozenset[str] = frozenset()
 
     def spell(self, code: OcppErrorCode) -> str:
         """The code as this version writes it in a CALLERROR."""

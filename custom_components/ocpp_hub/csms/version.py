@@ -53,9 +53,16 @@ class ProtocolVersion:
 
     subprotocol: str  # as negotiated in the websocket handshake: "ocpp1.6"
     dialect: Dialect
-    # Charger -> central system actions handled, and the ones we send (their schemas compile).
-    handled_actions: frozenset[str]
-    command_actions: frozenset[str]
     handler: HandlerFactory
     # What a charger of this version (and quirk profile) calls a setting; None: nothing.
     setting_name: Callable[[Setting, QuirkProfile], str | None]
+
+    @property
+    def handled_actions(self) -> frozenset[str]:
+        """Charger -> central system actions handled (their schemas compile at start)."""
+        return self.dialect.handled_actions
+
+    @property
+    def command_actions(self) -> frozenset[str]:
+        """Central system -> charger actions we send (their response schemas compile too)."""
+        return self.dialect.command_actions

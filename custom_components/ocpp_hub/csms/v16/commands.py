@@ -10,32 +10,28 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from ...model.charger import Charger
 from ...model.secrets import REDACTED, is_secret_key
+from ..commands import Commands, LimitWords, expect_status
 from ..errors import CallFailed, FailureReason
-from ..port import Capability, CommandStatus, LimitRequest, Setting, reported_key
-from ..session import Session
+from ..port import Capability, CommandStatus, Setting, reported_key
 from .mapping import (
     charging_profile,
-    limit_in_force,
     local_list,
     reported_settings,
     setting_key,
     transaction_number,
 )
 
-_CAPABILITIES = frozenset(Capability)
 
+class V16Commands(Commands):
+    """Our 1.6 calls to the charger of one session (one at a time, through the session).
 
-class V16Commands:
-    """Our 1.6 calls to the charger of one session (one at a time, through the session)."""
+    1.6 has every capability: raw configuration keys, DataTransfer, firmware and diagnostics.
+    """
 
-    session: Session
-    charger: Charger | None
-
-    def supports(self, capability: Capability) -> bool:
-        """1.6 has raw configuration keys, DataTransfer, firmware and diagnostics."""
-        return capability in _CAPABILITIES
+    CAPABILITIES = frozenset(Capability)
+    LIMIT = LimitWords("connectorId", "csChargingProfiles", "id", "chargingSchedule")
+    limit_profile = staticmethod(charging_profile)
 
     async def trigger_message(self, message: str, connector_id: int | None = None) -> None:
         """Ask the charger to send ``message`` now (TriggerMessage)."""
@@ -43,7 +39,7 @@ class V16Commands:
         if connector_id is not None:
             payload["connectorId"] = connector_id
         answer = await self.session.call("TriggerMessage", payload)
-        _expect_status(answer, "TriggerMessage", ("Accepted",))
+        expect_status(answer, "TriggerMessage", ("Accepted",))
 
     async def read_configuration(self, keys: list[str] | None = None) -> dict[str, str]:
         """Read configuration keys (all when ``keys`` is None) into the model."""
@@ -76,7 +72,7 @@ class V16Commands:
         The model learns the new value when the charger accepted it.
         """
         answer = await self.session.call("ChangeConfiguration", {"key": key, "value": value})
-        status = _expect_status(
+        status = expect_status(
             answer, "ChangeConfiguration", ("Accepted", "RebootRequired"), detail=key
         )
         if self.charger is not None:
@@ -86,7 +82,7 @@ class V16Commands:
     async def reset(self, hard: bool = False) -> None:
         """Reboot the charger (Reset Soft or Hard); raises unless Accepted."""
         answer = await self.session.call("Reset", {"type": "Hard" if hard else "Soft"})
-        _expect_status(answer, "Reset", ("Accepted",))
+        expect_status(answer, "Reset", ("Accepted",))
 
     async def remote_start(self, id_tag: str, connector_id: int | None = None) -> None:
         """Ask the charger to start a transaction (RemoteStartTransaction)."""
@@ -94,7 +90,7 @@ class V16Commands:
         if connector_id is not None:
             payload["connectorId"] = connector_id
         answer = await self.session.call("RemoteStartTransaction", payload)
-        _expect_status(answer, "RemoteStartTransaction", ("Accepted",))
+        expect_status(answer, "RemoteStartTransaction", ("Accepted",))
 
     async def remote_stop(self, transaction_id: str) -> None:
         """Ask the charger to stop a transaction (RemoteStopTransaction)."""
@@ -102,7 +98,7 @@ class V16Commands:
             "RemoteStopTransaction",
             {"transactionId": transaction_number(transaction_id, "RemoteStopTransaction")},
         )
-        _expect_status(answer, "RemoteStopTransaction", ("Accepted",))
+        expect_status(answer, "RemoteStopTransaction", ("Accepted",))
 
     async def set_available(self, connector_id: int, available: bool) -> CommandStatus:
         """ChangeAvailability (Operative or not): Accepted or Scheduled (after the session)."""
@@ -110,47 +106,12 @@ class V16Commands:
             "ChangeAvailability",
             {"connectorId": connector_id, "type": "Operative" if available else "Inoperative"},
         )
-        return CommandStatus(
-            _expect_status(answer, "ChangeAvailability", ("Accepted", "Scheduled"))
-        )
+        return CommandStatus(expect_status(answer, "ChangeAvailability", ("Accepted", "Scheduled")))
 
     async def unlock(self, connector_id: int) -> None:
         """UnlockConnector; NotSupported (tethered cable) and UnlockFailed raise."""
         answer = await self.session.call("UnlockConnector", {"connectorId": connector_id})
-        _expect_status(answer, "UnlockConnector", ("Unlocked",))
-
-    # ------------------------------------------------------------ current limit
-    async def set_limit(self, request: LimitRequest) -> float | None:
-        """SetChargingProfile (raises unless Accepted), then the limit in force, if readable."""
-        assert self.charger is not None
-        connector_id, profile = charging_profile(self.charger, request)
-        answer = await self.session.call(
-            "SetChargingProfile", {"connectorId": connector_id, "csChargingProfiles": profile}
-        )
-        _expect_status(answer, "SetChargingProfile", ("Accepted",))
-        try:
-            return await self.limit_in_force(1)
-        except CallFailed:
-            return None
-
-    async def clear_limit(self) -> bool:
-        """ClearChargingProfile of our limit; False when the charger had none (Unknown)."""
-        assert self.charger is not None
-        answer = await self.session.call(
-            "ClearChargingProfile", {"id": self.charger.profile.limit_profile_id}
-        )
-        return _expect_status(answer, "ClearChargingProfile", ("Accepted", "Unknown")) == (
-            "Accepted"
-        )
-
-    async def limit_in_force(self, connector_id: int = 1, duration: int = 60) -> float | None:
-        """The current limit in force now (A), from GetCompositeSchedule; None if no limit."""
-        answer = await self.session.call(
-            "GetCompositeSchedule",
-            {"connectorId": connector_id, "duration": duration, "chargingRateUnit": "A"},
-        )
-        _expect_status(answer, "GetCompositeSchedule", ("Accepted",))
-        return limit_in_force(answer)
+        expect_status(answer, "UnlockConnector", ("Unlocked",))
 
     # -------------------------------------------------------------------- cards
     async def send_cards(self, version: int, id_tags: Sequence[str]) -> None:
@@ -163,7 +124,7 @@ class V16Commands:
                 "updateType": "Full",
             },
         )
-        _expect_status(answer, "SendLocalList", ("Accepted",))
+        expect_status(answer, "SendLocalList", ("Accepted",))
 
     # ----------------------------------------------------------------- settings
     def _key(self, setting: Setting) -> str:
@@ -187,19 +148,6 @@ class V16Commands:
         """ChangeConfiguration of the setting's key."""
         return CommandStatus(await self.change_configuration(self._key(setting), value))
 
-    async def data_transfer(
-        self, vendor_id: str, message_id: str | None = None, data: str | None = None
-    ) -> dict[str, Any]:
-        """A vendor-specific request; returns the charger's answer (status and data)."""
-        payload: dict[str, Any] = {"vendorId": vendor_id}
-        if message_id is not None:
-            payload["messageId"] = message_id
-        if data is not None:
-            payload["data"] = data
-        answer = await self.session.call("DataTransfer", payload)
-        _expect_status(answer, "DataTransfer", ("Accepted",))
-        return answer
-
     async def update_firmware(self, location: str, retrieve_date: datetime) -> None:
         """Ask the charger to download and install firmware from ``location``."""
         await self.session.call(
@@ -211,18 +159,3 @@ class V16Commands:
         answer = await self.session.call("GetDiagnostics", {"location": location})
         file_name: str | None = answer.get("fileName")
         return file_name
-
-
-def _expect_status(
-    answer: dict[str, Any], action: str, accepted: tuple[str, ...], detail: str = ""
-) -> str:
-    """Return the status of an answer, raising :class:`CallFailed` unless accepted."""
-    status = str(answer.get("status", ""))
-    if status in accepted:
-        return status
-    reason = (
-        FailureReason.NOT_SUPPORTED
-        if status in ("NotSupported", "NotImplemented")
-        else FailureReason.REJECTED
-    )
-    raise CallFailed(action, reason, f"{detail}: {status}" if detail else status)

@@ -10,26 +10,9 @@ import ocpp
 from ..dialect import Dialect
 from ..errors import OcppErrorCode
 
-DIALECT = Dialect(
-    name="1.6",
-    schema_dir=Path(ocpp.__file__).parent / "v16" / "schemas",
-    request_suffix="",
-    response_suffix="Response",
-    # OCPP-J 1.6, section 4.2.3 (its misspelling included); it has no
-    # MessageTypeNotSupported nor RpcFrameworkError.
-    spellings=MappingProxyType(
-        {
-            OcppErrorCode.FORMAT_VIOLATION: "FormationViolation",
-            OcppErrorCode.OCCURRENCE_CONSTRAINT_VIOLATION: "OccurenceConstraintViolation",
-            OcppErrorCode.MESSAGE_TYPE_NOT_SUPPORTED: "ProtocolError",
-            OcppErrorCode.RPC_FRAMEWORK_ERROR: "ProtocolError",
-        }
-    ),
-)
-
 # Charger -> central system actions we handle (their schemas are compiled at start).
 HANDLED_ACTIONS = frozenset(
-    {
+    [
         "Authorize",
         "BootNotification",
         "DataTransfer",
@@ -40,11 +23,11 @@ HANDLED_ACTIONS = frozenset(
         "StartTransaction",
         "StatusNotification",
         "StopTransaction",
-    }
+    ]
 )
 # Central system -> charger actions we may send (their response schemas are compiled too).
 COMMAND_ACTIONS = frozenset(
-    {
+    [
         "ChangeAvailability",
         "ChangeConfiguration",
         "ClearCache",
@@ -61,5 +44,24 @@ COMMAND_ACTIONS = frozenset(
         "TriggerMessage",
         "UnlockConnector",
         "UpdateFirmware",
-    }
+    ]
+)
+
+DIALECT = Dialect(
+    name="1.6",
+    schema_dir=Path(ocpp.__file__).parent / "v16" / "schemas",
+    request_suffix="",
+    response_suffix="Response",
+    # OCPP-J 1.6, section 4.2.3 (its misspelling included); it has no
+    # MessageTypeNotSupported nor RpcFrameworkError.
+    spellings=MappingProxyType(
+        {
+            OcppErrorCode.FORMAT_VIOLATION: "FormationViolation",
+            OcppErrorCode.OCCURRENCE_CONSTRAINT_VIOLATION: "OccurenceConstraintViolation",
+            OcppErrorCode.MESSAGE_TYPE_NOT_SUPPORTED: "ProtocolError",
+            OcppErrorCode.RPC_FRAMEWORK_ERROR: "ProtocolError",
+        }
+    ),
+    handled_actions=HANDLED_ACTIONS,
+    command_actions=COMMAND_ACTIONS,
 )

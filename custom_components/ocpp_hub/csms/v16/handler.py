@@ -7,22 +7,27 @@ the calls we make to the charger are its :class:`V16Commands`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 import logging
+from types import MappingProxyType
 from typing import Any
 
 from ...model.charger import Transaction
 from ...model.meter import Sample
-from ..backend import AuthorizationStatus, Backend
-from ..conversation import MAX_CONNECTOR_ID, Conversation, Route
+from ..backend import AuthorizationStatus
+from ..conversation import MAX_CONNECTOR_ID, Conversation
 from ..errors import OcppError, OcppErrorCode
-from ..logtext import untrusted
-from ..session import Session
-from ..version import HandlerSettings
+from ..version import ProtocolVersion
 from .commands import V16Commands
-from .dialect import HANDLED_ACTIONS
-from .mapping import charger_info, connector_status, id_tag_info, register, transaction_id
+from .dialect import DIALECT, HANDLED_ACTIONS
+from .mapping import (
+    charger_info,
+    connector_status,
+    id_tag_info,
+    register,
+    setting_key,
+    transaction_id,
+)
 from .metering import parse_sampled_values
 
 _LOGGER = logging.getLogger(__name__)
@@ -36,33 +41,20 @@ class V16Handler(V16Commands, Conversation):
     """The OCPP 1.6J conversation with one connected charger."""
 
     actions = HANDLED_ACTIONS
-
-    def __init__(
-        self,
-        session: Session,
-        backend: Backend,
-        settings: HandlerSettings,
-        on_closed: Callable[[V16Handler], None] | None = None,
-    ) -> None:
-        """Serve ``session``; :meth:`bind` (or :meth:`adopt`) gives it the charger."""
-        super().__init__(session, backend, settings, on_closed)
-        self._routes: dict[str, Route] = {
-            "Authorize": self._authorize,
-            "BootNotification": self._boot_notification,
-            "DataTransfer": self._data_transfer,
-            "DiagnosticsStatusNotification": self._diagnostics_status,
-            "FirmwareStatusNotification": self._firmware_status,
-            "Heartbeat": self._heartbeat,
-            "MeterValues": self._meter_values,
-            "StartTransaction": self._start_transaction,
-            "StatusNotification": self._status_notification,
-            "StopTransaction": self._stop_transaction,
+    ROUTES = MappingProxyType(
+        {
+            "Authorize": "_authorize",
+            "BootNotification": "_boot_notification",
+            "DataTransfer": "vendor_request",
+            "DiagnosticsStatusNotification": "_diagnostics_status",
+            "FirmwareStatusNotification": "_firmware_status",
+            "Heartbeat": "heartbeat",
+            "MeterValues": "_meter_values",
+            "StartTransaction": "_start_transaction",
+            "StatusNotification": "_status_notification",
+            "StopTransaction": "_stop_transaction",
         }
-
-    @property
-    def routes(self) -> Mapping[str, Route]:
-        """The 1.6 CALLs a charger sends, by action."""
-        return self._routes
+    )
 
     async def read_at_boot(self) -> None:
         """1.6 reads the whole configuration (GetConfiguration)."""
@@ -76,24 +68,7 @@ class V16Handler(V16Commands, Conversation):
 
     # ------------------------------------------------------------- the charger's CALLs
     def _boot_notification(self, payload: dict[str, Any]) -> dict[str, Any]:
-        now = _now()
-        accepted = self.accept_boot(charger_info(payload), now)
-        return {
-            "status": "Accepted" if accepted else "Pending",
-            "currentTime": now.isoformat(),
-            "interval": (
-                self.settings.heartbeat_interval
-                if accepted
-                else self.settings.pending_retry_interval
-            ),
-        }
-
-    def _heartbeat(self, payload: dict[str, Any]) -> dict[str, Any]:
-        del payload
-        now = _now()
-        if self.charger is not None:
-            self.charger.apply_heartbeat(now)
-        return {"currentTime": now.isoformat()}
+        return self.answer_boot(charger_info(payload))
 
     def _status_notification(self, payload: dict[str, Any]) -> dict[str, Any]:
         assert self.charger is not None
@@ -170,19 +145,6 @@ class V16Handler(V16Commands, Conversation):
         )
         return {}
 
-    def _data_transfer(self, payload: dict[str, Any]) -> dict[str, Any]:
-        assert self.charger is not None
-        vendor_id = payload["vendorId"]
-        if vendor_id not in self.charger.profile.data_transfer_vendor_ids:
-            return {"status": "UnknownVendorId"}
-        _LOGGER.debug(
-            "Charger %s: DataTransfer %s/%s",
-            self.session.identity,
-            untrusted(vendor_id),
-            untrusted(payload.get("messageId")),
-        )
-        return {"status": "Accepted"}
-
     def _diagnostics_status(self, payload: dict[str, Any]) -> dict[str, Any]:
         assert self.charger is not None
         self.charger.apply_diagnostics_status(payload["status"])
@@ -192,3 +154,7 @@ class V16Handler(V16Commands, Conversation):
         assert self.charger is not None
         self.charger.apply_firmware_status(payload["status"])
         return {}
+
+
+#: OCPP 1.6J as the server's registry of versions knows it.
+VERSION = ProtocolVersion("ocpp1.6", DIALECT, V16Handler, setting_key)

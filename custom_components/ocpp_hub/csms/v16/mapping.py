@@ -11,11 +11,11 @@ from ...model.profiles import QuirkProfile
 from ...model.settings import ReportedSettings, flag, number, whole_number
 from ...model.status import ConnectorStatus
 from ..backend import AuthorizationStatus
+from ..commands import tx_profile_target
 from ..errors import CallFailed, FailureReason, OcppError, OcppErrorCode
 from ..port import LimitRequest, Setting
 
 _MAX_REGISTER_WH = 1e15  # a petawatt-hour: anything above is not a meter reading
-_MAX_LIMIT = 1e9  # A or W: a larger limit in a composite schedule is not an answer
 
 
 # ChargePointStatus (1.6) -> ours: Unavailable is inoperative (never HA's "unavailable").
@@ -77,20 +77,7 @@ def id_tag_info(status: AuthorizationStatus) -> dict[str, Any]:
     return {"status": status.value}
 
 
-def limit_in_force(composite: dict[str, Any]) -> float | None:
-    """The limit in force now (A) in a GetCompositeSchedule answer; None if no limit."""
-    schedule = composite.get("chargingSchedule") or {}
-    periods = schedule.get("chargingSchedulePeriod") or []
-    if not periods:
-        return None
-    first = min(periods, key=lambda p: p.get("startPeriod", 0))
-    limit = float(first["limit"])
-    if not 0 <= limit <= _MAX_LIMIT:  # also refuses NaN
-        raise CallFailed("GetCompositeSchedule", FailureReason.INVALID_RESPONSE, f"limit {limit}")
-    return limit
-
-
-# Neutral settings -> 1.6 configuration keys (the lock only where the profile has one).
+# Neutral settings -> standard 1.6 configuration keys (the lock is the vendor's, below).
 _SETTING_KEYS = {
     # Wallbox's: true means authorization required (inferred, see docs/chargers.md).
     Setting.AUTHORIZATION_REQUIRED: "AuthEnabled",
@@ -137,7 +124,6 @@ def charging_profile(charger: Charger, request: LimitRequest) -> tuple[int, dict
     """
     quirks = charger.profile
     amps = request.amps
-    connector_id = 0
     profile: dict[str, Any] = {
         "chargingProfileId": quirks.limit_profile_id,
         "stackLevel": quirks.limit_stack_level,
@@ -159,14 +145,10 @@ def charging_profile(charger: Charger, request: LimitRequest) -> tuple[int, dict
             "chargingRateUnit": "A",
             "chargingSchedulePeriod": window.periods(amps),
         }
-    running = next((c for c in charger.outlets if c.transaction), None)
-    if quirks.limit_as_tx_profile and running is not None and running.transaction:
-        connector_id = running.connector_id
-        profile["chargingProfilePurpose"] = "TxProfile"
-        profile["transactionId"] = transaction_number(
-            running.transaction.transaction_id, "SetChargingProfile"
-        )
-    return connector_id, profile
+    target = tx_profile_target(
+        charger, profile, lambda t: transaction_number(t.transaction_id, "SetChargingProfile")
+    )
+    return target, profile
 
 
 def local_list(id_tags: Sequence[str]) -> list[dict[str, Any]]:

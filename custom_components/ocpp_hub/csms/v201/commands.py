@@ -14,32 +14,24 @@ import itertools
 import time
 from typing import Any
 
-from ...model.charger import Charger
+from ..commands import Commands, LimitWords, expect_status
 from ..errors import CallFailed, FailureReason
-from ..port import Capability, CommandStatus, LimitRequest, Setting
-from ..session import Session
-from .mapping import (
-    SETTING_VARIABLES,
-    charging_profile,
-    limit_in_force,
-    local_list,
-    reported_settings,
-)
+from ..port import Capability, CommandStatus, Setting
+from .mapping import SETTING_VARIABLES, charging_profile, local_list, reported_settings
 
-_CAPABILITIES = frozenset({Capability.DATA_TRANSFER})
 # remoteStartId: a number the charger repeats in the transaction it starts.
 _REMOTE_START_IDS = itertools.count(int(time.time()) % 1_000_000_000)
 
 
-class V201Commands:
-    """Our 2.0.1 calls to the charger of one session (one at a time, through the session)."""
+class V201Commands(Commands):
+    """Our 2.0.1 calls to the charger of one session (one at a time, through the session).
 
-    session: Session
-    charger: Charger | None
+    2.0.1 has DataTransfer; no raw configuration keys, no 1.6 firmware calls.
+    """
 
-    def supports(self, capability: Capability) -> bool:
-        """2.0.1 has DataTransfer; no raw configuration keys, no 1.6 firmware calls."""
-        return capability in _CAPABILITIES
+    CAPABILITIES = frozenset({Capability.DATA_TRANSFER})
+    LIMIT = LimitWords("evseId", "chargingProfile", "chargingProfileId", "schedule")
+    limit_profile = staticmethod(charging_profile)
 
     async def trigger_message(self, message: str, connector_id: int | None = None) -> None:
         """Ask the charger to send ``message`` now (TriggerMessage, per EVSE if given)."""
@@ -47,12 +39,12 @@ class V201Commands:
         if connector_id:
             payload["evse"] = {"id": connector_id}
         answer = await self.session.call("TriggerMessage", payload)
-        _expect_status(answer, "TriggerMessage", ("Accepted",))
+        expect_status(answer, "TriggerMessage", ("Accepted",))
 
     async def reset(self, hard: bool = False) -> None:
         """Reset Immediate (hard) or OnIdle; Scheduled (after the transaction) is taken too."""
         answer = await self.session.call("Reset", {"type": "Immediate" if hard else "OnIdle"})
-        _expect_status(answer, "Reset", ("Accepted", "Scheduled"))
+        expect_status(answer, "Reset", ("Accepted", "Scheduled"))
 
     async def remote_start(self, id_tag: str, connector_id: int | None = None) -> None:
         """RequestStartTransaction for ``id_tag`` (a Central idToken: our own)."""
@@ -63,7 +55,7 @@ class V201Commands:
         if connector_id is not None:
             payload["evseId"] = connector_id
         answer = await self.session.call("RequestStartTransaction", payload)
-        _expect_status(answer, "RequestStartTransaction", ("Accepted",))
+        expect_status(answer, "RequestStartTransaction", ("Accepted",))
 
     async def remote_stop(self, transaction_id: str) -> None:
         """RequestStopTransaction of a running transaction (its id is the charger's own)."""
@@ -74,7 +66,7 @@ class V201Commands:
         answer = await self.session.call(
             "RequestStopTransaction", {"transactionId": transaction_id}
         )
-        _expect_status(answer, "RequestStopTransaction", ("Accepted",))
+        expect_status(answer, "RequestStopTransaction", ("Accepted",))
 
     async def set_available(self, connector_id: int, available: bool) -> CommandStatus:
         """ChangeAvailability of an EVSE (0: the station): Accepted or Scheduled."""
@@ -82,49 +74,14 @@ class V201Commands:
         if connector_id:
             payload["evse"] = {"id": connector_id}
         answer = await self.session.call("ChangeAvailability", payload)
-        return CommandStatus(
-            _expect_status(answer, "ChangeAvailability", ("Accepted", "Scheduled"))
-        )
+        return CommandStatus(expect_status(answer, "ChangeAvailability", ("Accepted", "Scheduled")))
 
     async def unlock(self, connector_id: int) -> None:
         """UnlockConnector of the EVSE's connector; anything but Unlocked raises."""
         answer = await self.session.call(
             "UnlockConnector", {"evseId": connector_id, "connectorId": 1}
         )
-        _expect_status(answer, "UnlockConnector", ("Unlocked",))
-
-    # ------------------------------------------------------------ current limit
-    async def set_limit(self, request: LimitRequest) -> float | None:
-        """SetChargingProfile (raises unless Accepted), then the limit in force, if readable."""
-        assert self.charger is not None
-        evse_id, profile = charging_profile(self.charger, request)
-        answer = await self.session.call(
-            "SetChargingProfile", {"evseId": evse_id, "chargingProfile": profile}
-        )
-        _expect_status(answer, "SetChargingProfile", ("Accepted",))
-        try:
-            return await self.limit_in_force(1)
-        except CallFailed:
-            return None
-
-    async def clear_limit(self) -> bool:
-        """ClearChargingProfile of our limit; False when the charger had none (Unknown)."""
-        assert self.charger is not None
-        answer = await self.session.call(
-            "ClearChargingProfile", {"chargingProfileId": self.charger.profile.limit_profile_id}
-        )
-        return _expect_status(answer, "ClearChargingProfile", ("Accepted", "Unknown")) == (
-            "Accepted"
-        )
-
-    async def limit_in_force(self, connector_id: int = 1, duration: int = 60) -> float | None:
-        """The current limit in force now (A) on an EVSE, from GetCompositeSchedule."""
-        answer = await self.session.call(
-            "GetCompositeSchedule",
-            {"evseId": connector_id, "duration": duration, "chargingRateUnit": "A"},
-        )
-        _expect_status(answer, "GetCompositeSchedule", ("Accepted",))
-        return limit_in_force(answer)
+        expect_status(answer, "UnlockConnector", ("Unlocked",))
 
     # -------------------------------------------------------------------- cards
     async def send_cards(self, version: int, id_tags: Sequence[str]) -> None:
@@ -133,7 +90,7 @@ class V201Commands:
         if id_tags:
             payload["localAuthorizationList"] = local_list(id_tags)
         answer = await self.session.call("SendLocalList", payload)
-        _expect_status(answer, "SendLocalList", ("Accepted",))
+        expect_status(answer, "SendLocalList", ("Accepted",))
 
     # ----------------------------------------------------------------- settings
     @staticmethod
@@ -210,19 +167,6 @@ class V201Commands:
         """2.0.1 has no configuration keys (its device model is written by variable)."""
         raise CallFailed("ChangeConfiguration", FailureReason.NOT_SUPPORTED, "OCPP 2.0.1")
 
-    async def data_transfer(
-        self, vendor_id: str, message_id: str | None = None, data: str | None = None
-    ) -> dict[str, Any]:
-        """A vendor-specific request; returns the charger's answer (status and data)."""
-        payload: dict[str, Any] = {"vendorId": vendor_id}
-        if message_id is not None:
-            payload["messageId"] = message_id
-        if data is not None:
-            payload["data"] = data
-        answer = await self.session.call("DataTransfer", payload)
-        _expect_status(answer, "DataTransfer", ("Accepted",))
-        return answer
-
     async def update_firmware(self, location: str, retrieve_date: datetime) -> None:
         """Not offered for 2.0.1 yet (UpdateFirmware there needs a signed firmware)."""
         raise CallFailed("UpdateFirmware", FailureReason.NOT_SUPPORTED, "OCPP 2.0.1")
@@ -230,16 +174,3 @@ class V201Commands:
     async def get_diagnostics(self, location: str) -> str | None:
         """Not offered for 2.0.1 yet (GetLog replaces GetDiagnostics)."""
         raise CallFailed("GetLog", FailureReason.NOT_SUPPORTED, "OCPP 2.0.1")
-
-
-def _expect_status(answer: dict[str, Any], action: str, accepted: tuple[str, ...]) -> str:
-    """Return the status of an answer, raising :class:`CallFailed` unless accepted."""
-    status = str(answer.get("status", ""))
-    if status in accepted:
-        return status
-    reason = (
-        FailureReason.NOT_SUPPORTED
-        if status in ("NotSupported", "NotImplemented", "UnknownConnector")
-        else FailureReason.REJECTED
-    )
-    raise CallFailed(action, reason, status)

@@ -14,16 +14,9 @@ import ocpp
 
 from ..dialect import Dialect
 
-DIALECT = Dialect(
-    name="2.0.1",
-    schema_dir=Path(ocpp.__file__).parent / "v201" / "schemas",
-    request_suffix="Request",
-    response_suffix="Response",
-)
-
 # Charger -> central system actions we handle (their schemas are compiled at start).
 HANDLED_ACTIONS = frozenset(
-    {
+    [
         "Authorize",
         "BootNotification",
         "DataTransfer",
@@ -33,11 +26,11 @@ HANDLED_ACTIONS = frozenset(
         "SecurityEventNotification",
         "StatusNotification",
         "TransactionEvent",
-    }
+    ]
 )
 # Central system -> charger actions we may send (their response schemas are compiled too).
 COMMAND_ACTIONS = frozenset(
-    {
+    [
         "ChangeAvailability",
         "ClearChargingProfile",
         "DataTransfer",
@@ -51,5 +44,14 @@ COMMAND_ACTIONS = frozenset(
         "SetVariables",
         "TriggerMessage",
         "UnlockConnector",
-    }
+    ]
+)
+
+DIALECT = Dialect(
+    name="2.0.1",
+    schema_dir=Path(ocpp.__file__).parent / "v201" / "schemas",
+    request_suffix="Request",
+    response_suffix="Response",
+    handled_actions=HANDLED_ACTIONS,
+    command_actions=COMMAND_ACTIONS,
 )

@@ -15,29 +15,30 @@ validated against the official schemas) by applying them to the same
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import cached_property
 import logging
+from types import MappingProxyType
 from typing import Any
 
 from ...model.charger import Charger, Connector, Transaction
 from ...model.meter import Sample
-from ..backend import AuthorizationStatus, Backend
-from ..conversation import Conversation, Route
+from ..backend import AuthorizationStatus
+from ..conversation import Conversation
 from ..errors import OcppError, OcppErrorCode
 from ..logtext import untrusted
 from ..metering import ENERGY_REGISTER
-from ..session import Session
-from ..version import HandlerSettings
+from ..version import ProtocolVersion
 from .commands import V201Commands
-from .dialect import HANDLED_ACTIONS
+from .dialect import DIALECT, HANDLED_ACTIONS
 from .mapping import (
     SETTING_VARIABLES,
     charger_info,
     charging_state,
     connector_status,
     id_token_info,
+    setting_variable,
 )
 from .metering import parse_meter_value
 
@@ -54,34 +55,24 @@ class V201Handler(V201Commands, Conversation):
     """The OCPP 2.0.1 conversation with one connected charger."""
 
     actions = HANDLED_ACTIONS
-
-    def __init__(
-        self,
-        session: Session,
-        backend: Backend,
-        settings: HandlerSettings,
-        on_closed: Callable[[V201Handler], None] | None = None,
-    ) -> None:
-        """Serve ``session``; :meth:`bind` (or :meth:`adopt`) gives it the charger."""
-        super().__init__(session, backend, settings, on_closed)
-        self._routes: dict[str, Route] = {
-            "Authorize": self._authorize,
-            "BootNotification": self._boot_notification,
-            "DataTransfer": self._data_transfer,
-            "Heartbeat": self._heartbeat,
-            "MeterValues": self._meter_values,
-            "NotifyEvent": self._notify_event,
-            "SecurityEventNotification": self._security_event,
-            "StatusNotification": self._status_notification,
-            "TransactionEvent": self._transaction_event,
+    ROUTES = MappingProxyType(
+        {
+            "Authorize": "_authorize",
+            "BootNotification": "_boot_notification",
+            "DataTransfer": "vendor_request",
+            "Heartbeat": "heartbeat",
+            "MeterValues": "_meter_values",
+            "NotifyEvent": "_notify_event",
+            "SecurityEventNotification": "_security_event",
+            "StatusNotification": "_status_notification",
+            "TransactionEvent": "_transaction_event",
         }
-        # The last seqNo applied per transaction of the charger (a repeat is not applied).
-        self._seq: dict[str, int] = {}
+    )
 
-    @property
-    def routes(self) -> Mapping[str, Route]:
-        """The 2.0.1 CALLs a charger sends, by action."""
-        return self._routes
+    @cached_property
+    def _seq(self) -> dict[str, int]:
+        """The last seqNo applied per transaction of the charger (a repeat is not applied)."""
+        return {}
 
     def bind(self, charger: Charger) -> None:
         """Speak for ``charger``; its lock is the standard variable AuthCtrlr.Enabled."""
@@ -99,30 +90,14 @@ class V201Handler(V201Commands, Conversation):
 
     # ------------------------------------------------------------- the charger's CALLs
     def _boot_notification(self, payload: dict[str, Any]) -> dict[str, Any]:
-        now = _now()
-        accepted = self.accept_boot(charger_info(payload), now)
-        if accepted:
+        answer = self.answer_boot(charger_info(payload))
+        if answer["status"] == "Accepted":
             assert self.charger is not None
             _standard_lock(self.charger)  # the boot chose the vendor's profile
         _LOGGER.debug(
             "Charger %s booted (%s)", self.session.identity, untrusted(payload["reason"], 40)
         )
-        return {
-            "status": "Accepted" if accepted else "Pending",
-            "currentTime": now.isoformat(),
-            "interval": (
-                self.settings.heartbeat_interval
-                if accepted
-                else self.settings.pending_retry_interval
-            ),
-        }
-
-    def _heartbeat(self, payload: dict[str, Any]) -> dict[str, Any]:
-        del payload
-        now = _now()
-        if self.charger is not None:
-            self.charger.apply_heartbeat(now)
-        return {"currentTime": now.isoformat()}
+        return answer
 
     def _status_notification(self, payload: dict[str, Any]) -> dict[str, Any]:
         assert self.charger is not None
@@ -299,19 +274,6 @@ class V201Handler(V201Commands, Conversation):
         )
         return {}
 
-    def _data_transfer(self, payload: dict[str, Any]) -> dict[str, Any]:
-        assert self.charger is not None
-        vendor_id = payload["vendorId"]
-        if vendor_id not in self.charger.profile.data_transfer_vendor_ids:
-            return {"status": "UnknownVendorId"}
-        _LOGGER.debug(
-            "Charger %s: DataTransfer %s/%s",
-            self.session.identity,
-            untrusted(vendor_id),
-            untrusted(payload.get("messageId")),
-        )
-        return {"status": "Accepted"}
-
 
 def _standard_lock(charger: Charger) -> None:
     """A 2.0.1 charger's lock is read back from AuthCtrlr.Enabled, whatever its vendor."""
@@ -327,3 +289,7 @@ def _last_register(samples: list[Sample]) -> float | None:
     newest = max(readings, key=lambda s: s.timestamp).energy_wh
     assert newest is not None
     return newest if 0 <= newest <= _MAX_REGISTER_WH else None
+
+
+#: OCPP 2.0.1 as the server's registry of versions knows it.
+VERSION = ProtocolVersion("ocpp2.0.1", DIALECT, V201Handler, setting_variable)

@@ -17,10 +17,8 @@ from ...model.profiles import QuirkProfile
 from ...model.settings import ReportedSettings, flag
 from ...model.status import PLUGGED_IN, ConnectorStatus
 from ..backend import AuthorizationStatus
-from ..errors import CallFailed, FailureReason
+from ..commands import schedule_limit, tx_profile_target
 from ..port import LimitRequest, Setting
-
-_MAX_LIMIT = 1e9  # A or W: a larger limit in a composite schedule is not an answer
 
 # Neutral settings -> standard 2.0.1 variables (component, variable).
 SETTING_VARIABLES: dict[Setting, tuple[str, str]] = {
@@ -108,15 +106,7 @@ def charging_state(value: str | None, *, ended: bool) -> ConnectorStatus | None:
 
 def limit_in_force(composite: dict[str, Any]) -> float | None:
     """The limit in force now (A) in a GetCompositeSchedule answer; None if no limit."""
-    schedule = composite.get("schedule") or {}
-    periods = schedule.get("chargingSchedulePeriod") or []
-    if not periods:
-        return None
-    first = min(periods, key=lambda p: p.get("startPeriod", 0))
-    limit = float(first["limit"])
-    if not 0 <= limit <= _MAX_LIMIT:  # also refuses NaN
-        raise CallFailed("GetCompositeSchedule", FailureReason.INVALID_RESPONSE, f"limit {limit}")
-    return limit
+    return schedule_limit(composite.get("schedule") or {})
 
 
 def charging_profile(charger: Charger, request: LimitRequest) -> tuple[int, dict[str, Any]]:
@@ -147,13 +137,7 @@ def charging_profile(charger: Charger, request: LimitRequest) -> tuple[int, dict
         profile["recurrencyKind"] = "Weekly"
         schedule["startSchedule"] = window.week_start(request.now).astimezone(UTC).isoformat()
         schedule["chargingSchedulePeriod"] = window.periods(request.amps)
-    evse_id = 0
-    running = next((c for c in charger.outlets if c.transaction), None)
-    if quirks.limit_as_tx_profile and running is not None and running.transaction:
-        evse_id = running.connector_id
-        profile["chargingProfilePurpose"] = "TxProfile"
-        profile["transactionId"] = running.transaction.transaction_id
-    return evse_id, profile
+    return tx_profile_target(charger, profile, lambda t: t.transaction_id), profile
 
 
 def id_token(value: str) -> dict[str, Any]:

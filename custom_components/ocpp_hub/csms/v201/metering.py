@@ -25,8 +25,11 @@ def _readings(sampled: list[dict[str, Any]]) -> Iterator[Reading]:
         multiplier = unit.get("multiplier", 0)
         value: float | None = None
         if abs(multiplier) <= _MAX_MULTIPLIER:
-            value = float(item["value"]) * 10.0**multiplier
-            if unit.get("unit") in _KILO:
+            try:
+                value = float(item["value"]) * 10.0**multiplier
+            except OverflowError:  # a JSON integer beyond any float: no meter's reading
+                value = None
+            if value is not None and unit.get("unit") in _KILO:
                 value *= 1000.0
         yield Reading(measurand, value, item.get("phase"))
 
