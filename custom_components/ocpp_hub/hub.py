@@ -41,6 +41,7 @@ from .const import (
     CONF_PATH_PREFIX,
     CONF_PING_INTERVAL,
     CONF_PORT,
+    CONF_PROTOCOL,
     CONF_REMOTE_ID_TAG,
     CONF_SCHEDULE,
     DEFAULT_HEARTBEAT_INTERVAL,
@@ -300,6 +301,8 @@ class OcppHub:
                 # A connection authenticated with the old password (or none) goes.
                 self.server.enforce_credentials(identity)
                 set_issue(self.hass, self._issue_id("weak_password", registered), None)
+            # Pinned to another version than it speaks: it reconnects and gets that one.
+            self.server.enforce_protocol(identity)
             self._report_password(registered)
 
     def _report_password(self, registered: RegisteredCharger) -> None:
@@ -421,8 +424,12 @@ class OcppHub:
         registered = self.chargers.get(identity)
         if registered is None:
             return None
+        subentry = self.entry.subentries.get(registered.subentry_id)
         return Registration(
-            registered.charger, registered.password_hash is not None, registered.password_hash
+            registered.charger,
+            registered.password_hash is not None,
+            registered.password_hash,
+            protocol=subentry.data.get(CONF_PROTOCOL) if subentry is not None else None,
         )
 
     async def verify_password(self, identity: str, password: str) -> bool:
