@@ -4,13 +4,13 @@ Everything a charger must get right before the first OCPP frame is checked
 here: the path carries its identity (last segment, URL-decoded), a registered
 charger with a password must present it (HTTP 401 otherwise, before the
 websocket opens), the subprotocol must be one of the versions in
-:data:`VERSIONS` (or absent, which is taken as 1.6), and the one its registration
-pins if it pins one (HTTP 400 otherwise, as for a version nobody speaks). Pings keep the connection
-honest: a charger that stops answering is closed within one ping timeout. A
-second connection with the same identity replaces the first: the first stops
-answering at once, and the second is bound to the charger only if it
-authenticated with the password the charger has at that moment (at most one
-session per identity, ever).
+:data:`VERSIONS` (or absent, which is taken as 1.6), and the one its
+registration pins if it pins one (HTTP 400 otherwise, as for a version nobody
+speaks). Pings keep the connection honest: a charger that stops answering is
+closed within one ping timeout. A second connection with the same identity
+replaces the first: the first stops answering at once, and the second is bound
+to the charger only if it authenticated with the password the charger has at
+that moment (at most one session per identity, ever).
 
 Connections are counted from the moment they are accepted (per address and in
 all), the request line must arrive within a short timeout, password checks are
