@@ -45,7 +45,7 @@ from harness import HassUnderTest, new_event_loop, start_hass, stop_hass  # noqa
 from homeassistant.core import Event, callback  # noqa: E402
 from homeassistant.helpers.entity_component import DATA_INSTANCES  # noqa: E402
 from load import LoadGenerator  # noqa: E402
-from loadgen import meter_values_payload  # noqa: E402
+from loadgen_messages import meter_values_payload  # noqa: E402
 
 from custom_components.ocpp_hub.csms.session import CALL, CALLRESULT, decode_frame, encode  # noqa: E402
 from custom_components.ocpp_hub.csms.v16.metering import parse_sampled_values  # noqa: E402

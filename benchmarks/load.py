@@ -15,6 +15,11 @@ CPU time is Home Assistant's alone. Measured:
 * max mode, per N: each charger sends its next MeterValues as soon as the last
   one is answered: MeterValues/s, and MeterValues/s per core of Home Assistant CPU.
 
+The chargers speak OCPP 1.6J, or with ``--ocpp 2.0.1`` OCPP 2.0.1: then a
+TransactionEvent Updated with the same meter values stands where 1.6 sends a
+MeterValues (and is what "MeterValues" counts), TransactionEvent Started/Ended
+where it sends Start/StopTransaction (``loadgen_messages.py``).
+
 Usage: ``.venv/bin/python benchmarks/load.py`` (``--help`` for the settings).
 Results go to ``benchmarks/results/<date>.json``; markdown tables are printed.
 """
@@ -55,6 +60,7 @@ from harness import (  # noqa: E402
     stop_hass,
 )
 from loadgen import percentiles  # noqa: E402
+from loadgen_messages import VERSIONS  # noqa: E402
 from report import markdown  # noqa: E402
 
 from custom_components.ocpp_hub.csms.errors import CallFailed  # noqa: E402
@@ -73,6 +79,7 @@ class Settings:
 
     rate_chargers: list[int]
     max_chargers: list[int]
+    ocpp: str
     measure: float
     warmup: float
     interval: float
@@ -249,7 +256,10 @@ class Bench:
         address is raised (real chargers each have their own address). The flood
         guard (a token bucket per charger) keeps its production settings at 1 msg/s;
         in max mode it is lifted, since the point there is what the server can do.
-        The guard still runs on every message. Returns what was changed.
+        The guard still runs on every message. Its buckets are kept per charger across
+        reconnects, so every phase starts with new ones (else the chargers of a max-mode
+        phase would keep the 20 msg/s buckets of the rate phase before). Returns what
+        was changed.
         """
         server = self.hut.hub.server
         changed: dict[str, Any] = {}
@@ -262,6 +272,9 @@ class Bench:
         for name, production in self._flood.items():
             setattr(server.config, name, 1e9 if lift_flood else production)
             changed[name] = {"production": production, "lifted": lift_flood}
+        if (floods := getattr(server, "floods", None)) is not None:
+            server.floods = type(floods)()
+            changed["flood_buckets"] = "new"
         return changed
 
     async def wait_for_quiet(self) -> float:
@@ -281,7 +294,9 @@ class Bench:
 
     async def connect(self, n: int) -> float:
         """Connect and boot chargers cp0..cp{n-1}; return the seconds it took."""
-        connected = await self.gen.ask("connect", url=self.hut.ocpp_url, n=n, timeout=300)
+        connected = await self.gen.ask(
+            "connect", url=self.hut.ocpp_url, n=n, ocpp=self.settings.ocpp, timeout=300
+        )
         if connected["connected"] != n:
             raise RuntimeError(f"only {connected['connected']} of {n} connected: {connected}")
         await asyncio.sleep(1.0)  # the GetConfiguration after each boot
@@ -635,6 +650,12 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chargers", default="1,10,100,500", help="N for rate mode ('' = none)")
     parser.add_argument("--max-chargers", default="10,100,500", help="N for max mode ('' = none)")
+    parser.add_argument(
+        "--ocpp",
+        choices=VERSIONS,
+        default="1.6",
+        help="the OCPP version the chargers speak (2.0.1: TransactionEvent for MeterValues)",
+    )
     parser.add_argument("--measure", type=float, default=20.0, help="rate mode window (s)")
     parser.add_argument("--max-measure", type=float, default=8.0, help="max mode window (s)")
     parser.add_argument("--warmup", type=float, default=3.0, help="before each window (s)")
@@ -676,6 +697,7 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     return Settings(
         rate_chargers=_counts(args.chargers),
         max_chargers=_counts(args.max_chargers),
+        ocpp=args.ocpp,
         measure=args.measure,
         warmup=args.warmup,
         interval=args.interval,

@@ -1,4 +1,4 @@
-"""Load generator: simulated OCPP 1.6J chargers and a Home Assistant websocket subscriber.
+"""Load generator: simulated OCPP 1.6J or 2.0.1 chargers and a Home Assistant websocket subscriber.
 
 Runs as its own process (``python benchmarks/loadgen.py``), so that its CPU time
 is not counted as Home Assistant's. It is driven by ``load.py`` with one JSON
@@ -9,9 +9,10 @@ logs to stderr. It stops by itself on end of input, on ``quit``, or after
 The chargers use plain ``websockets`` and ``json`` (not the ``ocpp`` library), so
 that the generator stays light: a charger is a websocket, a reader task that
 answers the central system's CALLs and resolves the answers to its own, and at
-most one outstanding CALL of its own.
+most one outstanding CALL of its own. What it sends in each OCPP version is in
+``loadgen_messages.py`` (2.0.1: TransactionEvent Updated where 1.6 sends MeterValues).
 
-Every MeterValues carries a power that is unique per charger and frame
+Every MeterValues (or TransactionEvent Updated) carries a power that is unique per charger and frame
 (``BASE_POWER_W + sequence number``). The subscriber (a real websocket API client,
 via aiohttp, subscribed like the frontend with ``subscribe_entities`` or to
 ``state_changed`` events) sees the power entity change to that value and so
@@ -31,7 +32,6 @@ import asyncio
 from collections.abc import Callable, Iterable
 import contextlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 import itertools
 import json
 import logging
@@ -41,6 +41,7 @@ import time
 from typing import Any
 
 import aiohttp
+from loadgen_messages import messages
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
@@ -52,27 +53,9 @@ CALL, CALLRESULT, CALLERROR = 2, 3, 4
 CONNECT_CONCURRENCY = 50
 CALL_TIMEOUT = 30.0
 
-# Schema-valid answers to the central system's calls (anything else: NotImplemented).
-ANSWERS: dict[str, dict[str, Any]] = {
-    "GetConfiguration": {"configurationKey": []},
-    "TriggerMessage": {"status": "Accepted"},
-    "ChangeConfiguration": {"status": "Accepted"},
-    "ChangeAvailability": {"status": "Accepted"},
-    "ClearCache": {"status": "Accepted"},
-    "RemoteStartTransaction": {"status": "Accepted"},
-    "RemoteStopTransaction": {"status": "Accepted"},
-    "Reset": {"status": "Accepted"},
-    "UnlockConnector": {"status": "Unlocked"},
-    "GetLocalListVersion": {"listVersion": 0},
-}
-
 
 def _dumps(frame: Any) -> str:
     return json.dumps(frame, separators=(",", ":"))
-
-
-def _now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def percentiles(values: Iterable[float], points: tuple[float, ...] = (50, 99)) -> dict[str, float]:
@@ -108,61 +91,18 @@ class Recorder:
         self.errors[kind] = self.errors.get(kind, 0) + 1
 
 
-def meter_values_payload(
-    transaction_id: int | None, power_w: int, energy_wh: float, sequence: int
-) -> dict[str, Any]:
-    """A MeterValues payload: energy register, power (as given), current, voltage."""
-    return {
-        "connectorId": 1,
-        "transactionId": transaction_id,
-        "meterValue": [
-            {
-                "timestamp": _now_iso(),
-                "sampledValue": [
-                    {
-                        "value": f"{energy_wh:.1f}",
-                        "context": "Sample.Periodic",
-                        "measurand": "Energy.Active.Import.Register",
-                        "unit": "Wh",
-                    },
-                    {
-                        "value": str(power_w),
-                        "context": "Sample.Periodic",
-                        "measurand": "Power.Active.Import",
-                        "unit": "W",
-                    },
-                    {
-                        "value": f"{power_w / 230:.2f}",
-                        "context": "Sample.Periodic",
-                        "measurand": "Current.Import",
-                        "phase": "L1",
-                        "unit": "A",
-                    },
-                    {
-                        "value": f"{229 + (sequence % 3):.1f}",
-                        "context": "Sample.Periodic",
-                        "measurand": "Voltage",
-                        "phase": "L1-N",
-                        "unit": "V",
-                    },
-                ],
-            }
-        ],
-    }
-
-
 class Charger:
     """One simulated charge point."""
 
     _message_ids = itertools.count(1)
 
-    def __init__(self, index: int, recorder: Recorder) -> None:
-        """Describe charger ``index`` (identity ``cp{index}``); :meth:`open` connects."""
+    def __init__(self, index: int, recorder: Recorder, version: str = "1.6") -> None:
+        """Charger ``index`` (identity ``cp{index}``) in OCPP ``version``; :meth:`open` connects."""
         self.index = index
         self.identity = f"cp{index}"
         self.recorder = recorder
+        self.messages = messages(version, index)
         self.ws: ClientConnection | None = None
-        self.transaction_id: int | None = None
         self.energy_wh = 1_000_000.0 + index
         self.sequence = 0
         self.calls_received: list[tuple[str, int]] = []
@@ -170,54 +110,29 @@ class Charger:
         self._reader: asyncio.Task[None] | None = None
 
     async def open(self, url: str) -> None:
-        """Connect, boot, report Charging and start a transaction."""
+        """Connect, boot, report a car plugged in and start a transaction."""
         self.ws = await connect(
             url + self.identity,
-            subprotocols=[Subprotocol("ocpp1.6")],
+            subprotocols=[Subprotocol(self.messages.subprotocol)],
             compression=None,
             ping_interval=None,  # the central system pings; pongs are automatic
             open_timeout=30,
             max_size=2**20,
         )
         self._reader = asyncio.get_running_loop().create_task(self._read())
-        boot, _ = await self.call(
-            "BootNotification", {"chargePointVendor": "Bench", "chargePointModel": "LoadGen"}
-        )
+        boot, _ = await self.call(*self.messages.boot())
         if boot[2].get("status") != "Accepted":
             raise RuntimeError(f"{self.identity}: boot not accepted: {boot}")
-        await self.status("Charging")
-        started, _ = await self.call(
-            "StartTransaction",
-            {
-                "connectorId": 1,
-                "idTag": "BENCH",
-                "meterStart": int(self.energy_wh),
-                "timestamp": _now_iso(),
-            },
-        )
-        self.transaction_id = int(started[2]["transactionId"])
-
-    async def status(self, status: str) -> None:
-        """Send a StatusNotification for connector 1."""
-        await self.call(
-            "StatusNotification", {"connectorId": 1, "errorCode": "NoError", "status": status}
-        )
+        await self.call(*self.messages.status(plugged_in=True))
+        started, _ = await self.call(*self.messages.start(self.energy_wh))
+        self.messages.started(started[2])
 
     async def finish(self) -> None:
-        """Stop the transaction, report Available, close the connection."""
+        """Stop the transaction, report the connector free, close the connection."""
         try:
-            if self.transaction_id is not None:
-                await self.call(
-                    "StopTransaction",
-                    {
-                        "transactionId": self.transaction_id,
-                        "meterStop": int(self.energy_wh),
-                        "timestamp": _now_iso(),
-                        "reason": "Local",
-                    },
-                )
-                self.transaction_id = None
-                await self.status("Available")
+            if self.messages.in_transaction:
+                await self.call(*self.messages.stop(self.energy_wh))
+                await self.call(*self.messages.status(plugged_in=False))
         finally:
             await self.close()
 
@@ -257,14 +172,14 @@ class Charger:
         return answer, sent
 
     async def meter_values(self) -> None:
-        """Send one MeterValues (unique power) and wait for its answer."""
+        """Send one MeterValues (2.0.1: TransactionEvent Updated) and wait for its answer."""
         self.sequence += 1
         power = BASE_POWER_W + self.sequence
         self.energy_wh += power / 3600  # as if one second passed
-        payload = meter_values_payload(self.transaction_id, power, self.energy_wh, self.sequence)
+        action, payload = self.messages.meter_values(power, self.energy_wh, self.sequence)
         recorder = self.recorder
         track = (self.index, self.sequence) if recorder.match_states else None
-        _, sent = await self.call("MeterValues", payload, track)
+        _, sent = await self.call(action, payload, track)
         answered = time.monotonic_ns()
         recorder.sent_ns.append(sent)
         recorder.answered_ns.append(answered)
@@ -280,7 +195,7 @@ class Charger:
                 if kind == CALL:
                     action = frame[2]
                     self.calls_received.append((action, arrived))
-                    answer = ANSWERS.get(action)
+                    answer = self.messages.answer(action, frame[3])
                     if answer is None:
                         reply = [CALLERROR, frame[1], "NotImplemented", "", {}]
                     else:
@@ -412,11 +327,11 @@ class Generator:
         await self.subscriber.start(url, token, mode, power_entities)
         return {"initial_entities": self.subscriber.initial_entities}
 
-    async def cmd_connect(self, url: str, n: int) -> dict[str, Any]:
-        """Connect and boot chargers cp0..cp{n-1} (a bounded number at a time)."""
+    async def cmd_connect(self, url: str, n: int, ocpp: str = "1.6") -> dict[str, Any]:
+        """Connect and boot chargers cp0..cp{n-1} speaking ``ocpp`` (a bounded number at a time)."""
         began = time.monotonic()
         self.url = url
-        self.chargers = [Charger(i, self.recorder) for i in range(n)]
+        self.chargers = [Charger(i, self.recorder, ocpp) for i in range(n)]
         gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
 
         async def one(charger: Charger) -> None:

@@ -1,14 +1,18 @@
-"""Command line: keep a simulated Wallbox connected to a central system.
+"""Command line: keep a simulated Wallbox (or OCPP 2.0.1 station) connected to a central system.
 
-Lets a user test an OCPP 1.6J central system (for example OCPP Hub in Home
-Assistant) without a charger::
+Lets a user test an OCPP 1.6J or 2.0.1 central system (for example OCPP Hub in
+Home Assistant) without a charger::
 
-    python -m chargersim --url ws://127.0.0.1:9000/ --identity wb1 \\
+    python -m chargersim --url ws://127.0.0.1:9000/ --identity wb1 [--ocpp 1.6|2.0.1] \\
         [--password secret] [--model PLP1-0-2-4] [--connectors 1] \\
         [--scenario idle|charging|cycle] [--meter-interval 5] \\
         [--phases 3] [--phase-switching] [--car-phases 1|3] [--car-max-current 32] \\
         [--car-ramp-up 2] [--car-ramp-down 4] [--seed N] [--no-jitter] \\
         [--insecure] [--cafile F]
+
+``--ocpp 2.0.1`` runs the 2.0.1 station (``chargersim.v201``, offering the
+subprotocol ``ocpp2.0.1`` only; vendor and model default to an Alfen Eve) with
+the same scenarios in 2.0.1 terms (`chargersim.scenario201`).
 
 The identity is appended to the URL as its last path segment, as a Wallbox
 does (``ws://127.0.0.1:9000/`` -> ``ws://127.0.0.1:9000/wb1``). The password
@@ -32,7 +36,9 @@ from urllib.parse import urlsplit
 
 from .behaviour import ChargerBehaviour, default_configuration
 from .scenario import SCENARIOS, ScenarioConfig, run_scenario
+from .scenario201 import run_scenario_201
 from .v16 import SimulatedCharger
+from .v201 import SimulatedCharger as SimulatedCharger201
 
 _LOGGER = logging.getLogger("chargersim")
 
@@ -41,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The command line parser."""
     parser = argparse.ArgumentParser(
         prog="python -m chargersim",
-        description="Simulated OCPP 1.6J charge point (Wallbox-like).",
+        description="Simulated OCPP 1.6J charge point (Wallbox-like) or OCPP 2.0.1 station.",
     )
     parser.add_argument("--url", required=True, help="CSMS URL, e.g. ws://127.0.0.1:9000/")
     parser.add_argument("--identity", required=True, help="charge point identity, e.g. wb1")
@@ -50,8 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("CHARGERSIM_PASSWORD"),
         help="HTTP Basic auth password (default: $CHARGERSIM_PASSWORD; none)",
     )
-    parser.add_argument("--vendor", default="Wall Box Chargers")
-    parser.add_argument("--model", default="PLP1-0-2-4")
+    parser.add_argument(
+        "--ocpp",
+        choices=("1.6", "2.0.1"),
+        default="1.6",
+        help="the OCPP version the charger speaks (default 1.6)",
+    )
+    parser.add_argument("--vendor", help="default: Wall Box Chargers (1.6), Alfen BV (2.0.1)")
+    parser.add_argument("--model", help="default: PLP1-0-2-4 (1.6), NG910-60023 (2.0.1)")
     parser.add_argument("--serial", default="SIM-000001")
     parser.add_argument("--firmware", default="6.7.11")
     parser.add_argument("--connectors", type=int, default=1, choices=range(1, 5), metavar="N")
@@ -167,6 +179,9 @@ def _ssl_context(args: argparse.Namespace) -> ssl.SSLContext | None:
 
 
 async def _run(args: argparse.Namespace) -> None:
+    newer = args.ocpp == "2.0.1"
+    args.vendor = args.vendor or ("Alfen BV" if newer else "Wall Box Chargers")
+    args.model = args.model or ("NG910-60023" if newer else "PLP1-0-2-4")
     configuration = default_configuration(args.connectors)
     max_current = args.max_current or (16 if args.phases == 3 else 32)
     for n in range(1, args.connectors + 1):
@@ -178,7 +193,8 @@ async def _run(args: argparse.Namespace) -> None:
         phase_switching=args.phase_switching,
         phase_switch_pause=args.phase_switch_pause,
     )
-    charger = SimulatedCharger(
+    station = SimulatedCharger201 if args.ocpp == "2.0.1" else SimulatedCharger
+    charger = station(
         args.url,
         args.identity,
         password=args.password,
@@ -212,10 +228,11 @@ async def _run(args: argparse.Namespace) -> None:
         with contextlib.suppress(NotImplementedError):  # not on Windows
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
     _LOGGER.info(
-        "%s %s (%s) -> %s, scenario %s",
+        "%s %s (%s, OCPP %s) -> %s, scenario %s",
         args.vendor,
         args.model,
         args.identity,
+        args.ocpp,
         charger.url,
         args.scenario,
     )
@@ -228,7 +245,10 @@ async def _run(args: argparse.Namespace) -> None:
                     boot_on_reconnect=not args.no_boot_on_reconnect,
                 )
             )
-            group.create_task(run_scenario(charger, scenario))
+            if isinstance(charger, SimulatedCharger201):
+                group.create_task(run_scenario_201(charger, scenario))
+            else:
+                group.create_task(run_scenario(charger, scenario))
     finally:
         await charger.close()
 

@@ -51,6 +51,7 @@ from .car import MIN_CURRENT
 from .connectors import ConnectorState
 from .rpc import NotConnectedError
 from .v16 import SimulatedCharger
+from .v201 import SimulatedCharger as SimulatedCharger201
 
 __all__ = ["SCENARIOS", "Meter", "ScenarioConfig", "run_scenario"]
 
@@ -110,7 +111,7 @@ async def run_scenario(charger: SimulatedCharger, config: ScenarioConfig) -> Non
 
 
 async def _attempt(
-    charger: SimulatedCharger,
+    charger: SimulatedCharger | SimulatedCharger201,
     what: str,
     send: Callable[[], Awaitable[dict[str, Any]]],
     *,
@@ -144,7 +145,7 @@ async def _set_status(charger: SimulatedCharger, connector_id: int, status: str)
     )
 
 
-async def _heartbeats(charger: SimulatedCharger) -> None:
+async def _heartbeats(charger: SimulatedCharger | SimulatedCharger201) -> None:
     """Heartbeat every HeartbeatInterval s (re-read each second: it may change)."""
     loop = asyncio.get_running_loop()
     while True:

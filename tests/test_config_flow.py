@@ -16,9 +16,17 @@ from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers.translation import async_get_translations
+from homeassistant.setup import async_setup_component
 import pytest
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_device,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
 
 from chargersim import SimulatedCharger
+from chargersim.v201 import SimulatedCharger as Charger201
 from custom_components.ocpp_hub.const import (
     CONF_AUTO_ACCEPT,
     CONF_HEARTBEAT_INTERVAL,
@@ -28,6 +36,7 @@ from custom_components.ocpp_hub.const import (
     CONF_PATH_PREFIX,
     CONF_PING_INTERVAL,
     CONF_PORT,
+    CONF_PROTOCOL,
     CONF_SESSIONS_MAX_AGE_DAYS,
     CONF_SESSIONS_MAX_COUNT,
     CONF_SSL_CERTFILE,
@@ -38,6 +47,7 @@ from custom_components.ocpp_hub.const import (
 from custom_components.ocpp_hub.csms.auth import check_password
 
 from .conftest import CentralSystemUnderTest, free_port
+from .helpers import charger_device
 
 
 def make_certificate(directory: Path, name: str = "server") -> tuple[Path, Path]:
@@ -408,3 +418,134 @@ async def test_the_integration_page_says_central_system(hass: HomeAssistant) -> 
     assert translations[f"component.{DOMAIN}.config.initiate_flow.user"] == "Add central system"
     subentries = await async_get_translations(hass, "en", "config_subentries", {DOMAIN})
     assert subentries[f"component.{DOMAIN}.config_subentries.charger.entry_type"] == "Charger"
+
+
+# ------------------------------------------------------------------ OCPP version of a charger
+
+
+async def _diagnostics_protocol(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    central_system: CentralSystemUnderTest,
+    identity: str,
+) -> str | None:
+    """The OCPP version the charger's diagnostics download names."""
+    await async_setup_component(hass, "diagnostics", {})
+    device = charger_device(hass, central_system.entry.entry_id, identity)
+    assert device is not None
+    result = await get_diagnostics_for_device(hass, hass_client, central_system.entry, device)
+    protocol: str | None = result["protocol"]
+    return protocol
+
+
+async def _add_charger(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, identity: str, version: str
+) -> None:
+    """Add a charger without a password through the subentry flow, with a version choice."""
+    result = await hass.config_entries.subentries.async_init(
+        (central_system.entry.entry_id, SUBENTRY_CHARGER), context={"source": SOURCE_USER}
+    )
+    defaults = {
+        str(key): key.description["suggested_value"]
+        for key in result["data_schema"].schema
+        if key.description and "suggested_value" in key.description
+    }
+    assert defaults == {"ocpp_version": "automatic"}  # what the form shows first
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {CONF_IDENTITY: identity, "password_choice": "none", "ocpp_version": version},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+
+
+@pytest.mark.parametrize(
+    ("version", "pinned", "simulator", "spoken"),
+    [
+        ("ocpp16", "ocpp1.6", SimulatedCharger, "ocpp1.6"),
+        ("automatic", None, Charger201, "ocpp2.0.1"),
+    ],
+    ids=["pinned-1.6", "automatic"],
+)
+async def test_version_chosen_when_adding(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    central_system: CentralSystemUnderTest,
+    *,
+    version: str,
+    pinned: str | None,
+    simulator: type[SimulatedCharger | Charger201],
+    spoken: str,
+) -> None:
+    """A charger offering 2.0.1 and 1.6: pinned to 1.6 it gets 1.6; automatic, 2.0.1."""
+    await _add_charger(hass, central_system, "carport", version)
+    subentry = next(s for s in central_system.entry.subentries.values() if s.unique_id == "carport")
+    assert subentry.data.get(CONF_PROTOCOL) == pinned
+    charger = simulator(
+        central_system.url, "carport", vendor="Alfen BV", subprotocols=["ocpp2.0.1", "ocpp1.6"]
+    )
+    async with charger:
+        assert (await charger.boot())["status"] == "Accepted"
+        assert await _diagnostics_protocol(hass, hass_client, central_system, "carport") == spoken
+
+
+async def test_pin_201_in_reconfigure(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    central_system: CentralSystemUnderTest,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Pinned to 2.0.1: a connected 1.6 charger is dropped and refused; 2.0.1 is welcome.
+
+    The pin stays through other changes and goes back to automatic when chosen.
+    """
+    entry = central_system.entry
+    subentry_id = next(sid for sid, s in entry.subentries.items() if s.unique_id == "wb1")
+    charger = SimulatedCharger(central_system.url, "wb1")  # offers ocpp1.6 only
+    await charger.connect()
+    assert (await charger.boot())["status"] == "Accepted"
+
+    result = await _charger_menu(hass, central_system, subentry_id, "settings")
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"remote_id_tag": "MYTAG", "ocpp_version": "ocpp201"}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert entry.subentries[subentry_id].data[CONF_PROTOCOL] == "ocpp2.0.1"
+    await charger.wait_closed(timeout=5)  # it spoke 1.6: disconnected to reconnect
+    await charger.close()
+
+    # Refused at the handshake, as a charger offering a version nobody speaks is.
+    with pytest.raises(InvalidStatus) as err:
+        await connect(central_system.url + "wb1", subprotocols=["ocpp1.6"])
+    assert err.value.response.status_code == 400
+    assert "it offers ocpp1.6, but it is set to speak ocpp2.0.1 only" in caplog.text
+    with pytest.raises(InvalidStatus):
+        await connect(central_system.url + "wb1")  # no subprotocol: 1.6 too
+
+    station = Charger201(central_system.url, "wb1", vendor="Alfen BV")
+    async with station:
+        assert (await station.boot())["status"] == "Accepted"
+        assert await _diagnostics_protocol(hass, hass_client, central_system, "wb1") == (
+            "ocpp2.0.1"
+        )
+
+    # The form shows the pin; changing something else keeps it.
+    result = await _charger_menu(hass, central_system, subentry_id, "settings")
+    defaults = {
+        str(key): key.default() for key in result["data_schema"].schema if callable(key.default)
+    }
+    assert defaults["ocpp_version"] == "ocpp201"
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": "Garage charger", "remote_id_tag": "MYTAG"}
+    )
+    assert entry.subentries[subentry_id].data[CONF_PROTOCOL] == "ocpp2.0.1"
+
+    result = await _charger_menu(hass, central_system, subentry_id, "settings")
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"remote_id_tag": "MYTAG", "ocpp_version": "automatic"}
+    )
+    await hass.async_block_till_done()
+    assert CONF_PROTOCOL not in entry.subentries[subentry_id].data
+    async with SimulatedCharger(central_system.url, "wb1") as again:
+        assert (await again.boot())["status"] == "Accepted"

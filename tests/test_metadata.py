@@ -51,6 +51,7 @@ from custom_components.ocpp_hub import (
     button,
     calendar,
     card_energy,
+    charger_flow,
     charger_settings,
     config_flow,
     energy_sensors,
@@ -890,7 +891,7 @@ def test_exception_and_issue_translations(metadata: Metadata) -> None:
 
 # ---------------------------------------------------------------------------- config flow
 # The modules that hold flow classes (the options flow has its own).
-FLOW_MODULES = (config_flow, options_flow)
+FLOW_MODULES = (config_flow, charger_flow, options_flow)
 
 
 def flow_sections() -> tuple[dict[str, tuple[str, ...]], list[str]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+import contextlib
 from datetime import UTC, datetime, timedelta
 import itertools
 import json
@@ -24,11 +25,11 @@ import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
 from chargersim import ChargerBehaviour, SimulatedCharger
-from chargersim.__main__ import build_parser, main
+from chargersim.__main__ import _run, build_parser, main
 from chargersim.car import Car
 from chargersim.scenario import Meter, ScenarioConfig, run_scenario
 
-from .conftest import CentralSystemUnderTest, free_port
+from .conftest import CARD_ALICE, CentralSystemUnderTest, free_port
 from .helpers import state_of, wait_for, wait_for_state
 
 VOLTS = 230.0
@@ -529,3 +530,32 @@ def test_command_line_options() -> None:
     assert (args.seed, args.no_jitter) == (3, True)
     with pytest.raises(SystemExit):
         main(["--url", "ws://h/", "--identity", "wb1", "--car-ramp-down", "0"])
+
+
+async def test_command_line_201_station_charges(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """``--ocpp 2.0.1``: the 2.0.1 station boots, plugs in, charges with power shown, stops."""
+    args = build_parser().parse_args(
+        ["--url", central_system.url, "--identity", "wb1", "--ocpp", "2.0.1",
+         "--meter-interval", "0.2", "--idle-time", "0.2", "--charge-time", "2",
+         "--id-tag", CARD_ALICE, "--no-jitter", "--car-ramp-up", "inf"]
+    )  # fmt: skip
+    run = asyncio.get_running_loop().create_task(_run(args))
+    try:
+        await wait_for_state(hass, "sensor.garage_status", "charging")
+        handler = central_system.entry.runtime_data.server.handler("wb1")
+        assert handler is not None
+        assert handler.session.connection.subprotocol == "ocpp2.0.1"
+        charger = central_system.entry.runtime_data.chargers["wb1"].charger
+        assert charger.info is not None
+        assert (charger.info.vendor, charger.info.model) == ("Alfen BV", "NG910-60023")
+        await wait_for(
+            lambda: state_of(hass, "sensor.garage_charging_power") not in ("unknown", "0.0", "0")
+        )
+        # The car is full, the user stops with the card, unplugs: the EVSE is free again.
+        await wait_for_state(hass, "sensor.garage_status", "available", timeout=15)
+    finally:
+        run.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await run

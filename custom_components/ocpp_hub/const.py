@@ -30,6 +30,8 @@ CONF_PASSWORD_HASH: Final = "password_hash"
 CONF_REMOTE_ID_TAG: Final = "remote_id_tag"
 CONF_CARDS: Final = "cards"
 CONF_SCHEDULE: Final = "schedule"
+# The subprotocol the charger must speak ("ocpp1.6", "ocpp2.0.1"); absent: the newest offered.
+CONF_PROTOCOL: Final = "protocol"
 DEFAULT_REMOTE_ID_TAG: Final = "HOMEASSISTANT"
 
 DEFAULT_PORT: Final = 9000

@@ -35,6 +35,7 @@ from .const import (
     CONF_PATH_PREFIX,
     CONF_PING_INTERVAL,
     CONF_PORT,
+    CONF_PROTOCOL,
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_PING_INTERVAL,
     DEFAULT_PORT,
@@ -184,6 +185,8 @@ class OcppHub:
                 # A connection authenticated with the old password (or none) goes.
                 self.server.enforce_credentials(identity)
                 self.issues.password_changed(identity)
+            # Pinned to another version than it speaks: it reconnects and gets that one.
+            self.server.enforce_protocol(identity)
             self._report_password(registered)
 
     def _report_password(self, registered: RegisteredCharger) -> None:
@@ -327,8 +330,12 @@ class OcppHub:
         registered = self.chargers.get(identity)
         if registered is None:
             return None
+        subentry = self.entry.subentries.get(registered.subentry_id)
         return Registration(
-            registered.charger, registered.password_hash is not None, registered.password_hash
+            registered.charger,
+            registered.password_hash is not None,
+            registered.password_hash,
+            protocol=subentry.data.get(CONF_PROTOCOL) if subentry is not None else None,
         )
 
     async def verify_password(self, identity: str, password: str) -> bool:

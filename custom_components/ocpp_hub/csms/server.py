@@ -4,12 +4,13 @@ Everything a charger must get right before the first OCPP frame is checked
 here: the path carries its identity (last segment, URL-decoded), a registered
 charger with a password must present it (HTTP 401 otherwise, before the
 websocket opens), the subprotocol must be one of the versions in
-:data:`VERSIONS` (or absent, which is taken as 1.6). Pings keep the connection
-honest: a charger that stops answering is closed within one ping timeout. A
-second connection with the same identity replaces the first: the first stops
-answering at once, and the second is bound to the charger only if it
-authenticated with the password the charger has at that moment (at most one
-session per identity, ever).
+:data:`VERSIONS` (or absent, which is taken as 1.6), and the one its
+registration pins if it pins one (HTTP 400 otherwise, as for a version nobody
+speaks). Pings keep the connection honest: a charger that stops answering is
+closed within one ping timeout. A second connection with the same identity
+replaces the first: the first stops answering at once, and the second is bound
+to the charger only if it authenticated with the password the charger has at
+that moment (at most one session per identity, ever).
 
 Connections are counted from the moment they are accepted (per address and in
 all), the request line must arrive within a short timeout, password checks are
@@ -398,10 +399,35 @@ class CentralSystem:
         if handler is None or self.authorised(handler.session.connection, identity):
             return
         _LOGGER.info("Charger %s must authenticate with its current password", identity)
+        self._close_now(handler, CloseCode.POLICY_VIOLATION, "authentication required")
+
+    def enforce_protocol(self, identity: str) -> None:
+        """The registration of ``identity`` changed: close its session if it speaks another version.
+
+        A charger now pinned to a version other than the one it negotiated is
+        disconnected; it reconnects by itself and gets the pinned one (or is refused).
+        """
+        handler = self.handlers.get(identity)
+        registration = self.backend.registration(identity)
+        if handler is None or registration is None or registration.protocol is None:
+            return
+        spoken = handler.session.connection.subprotocol or DEFAULT_SUBPROTOCOL
+        if spoken == registration.protocol:
+            return
+        _LOGGER.info(
+            "Charger %s speaks %s but is set to %s: closing its connection",
+            identity,
+            spoken,
+            registration.protocol,
+        )
+        self._close_now(handler, CloseCode.NORMAL_CLOSURE, "OCPP version changed")
+
+    def _close_now(self, handler: VersionHandler, code: CloseCode, reason: str) -> None:
+        """Stop a session at once and close its socket in the background."""
         handler.session.retire()
         task = asyncio.get_running_loop().create_task(
-            handler.session.connection.close(CloseCode.POLICY_VIOLATION, "authentication required"),
-            name=f"ocpp_hub {identity} close unauthenticated",
+            handler.session.connection.close(code, reason),
+            name=f"ocpp_hub {handler.session.identity} close ({reason})",
         )
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
@@ -509,8 +535,22 @@ class CentralSystem:
     ) -> Subprotocol | None:
         """The newest version both speak, or the one the charger's registration pins."""
         offered = [name for name in PREFERENCE if name in subprotocols and name in VERSIONS]
+        pinned = self._pinned(connection)
+        if pinned in VERSIONS and pinned not in (offered or [DEFAULT_SUBPROTOCOL]):
+            assert connection.request is not None  # the pin comes from its path
+            address = connection.address if isinstance(connection, _Connection) else "?"
+            identity = identity_from_path(connection.request.path, self.config.path_prefix)
+            self._log_once(
+                ("pinned", str(identity), address, ",".join(subprotocols)),
+                logging.WARNING,
+                "Refused charger %s from %s: it offers %s, but it is set to speak %s only",
+                identity,
+                address,
+                ", ".join(subprotocols) or "no subprotocol (OCPP 1.6)",
+                pinned,
+            )
+            raise NegotiationError(f"this charger is set to speak {pinned} only")
         if offered:
-            pinned = self._pinned(connection)
             return Subprotocol(pinned if pinned in offered else offered[0])
         if not subprotocols:
             address = connection.address if isinstance(connection, _Connection) else "?"
