@@ -1116,7 +1116,7 @@ class Snapshot:
 
     energy_wh: float | None
     connector_totals: dict[int, float]
-    active: dict[int, int]
+    active: dict[int, str]
     misplaced: list[str]
     tasks_added: int  # background tasks of the session, beyond those when the example began
     session_alive: bool
@@ -1274,7 +1274,7 @@ class Harness:
             tx = connector.transaction
             if tx is None:
                 continue
-            active[cid] = int(tx.transaction_id)  # 1.6: the number on the wire
+            active[cid] = tx.transaction_id  # 1.6: the number on the wire, in decimal
             if tx.connector_id != cid:
                 misplaced.append(f"transaction {tx.transaction_id} ({tx.connector_id}) on {cid}")
         handler = self.hub.server.handler(IDENTITY)
@@ -1533,7 +1533,7 @@ class _Sequences(RuleBasedStateMachine):
         super().__init__()
         self.h = self.harness
         self.snap = self.h.begin_example()
-        self.active: dict[int, int] = {}  # what the charger started and did not stop
+        self.active: dict[int, str] = {}  # what the charger started and did not stop
         self.connector_of: dict[int, int] = {}  # transaction id -> connector
         self.transactions: list[int] = []
         self.registers: dict[int, int] = {}  # the simulated meter of each connector
@@ -1675,11 +1675,12 @@ class ChargingSequences(_Sequences):
         if action == "StartTransaction":
             transaction_id = result["transactionId"]
             connector = payload["connectorId"]
-            self.active[connector] = transaction_id
+            self.active[connector] = str(transaction_id)
             self.connector_of[transaction_id] = connector
             self.transactions.append(transaction_id)
         elif action == "StopTransaction":
-            self.active = {c: t for c, t in self.active.items() if t != payload["transactionId"]}
+            stopped = str(payload["transactionId"])
+            self.active = {c: t for c, t in self.active.items() if t != stopped}
 
     # ------------------------------------------------------------- rules
     @rule(connector=SEQUENCE_CONNECTORS, reading=READINGS, id_tag=ID_TAGS, stamp=STAMPS)
