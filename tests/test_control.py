@@ -806,3 +806,21 @@ async def test_learn_card_says_what_it_is_doing(
     await hass.async_block_till_done()
     assert state_of(hass, "sensor.garage_card_learning") == "timed_out"
     assert sim_version.card_status(await wallbox.authorize("55667788")) == "Invalid"
+
+
+async def test_a_16_security_event_is_a_charger_report(
+    hass: HomeAssistant, wallbox: SimulatedCharger
+) -> None:
+    """A 1.6 charger with the security extension reports a security event the same way."""
+    frame = (
+        '[2,"sec1","SecurityEventNotification",'
+        '{"type":"InvalidFirmwareSignature","timestamp":"2026-12-02T09:00:00Z",'
+        '"techInfo":"bootloader"}]'
+    )
+    assert await wallbox.send_raw(frame) == [3, "sec1", {}]
+    entity = "event.garage_charger_report"
+    await wait_for(lambda: hass.states.get(entity).attributes.get("event_type") == "security")  # type: ignore[union-attr]
+    state = hass.states.get(entity)
+    assert state is not None
+    assert state.attributes["name"] == "InvalidFirmwareSignature"
+    assert state.attributes["value"] == "bootloader"

@@ -309,6 +309,10 @@ def _text(max_size: int) -> st.SearchStrategy[str]:
 
 
 # Schema-valid request payloads of every action the central system handles.
+# The same in both versions (1.6: the security extension).
+SECURITY_EVENTS = st.fixed_dictionaries(
+    {"type": _text(50), "timestamp": VALID_STAMPS}, optional={"techInfo": _text(255)}
+)
 PAYLOADS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "Authorize": st.fixed_dictionaries({"idTag": ID_TAGS}),
     "BootNotification": st.fixed_dictionaries(
@@ -342,6 +346,7 @@ PAYLOADS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
         },
         optional={"transactionId": TRANSACTION_IDS},
     ),
+    "SecurityEventNotification": SECURITY_EVENTS,
     "StartTransaction": st.fixed_dictionaries(
         {
             "connectorId": CONNECTORS,
@@ -533,9 +538,7 @@ PAYLOADS_201: dict[str, st.SearchStrategy[dict[str, Any]]] = {
             ),
         }
     ),
-    "SecurityEventNotification": st.fixed_dictionaries(
-        {"type": _text(50), "timestamp": VALID_STAMPS}, optional={"techInfo": _text(255)}
-    ),
+    "SecurityEventNotification": SECURITY_EVENTS,
     "StatusNotification": st.fixed_dictionaries(
         {
             "timestamp": VALID_STAMPS,

@@ -36,6 +36,7 @@ from custom_components.ocpp_hub.model.control import (
 )
 from custom_components.ocpp_hub.model.energy import ChargeMode, Reason
 from custom_components.ocpp_hub.model.meter import Sample
+from custom_components.ocpp_hub.model.reports import ChargerReport, ReportKind
 from custom_components.ocpp_hub.model.schedule import ChargingWindow
 from custom_components.ocpp_hub.model.status import ConnectorStatus
 from custom_components.ocpp_hub.number import NUMBERS
@@ -189,6 +190,12 @@ def _steps(
         "card presented",
         lambda: model.apply_card_decision(
             CardDecision(CARD_ALICE, "Alice", accepted=True, status="Accepted", at=now())
+        ),
+    )
+    yield (
+        "the charger reports a problem",
+        lambda: model.apply_report(
+            ChargerReport(ReportKind.EVENT, "EVSE.Problem", "true", at=now())
         ),
     )
     yield (

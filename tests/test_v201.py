@@ -235,12 +235,34 @@ async def test_authorize_cards(
     assert (await alfen.authorize("DEADBEEF"))["idTokenInfo"]["status"] == "Invalid"
 
 
-async def test_diagnostic_messages_accepted(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest, alfen: Charger201
+async def test_reports_are_events_and_in_diagnostics(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    central_system: CentralSystemUnderTest,
+    alfen: Charger201,
 ) -> None:
-    """NotifyEvent and SecurityEventNotification are accepted; DataTransfer as in 1.6."""
-    assert await alfen.notify_event("EVSE", "Problem", "false") == {}
+    """NotifyEvent and SecurityEventNotification fire the Charger report event and are
+    in the device's diagnostics; DataTransfer is answered as in 1.6."""
+    entity = "event.garage_charger_report"
+    assert state_of(hass, entity) == "unknown"
+    assert await alfen.notify_event("EVSE", "Problem", "true\x1b[2J") == {}
+    await wait_for(lambda: hass.states.get(entity).attributes.get("event_type") == "event")  # type: ignore[union-attr]
+    state = hass.states.get(entity)
+    assert state is not None
+    # What the charger says, printable only (no terminal escapes in a dashboard).
+    assert state.attributes["name"] == "EVSE.Problem"
+    assert state.attributes["value"] == "true [2J"
     assert await alfen.security_event("SettingSystemTime") == {}
+    await wait_for(lambda: hass.states.get(entity).attributes.get("event_type") == "security")  # type: ignore[union-attr]
+    assert hass.states.get(entity).attributes["name"] == "SettingSystemTime"  # type: ignore[union-attr]
+    await async_setup_component(hass, "diagnostics", {})
+    device = charger_device(hass, central_system.entry.entry_id, "wb1")
+    assert device is not None
+    result = await get_diagnostics_for_device(hass, hass_client, central_system.entry, device)
+    assert [(r["kind"], r["name"]) for r in result["last_reports"]] == [
+        ("event", "EVSE.Problem"),
+        ("security", "SettingSystemTime"),
+    ]
     assert (await alfen.data_transfer("com.example"))["status"] == "UnknownVendorId"
     await alfen.meter_values(1, energy_wh=4200)  # outside a transaction: MeterValues
     await wait_for_state(hass, "sensor.garage_energy", "4.2")

@@ -62,6 +62,7 @@ def _charger_diagnostics(hub: OcppHub, registered: RegisteredCharger) -> dict[st
         ],
         # The last sessions; their card numbers are redacted with the rest (id_tag).
         "last_sessions": [r.as_dict() for r in registered.sessions.history.records[:10]],
+        "last_reports": [report.as_dict() for report in charger.reports.last],
         # Redacted by the session as they were kept (on the parsed frame, before cutting).
         "last_frames": [
             {"direction": direction, "frame": frame}

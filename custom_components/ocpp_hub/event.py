@@ -1,17 +1,20 @@
-"""Event: a card was presented at the charger, and whether it was accepted."""
+"""Events: a card was presented at the charger (accepted or not); the charger reported something."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from homeassistant.components.event import EventEntity, EventEntityDescription
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .entity import OcppHubEntity, OcppHubEntityDescription, build_entities
 from .hub import OcppHubConfigEntry
-from .model.charger import Topic
+from .model.charger import Charger, Topic
+from .model.reports import ReportKind
 from .registered_charger import RegisteredCharger
 
 PARALLEL_UPDATES = 0
@@ -19,7 +22,24 @@ PARALLEL_UPDATES = 0
 
 @dataclass(frozen=True, kw_only=True)
 class OcppEventDescription(OcppHubEntityDescription, EventEntityDescription):
-    """An event entity of a charger."""
+    """An event entity of a charger: ``value_fn`` counts what happened, ``latest_fn`` says it."""
+
+    latest_fn: Callable[[Charger], tuple[str, dict[str, Any]]]
+
+
+def _card_decision(charger: Charger) -> tuple[str, dict[str, Any]]:
+    decision = charger.decisions[-1]
+    return "accepted" if decision.accepted else "rejected", {
+        "id_tag": decision.id_tag,
+        "card_name": decision.card_name,
+        "status": decision.status,
+        "learned": decision.learned,
+    }
+
+
+def _charger_report(charger: Charger) -> tuple[str, dict[str, Any]]:
+    report = charger.reports.last[-1]
+    return report.kind.value, {"name": report.name, "value": report.value}
 
 
 EVENTS: tuple[OcppEventDescription, ...] = (
@@ -28,7 +48,17 @@ EVENTS: tuple[OcppEventDescription, ...] = (
         translation_key="card_presented",
         event_types=["accepted", "rejected"],
         value_fn=lambda ch, _: ch.decision_count,
+        latest_fn=_card_decision,
         topics=frozenset({Topic.CARD}),
+    ),
+    OcppEventDescription(
+        key="charger_report",
+        translation_key="charger_report",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        event_types=[kind.value for kind in ReportKind],
+        value_fn=lambda ch, _: ch.reports.count,
+        latest_fn=_charger_report,
+        topics=frozenset({Topic.REPORT}),
     ),
 )
 
@@ -47,24 +77,16 @@ async def async_setup_entry(
 
 
 class OcppHubEvent(OcppHubEntity, EventEntity):
-    """Fires for every authorization decision, with the normalised idTag and card name."""
+    """Fires for every new decision or report of its charger, with what it said."""
 
     entity_description: OcppEventDescription
 
     @callback
     def _charger_changed(self) -> None:
-        count = self._charger.decision_count
+        description = self.entity_description
+        count = description.value_fn(self._charger, self._charger.main)
         if count == self._value:
             return
         self._value = count
-        decision = self._charger.decisions[-1]
-        self._trigger_event(
-            "accepted" if decision.accepted else "rejected",
-            {
-                "id_tag": decision.id_tag,
-                "card_name": decision.card_name,
-                "status": decision.status,
-                "learned": decision.learned,
-            },
-        )
+        self._trigger_event(*description.latest_fn(self._charger))
         self.async_write_ha_state()

@@ -18,9 +18,10 @@ import logging
 from typing import Any, ClassVar
 
 from ..model.charger import Charger, ChargerInfo, plausible_time
+from ..model.reports import ChargerReport, ReportKind
 from .backend import Backend
 from .errors import CallFailed, OcppError, OcppErrorCode
-from .logtext import untrusted
+from .logtext import shown, untrusted
 from .session import Session
 from .validation import parse_timestamp
 from .version import HandlerSettings
@@ -202,6 +203,24 @@ class Conversation(ABC):
             untrusted(payload.get("messageId")),
         )
         return {"status": "Accepted"}
+
+    def security_event(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """SecurityEventNotification (2.0.1; 1.6 with the security extension): a report."""
+        assert self.charger is not None
+        _LOGGER.info(
+            "Charger %s reported a security event: %s",
+            self.session.identity,
+            untrusted(payload["type"], 50),
+        )
+        self.charger.apply_report(
+            ChargerReport(
+                ReportKind.SECURITY,
+                shown(payload["type"]),
+                shown(payload.get("techInfo") or ""),
+                self.stamp(payload["timestamp"], datetime.now(UTC)),
+            )
+        )
+        return {}
 
     # ------------------------------------------------------------- timestamps
     def stamp(self, value: str | None, received: datetime) -> datetime:

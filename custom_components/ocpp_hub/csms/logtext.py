@@ -17,6 +17,11 @@ _REPR = reprlib.Repr(maxlevel=2, maxdict=4, maxlist=4, maxtuple=4, maxlong=40, m
 _REPR.maxstring = LOG_TEXT_CHARS
 
 
+def shown(text: str, limit: int = 100) -> str:
+    """Network text as an entity attribute shows it: printable, at most ``limit`` characters."""
+    return "".join(ch if ch.isprintable() else " " for ch in text[:limit])
+
+
 def _escape(text: str) -> str:
     if text.isprintable() and "\\" not in text:
         return text

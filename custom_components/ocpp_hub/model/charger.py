@@ -21,6 +21,7 @@ from .led import LedColour, LedInput
 from .meter import Sample, derive_power
 from .owner import CardDecision, OwnerState
 from .profiles import GENERIC, QuirkProfile, select_profile
+from .reports import ChargerReport, Reports
 from .secrets import public_configuration
 from .settings import ReportedSettings, SettingsReader
 from .status import ConnectorStatus
@@ -96,6 +97,7 @@ class Charger(Connectors, OwnerState):
         self.measurands: set[str] = set()
         # Seconds the charger's clock was off when it last sent an implausible time.
         self.clock_skew_s: int | None = None
+        self.reports = Reports()  # events and security events it sent (2.0.1)
 
     # ------------------------------------------------------------------- derived
     @property
@@ -186,6 +188,11 @@ class Charger(Connectors, OwnerState):
         if self.reboot is not None and self.reboot.result is RebootResult.PENDING:
             self.reboot.finish(RebootResult.SUCCEEDED, now)
         self.notify(Topic.BOOT, Topic.CONNECTION, Topic.REBOOT)
+
+    def apply_report(self, report: ChargerReport) -> None:
+        """The charger reported an event or a security event."""
+        self.reports.add(report)
+        self.notify(Topic.REPORT)
 
     def apply_heartbeat(self, now: datetime) -> None:
         """A Heartbeat arrived."""

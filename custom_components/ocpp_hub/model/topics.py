@@ -37,6 +37,7 @@ class Topic(StrEnum):
     FIRMWARE = "firmware"  # firmware and diagnostics upload status
     LEARN = "learn"  # the Learn card window
     CARD = "card"  # authorization decisions (cards presented)
+    REPORT = "report"  # what the charger reports of itself (events, security events)
     # Charge mode, priority and the energy manager's decision (and the session's
     # solar share).
     CONTROL = "control"

@@ -20,6 +20,7 @@ HANDLED_ACTIONS = frozenset(
         "FirmwareStatusNotification",
         "Heartbeat",
         "MeterValues",
+        "SecurityEventNotification",
         "StartTransaction",
         "StatusNotification",
         "StopTransaction",

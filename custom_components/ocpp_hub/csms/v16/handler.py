@@ -50,6 +50,7 @@ class V16Handler(V16Commands, Conversation):
             "FirmwareStatusNotification": "_firmware_status",
             "Heartbeat": "heartbeat",
             "MeterValues": "_meter_values",
+            "SecurityEventNotification": "security_event",  # the security extension
             "StartTransaction": "_start_transaction",
             "StatusNotification": "_status_notification",
             "StopTransaction": "_stop_transaction",

@@ -24,10 +24,11 @@ from typing import Any
 
 from ...model.charger import Charger, Connector, Transaction
 from ...model.meter import Sample
+from ...model.reports import ChargerReport, ReportKind
 from ..backend import AuthorizationStatus
 from ..conversation import Conversation
 from ..errors import OcppError, OcppErrorCode
-from ..logtext import untrusted
+from ..logtext import shown, untrusted
 from ..metering import ENERGY_REGISTER
 from ..version import ProtocolVersion
 from .commands import V201Commands
@@ -63,7 +64,7 @@ class V201Handler(V201Commands, Conversation):
             "Heartbeat": "heartbeat",
             "MeterValues": "_meter_values",
             "NotifyEvent": "_notify_event",
-            "SecurityEventNotification": "_security_event",
+            "SecurityEventNotification": "security_event",
             "StatusNotification": "_status_notification",
             "TransactionEvent": "_transaction_event",
         }
@@ -254,24 +255,26 @@ class V201Handler(V201Commands, Conversation):
         if len(self._seq) > _SEQ_MEMORY:
             del self._seq[next(iter(self._seq))]
 
-    # ------------------------------------------------------------- diagnostics only
+    # ------------------------------------------------------------- reports
     def _notify_event(self, payload: dict[str, Any]) -> dict[str, Any]:
+        assert self.charger is not None
+        received = _now()
         for event in payload["eventData"]:
+            name = f"{event['component']['name']}.{event['variable']['name']}"
             _LOGGER.debug(
-                "Charger %s: event %s.%s = %s",
+                "Charger %s: event %s = %s",
                 self.session.identity,
-                untrusted(event["component"]["name"], 50),
-                untrusted(event["variable"]["name"], 50),
+                untrusted(name, 100),
                 untrusted(event["actualValue"], 100),
             )
-        return {}
-
-    def _security_event(self, payload: dict[str, Any]) -> dict[str, Any]:
-        _LOGGER.info(
-            "Charger %s reported a security event: %s",
-            self.session.identity,
-            untrusted(payload["type"], 50),
-        )
+            self.charger.apply_report(
+                ChargerReport(
+                    ReportKind.EVENT,
+                    shown(name),
+                    shown(event["actualValue"]),
+                    self.stamp(event["timestamp"], received),
+                )
+            )
         return {}
 
 
