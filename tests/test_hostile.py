@@ -233,9 +233,12 @@ async def test_a_charger_within_the_rate_is_never_cut(
     assert server.backend.registration("cp1").charger.energy_wh == 1199  # type: ignore[union-attr]
 
 
+@BOTH_VERSIONS
 @pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1:DeprecationWarning")
-async def test_security_profile_2(tmp_path: Path) -> None:
-    """wss + Basic auth with a certificate made here; TLS below 1.2 is refused by default."""
+async def test_security_profile_2(tmp_path: Path, sim_version: SimVersion) -> None:
+    """wss + Basic auth with a certificate made here; TLS below 1.2 is refused by default.
+
+    The same for a 1.6 and a 2.0.1 charger: both are checked before the websocket opens."""
     cert, key = make_certificate(tmp_path)
     config = ServerConfig(
         host="127.0.0.1",
@@ -248,11 +251,12 @@ async def test_security_profile_2(tmp_path: Path) -> None:
     client = ssl.create_default_context(cafile=str(cert))
     base = f"wss://127.0.0.1:{central.port}/"
     try:
-        async with SimulatedCharger(base, "cp2", password=PASSWORD, ssl=client) as charger:
+        simulator = sim_version.simulator
+        async with simulator(base, "cp2", password=PASSWORD, ssl=client) as charger:
             assert "currentTime" in await charger.heartbeat()
         central.auth_throttle.base = 0.0
         with pytest.raises(InvalidStatus) as err:
-            await SimulatedCharger(base, "cp2", password="wrong", ssl=client).connect()
+            await simulator(base, "cp2", password="wrong", ssl=client).connect()
         assert err.value.response.status_code == 401
         old = ssl.create_default_context(cafile=str(cert))
         old.minimum_version = ssl.TLSVersion.TLSv1
@@ -265,7 +269,7 @@ async def test_security_profile_2(tmp_path: Path) -> None:
         loop.set_exception_handler(lambda _loop, context: reported.append(context["message"]))
         try:
             with pytest.raises((ssl.SSLError, ConnectionError)):
-                await connect(base + "cp1", subprotocols=["ocpp1.6"], ssl=old)
+                await connect(base + "cp1", subprotocols=[sim_version.name], ssl=old)
             await central.stop()
         finally:
             loop.set_exception_handler(previous)
