@@ -196,10 +196,8 @@ class OcppHubConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             password, generated, error = chosen_password(user_input)
-            if error == "weak_password":
-                errors[CONF_PASSWORD] = "weak_password"
-            elif error:
-                errors[CONF_PASSWORD] = "password_missing"
+            if error:
+                errors[CONF_PASSWORD] = error
             else:
                 self._title = user_input.get(CONF_NAME) or info["identity"]
                 self._password = password
