@@ -80,8 +80,10 @@ class ChargerSubentryFlow(ConfigSubentryFlow):
                 placeholders["charger"] = taken_by
             else:
                 password, generated, error = chosen_password(user_input)
-                if error:
-                    errors[CONF_PASSWORD] = error
+                if error:  # each key literal: the flow's errors are checked against en.json
+                    errors[CONF_PASSWORD] = (
+                        "weak_password" if error == "weak_password" else "password_missing"
+                    )
                 else:
                     self._new = (identity, user_input.get(CONF_NAME) or identity, password)
                     self._version = with_version({}, user_input)
