@@ -192,25 +192,24 @@ class RepairIssues:
     @callback
     def password_set(self, name: str, identity: str, has_password: bool) -> None:
         """The owner's password setting of a charger: none is a repair until there is one."""
-        self._password_issue(
-            "no_password", "charger_without_password", name, identity, has_password
-        )
+        issue_id = self._charger_issue("no_password", identity)
+        if self._changed(issue_id, has_password, name):
+            set_issue(
+                self.hass,
+                issue_id,
+                None if has_password else "charger_without_password",
+                {"charger": escape_markdown(name)},
+            )
 
     @callback
     def password_presented(self, name: str, identity: str, acceptable: bool) -> None:
         """The right password was presented: shorter than OCPP's 16 characters says so."""
-        self._password_issue("weak_password", "weak_password", name, identity, acceptable)
-
-    def _password_issue(
-        self, kind: str, translation_key: str, name: str, identity: str, fine: bool
-    ) -> None:
-        """The charger's issue ``kind`` (``translation_key``) while its password is not fine."""
-        issue_id = self._charger_issue(kind, identity)
-        if self._changed(issue_id, fine, name):
+        issue_id = self._charger_issue("weak_password", identity)
+        if self._changed(issue_id, acceptable, name):
             set_issue(
                 self.hass,
                 issue_id,
-                None if fine else translation_key,
+                None if acceptable else "weak_password",
                 {"charger": escape_markdown(name)},
             )
 
