@@ -12,7 +12,7 @@ Home Assistant) without a charger::
 
 ``--ocpp 2.0.1`` runs the 2.0.1 station (``chargersim.v201``, offering the
 subprotocol ``ocpp2.0.1`` only; vendor and model default to an Alfen Eve) with
-the same scenarios in 2.0.1 terms (`chargersim.scenario201`).
+the same scenarios in 2.0.1 terms (`chargersim.scenario` drives either station).
 
 The identity is appended to the URL as its last path segment, as a Wallbox
 does (``ws://127.0.0.1:9000/`` -> ``ws://127.0.0.1:9000/wb1``). The password
@@ -36,7 +36,6 @@ from urllib.parse import urlsplit
 
 from .behaviour import ChargerBehaviour, default_configuration
 from .scenario import SCENARIOS, ScenarioConfig, run_scenario
-from .scenario201 import run_scenario_201
 from .v16 import SimulatedCharger
 from .v201 import SimulatedCharger as SimulatedCharger201
 
@@ -245,10 +244,7 @@ async def _run(args: argparse.Namespace) -> None:
                     boot_on_reconnect=not args.no_boot_on_reconnect,
                 )
             )
-            if isinstance(charger, SimulatedCharger201):
-                group.create_task(run_scenario_201(charger, scenario))
-            else:
-                group.create_task(run_scenario(charger, scenario))
+            group.create_task(run_scenario(charger, scenario))
     finally:
         await charger.close()
 

@@ -2,7 +2,11 @@
 
 `run_scenario` drives a `SimulatedCharger` that is kept connected by
 `SimulatedCharger.run_forever` (which boots and announces the connectors).
-Three scenarios:
+Three scenarios, for the 1.6 charger and the 2.0.1 station alike (both
+`chargersim.station.ChargingStation`s: a status, Authorize, a transaction
+started, `report_meter`, `local_stop`; the 2.0.1 station says them in its
+terms: Preparing is a StatusNotification Occupied, a transaction its
+TransactionEvent Started / Updated / Ended):
 
 - ``idle``: nothing is plugged in; the charger only sends heartbeats.
 - ``charging``: a car is plugged in ``plug_delay`` s after the charger is
@@ -39,7 +43,6 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-import functools
 import logging
 import random
 from typing import Any
@@ -49,11 +52,15 @@ from websockets.exceptions import ConnectionClosed
 
 from .car import MIN_CURRENT
 from .connectors import ConnectorState
-from .rpc import NotConnectedError
+from .rpc import JSONDict, NotConnectedError
+from .station import MeterReading
 from .v16 import SimulatedCharger
 from .v201 import SimulatedCharger as SimulatedCharger201
 
-__all__ = ["SCENARIOS", "Meter", "ScenarioConfig", "run_scenario"]
+__all__ = ["SCENARIOS", "Meter", "ScenarioConfig", "Station", "run_scenario"]
+
+#: A simulated charger of either OCPP version.
+type Station = SimulatedCharger | SimulatedCharger201
 
 _LOGGER = logging.getLogger("chargersim.scenario")
 
@@ -61,6 +68,22 @@ SCENARIOS = ("idle", "charging", "cycle")
 
 # Failures after which the scenario just carries on.
 _TRANSIENT = (ConnectionClosed, NotConnectedError, TimeoutError, OCPPError)
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """The names of the settings the user's card depends on, in one OCPP version."""
+
+    #: "false": no card is needed (free vend).
+    auth_enabled: str
+    #: The id tag a free-vend transaction starts with (None: the user's card).
+    free_vend_tag: str | None
+
+
+_SETTINGS = {
+    SimulatedCharger.SUBPROTOCOL: _Settings("AuthEnabled", "AuthDisabledIdTag"),
+    SimulatedCharger201.SUBPROTOCOL: _Settings("AuthCtrlr.Enabled", None),
+}
 
 
 @dataclass
@@ -95,7 +118,7 @@ class ScenarioConfig:
     timestamp: Callable[[float], datetime] | None = None
 
 
-async def run_scenario(charger: SimulatedCharger, config: ScenarioConfig) -> None:
+async def run_scenario(charger: Station, config: ScenarioConfig) -> None:
     """Run the scenario until cancelled."""
     if config.name not in SCENARIOS:
         raise ValueError(f"unknown scenario {config.name!r}; choose from {SCENARIOS}")
@@ -111,41 +134,39 @@ async def run_scenario(charger: SimulatedCharger, config: ScenarioConfig) -> Non
 
 
 async def _attempt(
-    charger: SimulatedCharger | SimulatedCharger201,
+    charger: Station,
     what: str,
     send: Callable[[], Awaitable[dict[str, Any]]],
-    *,
-    persistent: bool = False,
 ) -> dict[str, Any] | None:
-    """Send once the charger is ready; None on failure.
-
-    ``persistent`` retries until it went through (a charger queues
-    transaction messages while offline and sends them after reconnecting).
-    """
-    while True:
-        await charger.wait_ready()
-        try:
-            return await send()
-        except _TRANSIENT as exc:
-            _LOGGER.warning("%s: %s failed: %s", charger.identity, what, exc or type(exc).__name__)
-            if not persistent:
-                return None
-            await asyncio.sleep(1)
+    """Send once the charger is ready; None on failure."""
+    await charger.wait_ready()
+    try:
+        return await send()
+    except _TRANSIENT as exc:
+        _LOGGER.warning("%s: %s failed: %s", charger.identity, what, exc or type(exc).__name__)
+        return None
 
 
-def _transaction(connector: ConnectorState) -> int | None:
+def _transaction(connector: ConnectorState) -> int | str | None:
     """The connector's transaction (a call, so that type checkers do not
     assume it unchanged across awaits)."""
-    return connector.numeric_transaction_id
+    return connector.transaction_id
 
 
-async def _set_status(charger: SimulatedCharger, connector_id: int, status: str) -> None:
+def _card_status(answer: JSONDict | None) -> str | None:
+    """The status of the user's card in an answer (1.6 idTagInfo, 2.0.1 idTokenInfo)."""
+    info = (answer or {}).get("idTagInfo") or (answer or {}).get("idTokenInfo") or {}
+    status = info.get("status")
+    return str(status) if status is not None else None
+
+
+async def _set_status(charger: Station, connector_id: int, status: str) -> None:
     await _attempt(
         charger, f"StatusNotification {status}", lambda: charger.status(connector_id, status)
     )
 
 
-async def _heartbeats(charger: SimulatedCharger | SimulatedCharger201) -> None:
+async def _heartbeats(charger: Station) -> None:
     """Heartbeat every HeartbeatInterval s (re-read each second: it may change)."""
     loop = asyncio.get_running_loop()
     while True:
@@ -167,7 +188,7 @@ class Meter:
     explicitly (a test can move time without waiting for it).
     """
 
-    def __init__(self, charger: SimulatedCharger, config: ScenarioConfig) -> None:
+    def __init__(self, charger: Station, config: ScenarioConfig) -> None:
         self.charger = charger
         self.interval = config.meter_interval
         self.step = config.car_step
@@ -275,27 +296,21 @@ class Meter:
             round(max(0.0, current + self._noise(0.1)) if current and n < in_use else 0.0, 2)
             for n in range(charger.phases)
         ]
-        transaction_id = connector.numeric_transaction_id
-        await _attempt(
-            charger,
-            "MeterValues",
-            lambda: charger.meter_values(
-                cid,
-                transaction_id=transaction_id,
-                energy_wh=(
-                    round(self.energy[cid]) if "Energy.Active.Import.Register" in wanted else None
-                ),
-                power_w=round(power, 1) if "Power.Active.Import" in wanted else None,
-                currents=currents if "Current.Import" in wanted else None,
-                voltage=(
-                    round(charger.voltage + self._noise(2.0), 1)
-                    if "Voltage" in wanted and charger.phases == 1
-                    else None
-                ),
-                current_offered=round(offered, 1) if "Current.Offered" in wanted else None,
-                timestamp=self.timestamp(now) if self.timestamp else None,
+        reading = MeterReading(
+            energy_wh=(
+                round(self.energy[cid]) if "Energy.Active.Import.Register" in wanted else None
             ),
+            power_w=round(power, 1) if "Power.Active.Import" in wanted else None,
+            currents=currents if "Current.Import" in wanted else None,
+            voltage=(
+                round(charger.voltage + self._noise(2.0), 1)
+                if "Voltage" in wanted and charger.phases == 1
+                else None
+            ),
+            current_offered=round(offered, 1) if "Current.Offered" in wanted else None,
+            timestamp=self.timestamp(now) if self.timestamp else None,
         )
+        await _attempt(charger, "MeterValues", lambda: charger.report_meter(cid, reading))
         # The register is what was last reported; keep it whole even if
         # the energy measurand is not sampled.
         connector.energy_wh = round(self.energy[cid])
@@ -304,7 +319,7 @@ class Meter:
         return self.random.uniform(-amplitude, amplitude) if self.jitter else 0.0
 
 
-async def _plug_in(charger: SimulatedCharger, config: ScenarioConfig) -> bool:
+async def _plug_in(charger: Station, config: ScenarioConfig) -> bool:
     """Plug the car in and start a transaction; True if one is running."""
     cid = config.connector_id
     connector = charger.connectors[cid]
@@ -318,12 +333,14 @@ async def _plug_in(charger: SimulatedCharger, config: ScenarioConfig) -> bool:
         await asyncio.sleep(0.1)
     if _transaction(connector) is not None:  # started remotely meanwhile
         return True
-    if charger.configuration_value("AuthEnabled", "true") == "false":
-        id_tag = charger.configuration_value("AuthDisabledIdTag") or "NoAuthorization"
+    settings = _SETTINGS[charger.SUBPROTOCOL]
+    id_tag = config.id_tag
+    if charger.configuration_value(settings.auth_enabled, "true") == "false":
+        if settings.free_vend_tag is not None:
+            id_tag = charger.configuration_value(settings.free_vend_tag) or "NoAuthorization"
     else:
-        id_tag = config.id_tag
         answer = await _attempt(charger, "Authorize", lambda: charger.authorize(id_tag))
-        status = (answer or {}).get("idTagInfo", {}).get("status")
+        status = _card_status(answer)
         if status != "Accepted":
             _LOGGER.info(
                 "%s: id tag %s not accepted (%s); waiting for a remote start",
@@ -341,26 +358,14 @@ async def _plug_in(charger: SimulatedCharger, config: ScenarioConfig) -> bool:
     )
     if answer is None:
         return False
-    if answer.get("idTagInfo", {}).get("status") != "Accepted":
-        transaction_id = _transaction(connector)
-        if transaction_id is not None:
-            await _attempt(
-                charger,
-                "StopTransaction",
-                functools.partial(
-                    charger.stop_transaction,
-                    transaction_id,
-                    int(connector.energy_wh),
-                    reason="DeAuthorized",
-                ),
-                persistent=True,
-            )
+    if _card_status(answer) not in (None, "Accepted"):  # 2.0.1: no idTokenInfo = accepted
+        await charger.local_stop(cid, "DeAuthorized")
         return False
     await _set_status(charger, cid, "Charging")
     return True
 
 
-async def _charging(charger: SimulatedCharger, config: ScenarioConfig) -> None:
+async def _charging(charger: Station, config: ScenarioConfig) -> None:
     connector = charger.connectors[config.connector_id]
     while True:
         await charger.wait_ready()
@@ -371,7 +376,7 @@ async def _charging(charger: SimulatedCharger, config: ScenarioConfig) -> None:
         await asyncio.sleep(1)
 
 
-async def _cycle(charger: SimulatedCharger, config: ScenarioConfig) -> None:
+async def _cycle(charger: Station, config: ScenarioConfig) -> None:
     cid = config.connector_id
     connector = charger.connectors[cid]
     loop = asyncio.get_running_loop()
@@ -399,21 +404,9 @@ async def _cycle(charger: SimulatedCharger, config: ScenarioConfig) -> None:
             _LOGGER.info("%s: car full", charger.identity)
             await _set_status(charger, cid, "SuspendedEV")
             await asyncio.sleep(config.full_time)
-        transaction_id = _transaction(connector)
-        if transaction_id is not None:
+        if _transaction(connector) is not None:
             _LOGGER.info("%s: user stops the session", charger.identity)
-            await _attempt(
-                charger,
-                "StopTransaction",
-                functools.partial(
-                    charger.stop_transaction,
-                    transaction_id,
-                    int(connector.energy_wh),
-                    reason="Local",
-                    id_tag=connector.id_tag,
-                ),
-                persistent=True,
-            )
+            await charger.local_stop(cid, "Local", id_tag=connector.id_tag)
         if connector.status != "Finishing":
             await _set_status(charger, cid, "Finishing")
         await asyncio.sleep(config.unplug_time)

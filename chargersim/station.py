@@ -15,6 +15,8 @@ import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable
 import contextlib
+from dataclasses import dataclass
+from datetime import datetime
 import logging
 import ssl as ssl_lib
 from typing import Any, ClassVar, Self
@@ -30,9 +32,23 @@ from .smart_charging import InstalledProfile
 from .state import StationState
 from .transport import Transport, build_url, connect_with_backoff
 
-__all__ = ["ChargingStation"]
+__all__ = ["ChargingStation", "MeterReading"]
 
 _LOGGER = logging.getLogger("chargersim")
+
+
+@dataclass(frozen=True)
+class MeterReading:
+    """What a connector's meter read (None: not sampled), for `ChargingStation.report_meter`."""
+
+    energy_wh: float | None = None
+    power_w: float | None = None
+    #: Current per phase (A), L1 first.
+    currents: list[float] | None = None
+    voltage: float | None = None
+    current_offered: float | None = None
+    #: When it was read; None = now.
+    timestamp: datetime | None = None
 
 
 class ChargingStation(StationState, ABC):
@@ -150,8 +166,15 @@ class ChargingStation(StationState, ABC):
         """Send each connector's current status."""
 
     @abstractmethod
-    async def local_stop(self, connector_id: int, reason: str) -> None:
-        """Stop the connector's transaction (a remote stop, an unlock ...)."""
+    async def local_stop(
+        self, connector_id: int, reason: str, *, id_tag: str | None = None
+    ) -> None:
+        """Stop the connector's transaction (a remote stop, an unlock, the user's
+        card ``id_tag`` ...)."""
+
+    @abstractmethod
+    async def report_meter(self, connector_id: int, reading: MeterReading) -> JSONDict:
+        """Send the connector's periodic meter values (of its transaction, if one runs)."""
 
     @abstractmethod
     async def _reboot(self, reset_type: str) -> None:

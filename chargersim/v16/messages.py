@@ -16,7 +16,7 @@ from ocpp.v16 import call  # type: ignore[import-untyped, unused-ignore]
 
 from ..rpc import JSONDict
 from ..smart_charging import without_tx_profiles
-from ..station import ChargingStation
+from ..station import ChargingStation, MeterReading
 
 __all__ = ["V16Messages", "iso_time"]
 
@@ -251,6 +251,20 @@ class V16Messages(ChargingStation):
         if transaction_id is None:
             return await self._call(message)
         return await self._transaction_call(message)
+
+    async def report_meter(self, connector_id: int, reading: MeterReading) -> JSONDict:
+        """MeterValues of the connector's transaction (or of the connector if none)."""
+        connector = self.connectors.get(connector_id)
+        return await self.meter_values(
+            connector_id,
+            transaction_id=connector.numeric_transaction_id if connector else None,
+            energy_wh=reading.energy_wh,
+            power_w=reading.power_w,
+            currents=reading.currents,
+            voltage=reading.voltage,
+            current_offered=reading.current_offered,
+            timestamp=reading.timestamp,
+        )
 
     async def data_transfer(
         self, vendor_id: str, message_id: str | None = None, data: str | None = None

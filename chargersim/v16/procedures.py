@@ -115,18 +115,22 @@ class V16Procedures(V16Messages):
         if self.configuration_value("StopTransactionOnInvalidId", "true") == "true":
             await self.local_stop(connector_id, "DeAuthorized")
 
-    async def local_stop(self, connector_id: int, reason: str) -> None:
-        """Stop the connector's transaction (RemoteStop, Unlock) and go Finishing."""
+    async def local_stop(
+        self, connector_id: int, reason: str, *, id_tag: str | None = None
+    ) -> None:
+        """Stop the connector's transaction (RemoteStop, Unlock, the user's card); go Finishing."""
         connector = self.connectors[connector_id]
         if connector.transaction_id is None:
             return
-        sent = await self._stop_reliably(connector, reason)
+        sent = await self._stop_reliably(connector, reason, id_tag=id_tag)
         if connector.operative:
             connector.status = "Finishing"
             if sent:
                 await self.status(connector_id, "Finishing")
 
-    async def _stop_reliably(self, connector: ConnectorState, reason: str) -> bool:
+    async def _stop_reliably(
+        self, connector: ConnectorState, reason: str, *, id_tag: str | None = None
+    ) -> bool:
         """StopTransaction for the connector's transaction, never lost.
 
         If it cannot be delivered now it is queued (with its original
@@ -141,6 +145,7 @@ class V16Procedures(V16Messages):
             transaction_id,
             int(connector.energy_wh),
             reason=reason,
+            id_tag=id_tag,
             timestamp=datetime.now(UTC),
         )
         return await self._deliver(stop, "StopTransaction")

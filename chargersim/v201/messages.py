@@ -19,7 +19,7 @@ from ocpp.v201 import call  # type: ignore[import-untyped, unused-ignore]
 from ..connectors import ConnectorState
 from ..rpc import JSONDict
 from ..smart_charging import without_tx_profiles
-from ..station import ChargingStation
+from ..station import ChargingStation, MeterReading
 from ..v16.messages import iso_time
 
 __all__ = ["V201Messages", "default_variables"]
@@ -274,6 +274,16 @@ class V201Messages(ChargingStation):
                 timestamp=timestamp,
             )
         return await self._call(call.MeterValues(evse_id=evse_id, meter_value=[value]))
+
+    async def report_meter(self, evse_id: int, reading: MeterReading) -> JSONDict:
+        """The EVSE's meter values: energy register, power and offered current."""
+        return await self.meter_values(
+            evse_id,
+            energy_wh=reading.energy_wh,
+            power_w=reading.power_w,
+            current_offered=reading.current_offered,
+            timestamp=reading.timestamp,
+        )
 
     async def stop_transaction(
         self,

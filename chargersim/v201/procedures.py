@@ -91,19 +91,24 @@ class V201Procedures(V201Messages):
         connector.status = "Charging"
         await self.meter_values(evse_id, context="Trigger")
 
-    async def local_stop(self, evse_id: int, reason: str) -> None:
-        """End the EVSE's transaction (RequestStop, DeAuthorized); the car stays plugged in."""
+    async def local_stop(self, evse_id: int, reason: str, *, id_tag: str | None = None) -> None:
+        """End the EVSE's transaction (RequestStop, DeAuthorized, the user's card ``id_tag``);
+        the car stays plugged in."""
         connector = self.connectors[evse_id]
         if connector.transaction_id is None:
             return
         connector.status = "Finishing"
-        await self._stop_reliably(connector, reason)
+        await self._stop_reliably(connector, reason, id_tag=id_tag)
 
-    async def _stop_reliably(self, connector: ConnectorState, reason: str) -> bool:
+    async def _stop_reliably(
+        self, connector: ConnectorState, reason: str, *, id_tag: str | None = None
+    ) -> bool:
         """TransactionEvent(Ended), never lost: queued until the next boot if it cannot go now."""
         if connector.transaction_id is None:
             return True
-        stop = functools.partial(self.stop_transaction, connector.connector_id, reason)
+        stop = functools.partial(
+            self.stop_transaction, connector.connector_id, reason, id_tag=id_tag
+        )
         return await self._deliver(stop, "TransactionEvent")
 
     async def _reboot(self, reset_type: str) -> None:

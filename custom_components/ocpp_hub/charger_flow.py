@@ -80,10 +80,10 @@ class ChargerSubentryFlow(ConfigSubentryFlow):
                 placeholders["charger"] = taken_by
             else:
                 password, generated, error = chosen_password(user_input)
-                if error == "weak_password":
-                    errors[CONF_PASSWORD] = "weak_password"
-                elif error:
-                    errors[CONF_PASSWORD] = "password_missing"
+                if error:  # each key literal: the flow's errors are checked against en.json
+                    errors[CONF_PASSWORD] = (
+                        "weak_password" if error == "weak_password" else "password_missing"
+                    )
                 else:
                     self._new = (identity, user_input.get(CONF_NAME) or identity, password)
                     self._version = with_version({}, user_input)

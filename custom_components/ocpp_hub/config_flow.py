@@ -196,10 +196,10 @@ class OcppHubConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             password, generated, error = chosen_password(user_input)
-            if error == "weak_password":
-                errors[CONF_PASSWORD] = "weak_password"
-            elif error:
-                errors[CONF_PASSWORD] = "password_missing"
+            if error:  # each key literal: the flow's errors are checked against en.json
+                errors[CONF_PASSWORD] = (
+                    "weak_password" if error == "weak_password" else "password_missing"
+                )
             else:
                 self._title = user_input.get(CONF_NAME) or info["identity"]
                 self._password = password

@@ -57,7 +57,7 @@ def password_fields() -> dict[Any, Any]:
 
 
 def chosen_password(user_input: Mapping[str, Any]) -> tuple[str | None, bool, str | None]:
-    """(password or None for none, whether it was generated, error key or None).
+    """(password or None for none, whether it was generated, the password field's error or None).
 
     A password typed in wins over the choice; it must follow the OCPP rule
     (16 to 40 printable characters). No password is only ever an explicit choice.

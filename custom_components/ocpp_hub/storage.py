@@ -31,24 +31,36 @@ MINOR_VERSION = 2
 type Renamed = dict[str, dict[str, str]]
 
 
-class ChargersFile(Store[dict[str, Any]]):
-    """The chargers of a central system (their model, as saved)."""
+class _MigratedFile(Store[dict[str, Any]]):
+    """A store whose data of minor version 1 `_migrate` brings up, noting in `renamed`."""
 
-    def __init__(self, hass: HomeAssistant, key: str) -> None:
-        """The store ``key``; :attr:`renamed` fills when a load migrates it."""
-        super().__init__(hass, STORAGE_VERSION, key, minor_version=MINOR_VERSION)
-        self.renamed: Renamed = {}
+    renamed: Renamed
+
+    def _migrate(self, data: dict[str, Any]) -> None:
+        raise NotImplementedError
 
     async def _async_migrate_func(
         self, old_major_version: int, old_minor_version: int, old_data: dict[str, Any]
     ) -> dict[str, Any]:
         """Bring data of minor version 1 up (a newer minor version is read as it is)."""
         if old_major_version == 1 and old_minor_version < 2:
-            migrate_chargers(old_data, self.renamed)
+            self._migrate(old_data)
         return old_data
 
 
-class SessionsFile(Store[dict[str, Any]]):
+class ChargersFile(_MigratedFile):
+    """The chargers of a central system (their model, as saved)."""
+
+    def __init__(self, hass: HomeAssistant, key: str) -> None:
+        """The store ``key``; :attr:`renamed` fills when a load migrates it."""
+        super().__init__(hass, STORAGE_VERSION, key, minor_version=MINOR_VERSION)
+        self.renamed = {}
+
+    def _migrate(self, data: dict[str, Any]) -> None:
+        migrate_chargers(data, self.renamed)
+
+
+class SessionsFile(_MigratedFile):
     """The sessions of every charger of a central system."""
 
     def __init__(self, hass: HomeAssistant, key: str, renamed: Renamed) -> None:
@@ -62,13 +74,8 @@ class SessionsFile(Store[dict[str, Any]]):
         )
         self.renamed = renamed
 
-    async def _async_migrate_func(
-        self, old_major_version: int, old_minor_version: int, old_data: dict[str, Any]
-    ) -> dict[str, Any]:
-        """Bring data of minor version 1 up (a newer minor version is read as it is)."""
-        if old_major_version == 1 and old_minor_version < 2:
-            migrate_sessions(old_data, self.renamed)
-        return old_data
+    def _migrate(self, data: dict[str, Any]) -> None:
+        migrate_sessions(data, self.renamed)
 
 
 def _text_id(value: Any, renamed: Mapping[str, str]) -> Any:
