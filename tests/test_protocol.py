@@ -16,7 +16,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from chargersim import ChargerBehaviour, SimulatedCharger
 from custom_components.ocpp_hub.const import CONF_PING_INTERVAL
 from custom_components.ocpp_hub.csms.errors import CallFailed, FailureReason
-from custom_components.ocpp_hub.csms.server import basic_credentials, identity_from_path
+from custom_components.ocpp_hub.csms.handshake import basic_credentials, identity_from_path
 from custom_components.ocpp_hub.hub import OcppHub
 
 from .conftest import BOTH_VERSIONS, PASSWORD, CentralSystemUnderTest, SimVersion

@@ -22,13 +22,9 @@ from websockets.exceptions import InvalidStatus
 from chargersim import SimulatedCharger
 from custom_components.ocpp_hub.csms.auth import hash_password
 from custom_components.ocpp_hub.csms.backend import Registration
+from custom_components.ocpp_hub.csms.handshake import identity_from_path, valid_identity
 from custom_components.ocpp_hub.csms.port import ChargerPort
-from custom_components.ocpp_hub.csms.server import (
-    CentralSystem,
-    ServerConfig,
-    identity_from_path,
-    valid_identity,
-)
+from custom_components.ocpp_hub.csms.server import CentralSystem, ServerConfig
 from custom_components.ocpp_hub.csms.tls import server_context
 from custom_components.ocpp_hub.csms.version import HandlerSettings
 from custom_components.ocpp_hub.model.charger import Charger

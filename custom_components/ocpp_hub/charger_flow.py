@@ -24,7 +24,7 @@ from .const import (
     DEFAULT_REMOTE_ID_TAG,
 )
 from .csms.auth import hash_password, password_acceptable
-from .csms.server import valid_identity
+from .csms.handshake import valid_identity
 from .flow_fields import (
     CONF_NAME,
     CONF_OCPP_VERSION,

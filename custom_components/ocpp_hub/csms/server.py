@@ -1,7 +1,8 @@
 """The websockets server: handshake, identity, HTTP Basic auth, TLS and keepalive.
 
-Everything a charger must get right before the first OCPP frame is checked
-here: the path carries its identity (last segment, URL-decoded), a registered
+Everything a charger must get right before the first OCPP frame is decided
+here (the pieces, parsing the path and the header and counting connections, are
+in :mod:`.handshake`): the path carries its identity (last segment, URL-decoded), a registered
 charger with a password must present it (HTTP 401 otherwise, before the
 websocket opens), the subprotocol must be one of the versions in
 :data:`VERSIONS` (or absent, which is taken as 1.6), and the one its
@@ -21,31 +22,31 @@ slowed before they run after failures and capped in parallel, and the
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 import logging
 import math
 import ssl
-import sys
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import NegotiationError
 from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
-from websockets.protocol import State
-from websockets.server import ServerProtocol
 from websockets.typing import Subprotocol
 
 from ..model.profiles import QuirkProfile
 from . import v16, v201
 from .backend import Backend
 from .guard import AuthThrottle, BoundedSet, ConnectionCounter, FloodGuards
+from .handshake import (
+    ChargerConnection,
+    RedactCredentials,
+    basic_credentials,
+    identity_from_path,
+)
 from .port import Setting
 from .session import Session
 from .validation import SchemaSet
@@ -67,7 +68,6 @@ VERSIONS: dict[str, ProtocolVersion] = {
 PREFERENCE = ("ocpp2.0.1", "ocpp1.6")
 # A charger that offers no subprotocol at all speaks this one.
 DEFAULT_SUBPROTOCOL = "ocpp1.6"
-MAX_IDENTITY_LENGTH = 48
 _AUTH_PROBLEMS = ("no password presented", "wrong username or password")
 
 
@@ -99,17 +99,6 @@ class ServerConfig:
     handler: HandlerSettings = field(default_factory=HandlerSettings)
 
 
-def valid_identity(identity: str) -> bool:
-    """1 to 48 printable ASCII characters, not a dot segment, no slash, no outer spaces."""
-    return (
-        0 < len(identity) <= MAX_IDENTITY_LENGTH
-        and identity == identity.strip()  # one rule for the path and for the owner's input
-        and identity not in (".", "..")
-        and "/" not in identity
-        and all(0x20 <= ord(ch) <= 0x7E for ch in identity)
-    )
-
-
 async def check_port(host: str | None, port: int) -> OSError | None:
     """Try to bind ``host``:``port``; the error if it cannot be bound, else None."""
     loop = asyncio.get_running_loop()
@@ -120,145 +109,6 @@ async def check_port(host: str | None, port: int) -> OSError | None:
     probe.close()
     await probe.wait_closed()
     return None
-
-
-def identity_from_path(path: str, prefix: str = "") -> str | None:
-    """The charge point identity in a request path, or None if the path is not acceptable.
-
-    The identity is the last non-empty segment, URL-decoded, and must pass
-    :func:`valid_identity`. With a prefix set, the path must start with it.
-    """
-    raw_path = urlsplit(path).path
-    prefix = prefix.strip("/")
-    if prefix:
-        if not (raw_path.strip("/") + "/").startswith(prefix + "/"):
-            return None
-        raw_path = raw_path.strip("/")[len(prefix) :]
-    segments = [s for s in raw_path.split("/") if s]
-    if not segments or any(unquote(s) in (".", "..") for s in segments):
-        return None  # nothing, or a traversal: not a charger's URL
-    if not segments[-1].isascii():
-        return None
-    identity = unquote(segments[-1], errors="replace")
-    return identity if valid_identity(identity) else None
-
-
-def basic_credentials(headers: Headers) -> tuple[str, str] | None:
-    """(username, password) from an HTTP Basic Authorization header, if well formed."""
-    value = headers.get("Authorization")
-    if not value:
-        return None
-    scheme, _, token = value.partition(" ")
-    if scheme.lower() != "basic" or not token:
-        return None
-    try:
-        decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
-    except binascii.Error, UnicodeDecodeError:
-        return None
-    username, separator, password = decoded.partition(":")
-    if not separator:
-        return None
-    return username, password
-
-
-_REDACTED_HEADERS = frozenset({"authorization", "proxy-authorization"})
-
-
-class RedactCredentials(logging.Filter):
-    """Hide credentials in websockets' debug lines of the request headers."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        if (
-            isinstance(args, tuple)
-            and len(args) == 2
-            and isinstance(args[0], str)
-            and args[0].lower() in _REDACTED_HEADERS
-        ):
-            scheme = str(args[1]).partition(" ")[0]
-            record.args = (args[0], f"{scheme} [redacted]")
-        return True
-
-
-class _HandshakeLogger(logging.LoggerAdapter[logging.Logger]):
-    """websockets' logger for one connection: a refused or failed handshake is one line.
-
-    Port scanners, health checks and browsers hitting the port are normal on a
-    home network; they must not fill Home Assistant's log with errors. A peer
-    that hangs up while its refusal is being sent can trip an internal
-    assertion of websockets; that too is one line, never a traceback.
-    """
-
-    def __init__(self, logger: logging.Logger, connection: _Connection) -> None:
-        super().__init__(logger)
-        self.connection = connection
-
-    def log(self, level: int, msg: object, *args: Any, **kwargs: Any) -> None:
-        if msg in ("opening handshake failed", "unexpected internal error") and (
-            self.connection.protocol.state is not State.OPEN or self.connection.refused
-        ):
-            error = sys.exc_info()[1]
-            kwargs.pop("exc_info", None)
-            msg = "Refused a connection attempt: %s"
-            args = (error or "handshake failed",)
-            level = logging.DEBUG if self.connection.refused else logging.INFO
-        super().log(level, msg, *args, **kwargs)
-
-    def error(self, msg: object, *args: Any, **kwargs: Any) -> None:
-        self.log(logging.ERROR, msg, *args, **kwargs)
-
-
-_OVERLOADED = (
-    b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 30\r\n"
-    b"Content-Length: 21\r\nContent-Type: text/plain\r\n\r\nToo many connections\n"
-)
-
-
-class _Connection(ServerConnection):
-    """A websockets connection, counted from accept on, that remembers how it authenticated."""
-
-    central: CentralSystem  # set on the subclass each central system makes
-
-    def __init__(self, protocol: ServerProtocol, server: Server, **kwargs: Any) -> None:
-        protocol.logger = _HandshakeLogger(self.central.websockets_logger, self)
-        super().__init__(protocol, server, **kwargs)
-        self.address = "?"
-        self.counted = False
-        self.refused = False  # answered with an HTTP error (or not at all)
-        self.authenticated = False  # presented the right password ...
-        self.password_token: str | None = None  # ... for this registration of it
-        self._request_timer: asyncio.TimerHandle | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        peer = transport.get_extra_info("peername")
-        self.address = str(peer[0]) if isinstance(peer, tuple) and peer else "?"
-        super().connection_made(transport)
-        if not self.central.connections.try_open(self.address):
-            self.refused = True
-            self.central.overloaded(self.address)
-            # Closing the transport makes websockets' handshake fail at once (one debug line).
-            assert isinstance(transport, asyncio.WriteTransport)
-            transport.write(_OVERLOADED)
-            transport.close()
-            return
-        self.counted = True
-        self._request_timer = self.loop.call_later(
-            self.central.config.request_timeout, self._request_overdue
-        )
-
-    def _request_overdue(self) -> None:
-        if self.request is None:
-            self.refused = True
-            self.transport.abort()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self._request_timer is not None:
-            self._request_timer.cancel()
-            self._request_timer = None
-        if self.counted:
-            self.counted = False
-            self.central.connections.closed(self.address)
-        super().connection_lost(exc)
 
 
 class CentralSystem:
@@ -286,6 +136,11 @@ class CentralSystem:
             self.websockets_logger.addFilter(RedactCredentials())
         self._password_checks: asyncio.Semaphore | None = None
         self._closing: set[asyncio.Task[None]] = set()
+
+    @property
+    def request_timeout(self) -> float:
+        """Seconds for the request line and headers after accepting (a connection's timer)."""
+        return self.config.request_timeout
 
     @property
     def port(self) -> int:
@@ -326,7 +181,7 @@ class CentralSystem:
             compression=None,
             server_header="OCPP Hub",
             logger=self.websockets_logger,
-            create_connection=type("Connection", (_Connection,), {"central": self}),
+            create_connection=type("Connection", (ChargerConnection,), {"central": self}),
             **extra,
         )
 
@@ -384,7 +239,7 @@ class CentralSystem:
         if registration is None or not registration.password_required:
             return True
         return (
-            isinstance(connection, _Connection)
+            isinstance(connection, ChargerConnection)
             and connection.authenticated
             and connection.password_token == registration.password_token
         )
@@ -453,7 +308,7 @@ class CentralSystem:
     async def _process_request(
         self, connection: ServerConnection, request: Request
     ) -> Response | None:
-        assert isinstance(connection, _Connection)
+        assert isinstance(connection, ChargerConnection)
         address = connection.address
         identity = identity_from_path(request.path, self.config.path_prefix)
         if identity is None:
@@ -503,7 +358,7 @@ class CentralSystem:
         return response
 
     async def _check_credentials(
-        self, connection: _Connection, identity: str, headers: Headers
+        self, connection: ChargerConnection, identity: str, headers: Headers
     ) -> str | None:
         """None when the right password was presented (remembered on the connection).
 
@@ -538,7 +393,7 @@ class CentralSystem:
         pinned = self._pinned(connection)
         if pinned in VERSIONS and pinned not in (offered or [DEFAULT_SUBPROTOCOL]):
             assert connection.request is not None  # the pin comes from its path
-            address = connection.address if isinstance(connection, _Connection) else "?"
+            address = connection.address if isinstance(connection, ChargerConnection) else "?"
             identity = identity_from_path(connection.request.path, self.config.path_prefix)
             self._log_once(
                 ("pinned", str(identity), address, ",".join(subprotocols)),
@@ -553,7 +408,7 @@ class CentralSystem:
         if offered:
             return Subprotocol(pinned if pinned in offered else offered[0])
         if not subprotocols:
-            address = connection.address if isinstance(connection, _Connection) else "?"
+            address = connection.address if isinstance(connection, ChargerConnection) else "?"
             self._log_once(
                 ("subprotocol", address),
                 logging.INFO,
@@ -581,7 +436,7 @@ class CentralSystem:
         await self._run_session(connection, identity)
 
     async def _run_session(self, connection: ServerConnection, identity: str) -> None:
-        address = connection.address if isinstance(connection, _Connection) else "?"
+        address = connection.address if isinstance(connection, ChargerConnection) else "?"
         version = VERSIONS[connection.subprotocol or DEFAULT_SUBPROTOCOL]
         session = Session(
             connection,
