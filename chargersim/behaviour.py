@@ -84,8 +84,9 @@ class ChargerBehaviour:
       ``"Scheduled"``, ``"RebootRequired"``, ``"VersionMismatch"``, ...);
       ``"Accepted"`` / ``"Rejected"`` also work for UnlockConnector
       (Unlocked / UnlockFailed), ClearChargingProfile (Rejected = Unknown) and
-      SendLocalList (Rejected = Failed); for UpdateFirmware ``"Rejected"``
-      means the download fails, for GetDiagnostics that no file is uploaded;
+      SendLocalList (Rejected = Failed); for a 1.6 UpdateFirmware ``"Rejected"``
+      means the download fails (2.0.1 answers Rejected and sends no status),
+      for GetDiagnostics / GetLog that no file is uploaded;
       for GetLocalListVersion ``"NotSupported"`` answers listVersion -1;
     - ``"NotSupported"`` / ``"NotImplemented"`` where the action has no such
       status: a CALLERROR with that code;

@@ -5,13 +5,15 @@ forced answers (`ChargerBehaviour.responses`, screened before a handler runs),
 work that follows an answer (run once it has been sent), and the decisions
 behind the calls both versions have: a setting changed, a remote start or stop,
 a charging profile installed or cleared, the composite schedule, availability,
-the local list. A version's handlers (`chargersim.v16.handlers`) read their
-payload's fields, call these, and wrap the status in their answer.
+the local list, a firmware update and a diagnostics upload. A version's handlers
+(`chargersim.v16.handlers`) read their payload's fields, call these, and wrap the
+status in their answer.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Iterable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ocpp.routing import on as _ocpp_on  # type: ignore[import-untyped, unused-ignore]
@@ -187,6 +189,31 @@ class StationHandlers(CallHandlers):
         if changed:
             self._after(lambda: charger.announce(changed))
         return status
+
+    def _update_firmware(self, action: str, refused_steps: list[str]) -> str:
+        """The status of a firmware update; its statuses follow the answer.
+
+        Accepted: Downloading, Downloaded, Installing, Installed; else ``refused_steps``
+        (a version whose answer cannot refuse says so by a failed download).
+        """
+        status = self._forced(action, "Accepted")
+        if status == "Accepted":
+            steps = ["Downloading", "Downloaded", "Installing", "Installed"]
+        else:
+            steps = refused_steps
+        if steps:
+            charger = self.charger
+            self._after(lambda: charger.report_progress("firmware", steps))
+        return status
+
+    def _upload_diagnostics(self, action: str) -> str | None:
+        """The file a diagnostics upload goes to (None: refused); Uploading, Uploaded follow."""
+        charger = self.charger
+        if self._forced(action, "Accepted") != "Accepted":
+            return None
+        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+        self._after(lambda: charger.report_progress("diagnostics", ["Uploading", "Uploaded"]))
+        return f"{charger.serial}-diagnostics-{stamp}.log"
 
     def _local_list(
         self, full: bool, entries: Iterable[tuple[str, JSONDict | None]], version: int

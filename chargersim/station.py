@@ -62,6 +62,12 @@ class ChargingStation(StationState, ABC):
     SUBPROTOCOL: ClassVar[str]
     #: The RPC session speaking this version.
     SESSION: ClassVar[type[RpcSession]]
+    #: The last status sent in a firmware / diagnostics (log upload) status notification.
+    firmware_status_value = "Idle"
+    diagnostics_status_value = "Idle"
+    #: The requestId of the last UpdateFirmware / log upload (2.0.1 repeats it; 1.6 has none).
+    firmware_request_id: int | None = None
+    diagnostics_request_id: int | None = None
 
     def __init__(
         self,
@@ -179,6 +185,23 @@ class ChargingStation(StationState, ABC):
     @abstractmethod
     async def _reboot(self, reset_type: str) -> None:
         """Stop transactions, go away, come back and boot."""
+
+    @abstractmethod
+    async def firmware_status(self, status: str) -> JSONDict:
+        """Send a firmware status (FirmwareStatusNotification)."""
+
+    @abstractmethod
+    async def diagnostics_status(self, status: str) -> JSONDict:
+        """Send a diagnostics upload status (1.6 DiagnosticsStatus, 2.0.1 LogStatus)."""
+
+    async def report_progress(self, kind: str, steps: list[str]) -> None:
+        """Walk through firmware / diagnostics statuses, 0.1 s apart."""
+        for step in steps:
+            await asyncio.sleep(0.1)
+            if kind == "firmware":
+                await self.firmware_status(step)
+            else:
+                await self.diagnostics_status(step)
 
     async def boot_until_accepted(self, timeout: float | None = 10) -> JSONDict:
         """Send BootNotification until the CSMS accepts it; return that answer.

@@ -7,14 +7,20 @@ from collections.abc import AsyncIterator
 import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from unittest.mock import ANY
 
 from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_device,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from chargersim import ChargerBehaviour, SimulatedCharger
 from custom_components.ocpp_hub.const import CONF_CARDS, DOMAIN
@@ -824,3 +830,76 @@ async def test_a_16_security_event_is_a_charger_report(
     assert state is not None
     assert state.attributes["name"] == "InvalidFirmwareSignature"
     assert state.attributes["value"] == "bootloader"
+
+
+# ------------------------------------------------------- firmware and diagnostics
+
+
+def recorded(monkeypatch: pytest.MonkeyPatch, model: Any, method: str) -> list[str]:
+    """The statuses the model is given through ``method``, in order."""
+    seen: list[str] = []
+    original = getattr(model, method)
+
+    def _record(status: str) -> None:
+        seen.append(status)
+        original(status)
+
+    monkeypatch.setattr(model, method, _record)
+    return seen
+
+
+@BOTH_VERSIONS
+async def test_firmware_update_and_diagnostics_upload(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    central_system: CentralSystemUnderTest,
+    wallbox: AnyCharger,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The actions reach the charger in its version; its progress shows, in the same words."""
+    model = registered(central_system).charger
+    firmware = recorded(monkeypatch, model, "apply_firmware_status")
+    uploads = recorded(monkeypatch, model, "apply_diagnostics_status")
+    device = charger_device(hass, central_system.entry.entry_id, "wb1")
+    assert device is not None
+    await hass.services.async_call(
+        DOMAIN,
+        "update_firmware",
+        {"device_id": device.id, "location": "https://example.com/fw.bin"},
+        blocking=True,
+    )
+    result = await hass.services.async_call(
+        DOMAIN,
+        "get_diagnostics",
+        {"device_id": device.id, "location": "ftp://127.0.0.1/diag/"},
+        blocking=True,
+        return_response=True,
+    )
+    assert result is not None
+    assert str(result["file_name"]).startswith(f"{wallbox.serial}-diagnostics-")
+    if isinstance(wallbox, SimulatedCharger):  # 1.6
+        assert await wallbox.wait_for_call("UpdateFirmware") == {
+            "location": "https://example.com/fw.bin",
+            "retrieveDate": ANY,
+        }
+        assert await wallbox.wait_for_call("GetDiagnostics") == {
+            "location": "ftp://127.0.0.1/diag/"
+        }
+    else:
+        assert await wallbox.wait_for_call("UpdateFirmware") == {
+            "requestId": ANY,
+            "firmware": {"location": "https://example.com/fw.bin", "retrieveDateTime": ANY},
+        }
+        assert await wallbox.wait_for_call("GetLog") == {
+            "logType": "DiagnosticsLog",
+            "requestId": ANY,
+            "log": {"remoteLocation": "ftp://127.0.0.1/diag/"},
+        }
+    await wait_for(lambda: model.firmware_status == "Installed")
+    await wait_for(lambda: model.diagnostics_status == "Uploaded")
+    assert firmware == ["Downloading", "Downloaded", "Installing", "Installed"]
+    assert uploads == ["Uploading", "Uploaded"]
+    await async_setup_component(hass, "diagnostics", {})
+    shown = await get_diagnostics_for_device(hass, hass_client, central_system.entry, device)
+    assert shown["firmware_status"] == "Installed"
+    assert shown["diagnostics_status"] == "Uploaded"

@@ -511,7 +511,19 @@ PAYLOADS_201: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "DataTransfer": st.fixed_dictionaries(
         {"vendorId": _text(255)}, optional={"messageId": _text(50), "data": JUNK}
     ),
+    "FirmwareStatusNotification": st.fixed_dictionaries(
+        {
+            "status": st.sampled_from(
+                _enum_201("FirmwareStatusNotification", "FirmwareStatusEnumType")
+            )
+        },
+        optional={"requestId": INTS},
+    ),
     "Heartbeat": st.just({}),
+    "LogStatusNotification": st.fixed_dictionaries(
+        {"status": st.sampled_from(_enum_201("LogStatusNotification", "UploadLogStatusEnumType"))},
+        optional={"requestId": INTS},
+    ),
     "MeterValues": st.fixed_dictionaries({"evseId": CONNECTORS, "meterValue": _METER_VALUES_201}),
     "NotifyEvent": st.fixed_dictionaries(
         {

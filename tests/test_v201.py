@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, time
@@ -20,6 +21,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from chargersim import ChargerBehaviour
 from chargersim.v201 import SimulatedCharger as Charger201
+from custom_components.ocpp_hub.const import DOMAIN
 from custom_components.ocpp_hub.csms.errors import CallFailed, FailureReason, OcppErrorCode
 from custom_components.ocpp_hub.csms.port import Capability, CommandStatus, LimitRequest, Setting
 from custom_components.ocpp_hub.csms.server import VERSIONS
@@ -489,12 +491,10 @@ async def test_port_commands_in_201_terms(
     assert handler is not None
     assert handler.supports(Capability.DATA_TRANSFER)
     assert not handler.supports(Capability.CONFIGURATION_KEYS)
-    assert not handler.supports(Capability.FIRMWARE)
+    assert handler.supports(Capability.FIRMWARE)  # UpdateFirmware, GetLog
     for command in (
         handler.get_configuration(),
         handler.change_configuration("AuthEnabled", "true"),
-        handler.update_firmware("http://example.invalid/fw.bin", datetime.now(UTC)),
-        handler.get_diagnostics("ftp://example.invalid/"),
         handler.write_setting(Setting.FREE_VEND_ID_TAG, "x"),
         handler.remote_stop(123456),
     ):
@@ -659,3 +659,67 @@ def test_limits_and_profiles() -> None:
     assert profile["chargingProfilePurpose"] == "TxProfile"
     assert profile["transactionId"] == "tx-abc"
     assert profile["chargingSchedule"][0]["chargingSchedulePeriod"][0]["numberPhases"] == 1
+
+
+# ------------------------------------------------------- firmware and diagnostics
+
+
+@pytest.mark.parametrize(
+    ("kind", "sent", "shown"),
+    [
+        ("firmware", "DownloadScheduled", "Downloading"),
+        ("firmware", "DownloadPaused", "Downloading"),
+        ("firmware", "SignatureVerified", "Downloaded"),
+        ("firmware", "InvalidSignature", "DownloadFailed"),
+        ("firmware", "InstallScheduled", "Installing"),
+        ("firmware", "InstallRebooting", "Installing"),
+        ("firmware", "InstallVerificationFailed", "InstallationFailed"),
+        ("firmware", "Installed", "Installed"),
+        ("diagnostics", "BadMessage", "UploadFailed"),
+        ("diagnostics", "PermissionDenied", "UploadFailed"),
+        ("diagnostics", "NotSupportedOperation", "UploadFailed"),
+        ("diagnostics", "UploadFailure", "UploadFailed"),
+        ("diagnostics", "AcceptedCanceled", "Uploading"),
+        ("diagnostics", "Uploaded", "Uploaded"),
+    ],
+)
+async def test_201_statuses_in_16_words(
+    central_system: CentralSystemUnderTest,
+    alfen: Charger201,
+    kind: str,
+    sent: str,
+    shown: str,
+) -> None:
+    """A FirmwareStatus- or LogStatusNotification shows the status a 1.6 charger would give.
+
+    The 2.0.1-only statuses become the 1.6 status of their phase.
+    """
+    send = alfen.firmware_status if kind == "firmware" else alfen.diagnostics_status
+    assert await send(sent) == {}
+    model = hub(central_system).chargers["wb1"].charger
+    assert getattr(model, f"{kind}_status") == shown
+
+
+@pytest.mark.parametrize("action", ["UpdateFirmware", "GetLog"])
+async def test_201_firmware_or_log_refused(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, action: str
+) -> None:
+    """A refused UpdateFirmware or GetLog is the action's translated error; no status follows."""
+    charger = await booted(
+        hass, central_system, behaviour=ChargerBehaviour(responses={action: "Rejected"})
+    )
+    device = charger_device(hass, central_system.entry.entry_id, "wb1")
+    assert device is not None
+    service = "update_firmware" if action == "UpdateFirmware" else "get_diagnostics"
+    with pytest.raises(HomeAssistantError, match=f"Garage refused {action}"):
+        await hass.services.async_call(
+            DOMAIN,
+            service,
+            {"device_id": device.id, "location": "https://example.com/file"},
+            blocking=True,
+            return_response=service == "get_diagnostics",
+        )
+    await asyncio.sleep(0.3)
+    model = hub(central_system).chargers["wb1"].charger
+    assert (model.firmware_status, model.diagnostics_status) == (None, None)
+    await charger.close()

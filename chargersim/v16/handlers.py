@@ -10,7 +10,6 @@ answer has been sent. `V16Session` is the RPC session speaking 1.6.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any, cast
 
 from ocpp.exceptions import (  # type: ignore[import-untyped, unused-ignore]
@@ -183,19 +182,10 @@ class V16Handlers(StationHandlers):
 
     @on("UpdateFirmware")
     def on_update_firmware(self, **_: Any) -> Any:
-        sim = self.charger
-        if self._forced("UpdateFirmware", "Accepted") == "Accepted":
-            steps = ["Downloading", "Downloaded", "Installing", "Installed"]
-        else:
-            steps = ["Downloading", "DownloadFailed"]
-        self._after(lambda: sim.report_progress("firmware", steps))
+        # 1.6 answers no status: a refused update is a download that fails.
+        self._update_firmware("UpdateFirmware", ["Downloading", "DownloadFailed"])
         return call_result.UpdateFirmware()
 
     @on("GetDiagnostics")
     def on_get_diagnostics(self, **_: Any) -> Any:
-        sim = self.charger
-        if self._forced("GetDiagnostics", "Accepted") != "Accepted":
-            return call_result.GetDiagnostics()
-        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
-        self._after(lambda: sim.report_progress("diagnostics", ["Uploading", "Uploaded"]))
-        return call_result.GetDiagnostics(file_name=f"{sim.serial}-diagnostics-{stamp}.log")
+        return call_result.GetDiagnostics(file_name=self._upload_diagnostics("GetDiagnostics"))

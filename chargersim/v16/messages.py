@@ -40,10 +40,6 @@ def _fmt(value: float) -> str:
 class V16Messages(ChargingStation):
     """A charging station that sends OCPP 1.6 messages (charger -> CSMS calls)."""
 
-    #: The last status sent in a FirmwareStatusNotification / DiagnosticsStatusNotification.
-    firmware_status_value = "Idle"
-    diagnostics_status_value = "Idle"
-
     async def boot(self) -> JSONDict:
         """Send a BootNotification."""
         self.boots += 1

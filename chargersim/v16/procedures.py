@@ -150,15 +150,6 @@ class V16Procedures(V16Messages):
         )
         return await self._deliver(stop, "StopTransaction")
 
-    async def report_progress(self, kind: str, steps: list[str]) -> None:
-        """Walk through firmware / diagnostics statuses, 0.1 s apart."""
-        for step in steps:
-            await asyncio.sleep(0.1)
-            if kind == "firmware":
-                await self.firmware_status(step)
-            else:
-                await self.diagnostics_status(step)
-
     async def _reboot(self, reset_type: str) -> None:
         """After Reset.conf: stop transactions, go away, come back and boot."""
         reason = "HardReset" if reset_type == "Hard" else "SoftReset"

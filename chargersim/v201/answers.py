@@ -35,6 +35,10 @@ ANSWERS: Final[dict[str, frozenset[str]]] = {
     ),
     "DataTransfer": frozenset({"Accepted", "Rejected", "UnknownMessageId", "UnknownVendorId"}),
     "SendLocalList": frozenset({"Accepted", "Failed", "VersionMismatch"}),
+    "UpdateFirmware": frozenset(
+        {"Accepted", "Rejected", "AcceptedCanceled", "InvalidCertificate", "RevokedCertificate"}
+    ),
+    "GetLog": frozenset({"Accepted", "Rejected", "AcceptedCanceled"}),
 }
 
 

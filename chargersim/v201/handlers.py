@@ -188,3 +188,16 @@ class V201Handlers(StationHandlers):
             int(self.payload["versionNumber"]),
         )
         return call_result.SendLocalList(status=status)
+
+    @on("UpdateFirmware")
+    def on_update_firmware(self, **_: Any) -> Any:
+        self.charger.firmware_request_id = int(self.payload["requestId"])
+        # A refused update (answered so) sends no status.
+        return call_result.UpdateFirmware(status=self._update_firmware("UpdateFirmware", []))
+
+    @on("GetLog")
+    def on_get_log(self, **_: Any) -> Any:
+        self.charger.diagnostics_request_id = int(self.payload["requestId"])
+        filename = self._upload_diagnostics("GetLog")
+        status = self._forced("GetLog", "Accepted") if filename is None else "Accepted"
+        return call_result.GetLog(status=status, filename=filename)

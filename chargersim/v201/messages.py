@@ -348,6 +348,20 @@ class V201Messages(ChargingStation):
             call.SecurityEventNotification(type=event_type, timestamp=iso_time())
         )
 
+    async def firmware_status(self, status: str) -> JSONDict:
+        """Send a FirmwareStatusNotification (with the update's requestId, if any)."""
+        self.firmware_status_value = status
+        return await self._call(
+            call.FirmwareStatusNotification(status=status, request_id=self.firmware_request_id)
+        )
+
+    async def diagnostics_status(self, status: str) -> JSONDict:
+        """Send a LogStatusNotification (the diagnostics log upload; its requestId, if any)."""
+        self.diagnostics_status_value = status
+        return await self._call(
+            call.LogStatusNotification(status=status, request_id=self.diagnostics_request_id)
+        )
+
     async def data_transfer(
         self, vendor_id: str, message_id: str | None = None, data: str | None = None
     ) -> JSONDict:

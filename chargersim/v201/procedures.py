@@ -47,6 +47,10 @@ class V201Procedures(V201Messages):
                     await self.meter_values(
                         cid, current_offered=self.current_limit(cid), context="Trigger"
                     )
+            case "FirmwareStatusNotification":
+                await self.firmware_status(self.firmware_status_value)
+            case "LogStatusNotification":
+                await self.diagnostics_status(self.diagnostics_status_value)
             case _:
                 _LOGGER.warning("%s: cannot trigger %s", self.identity, requested)
 

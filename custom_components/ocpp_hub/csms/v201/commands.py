@@ -2,8 +2,9 @@
 
 Each method of :class:`~..port.ChargerPort` becomes the 2.0.1 call that does it:
 settings are device-model variables (GetVariables / SetVariables), limits are
-charging profiles per evseId, cards are idTokens. 2.0.1 has no raw 1.6
-configuration keys nor 1.6 firmware calls: only DataTransfer is a capability.
+charging profiles per evseId, cards are idTokens, firmware is UpdateFirmware
+and diagnostics are GetLog (DiagnosticsLog). 2.0.1 has no raw 1.6
+configuration keys.
 """
 
 from __future__ import annotations
@@ -21,15 +22,17 @@ from .mapping import SETTING_VARIABLES, charging_profile, local_list, reported_s
 
 # remoteStartId: a number the charger repeats in the transaction it starts.
 _REMOTE_START_IDS = itertools.count(int(time.time()) % 1_000_000_000)
+# requestId of UpdateFirmware / GetLog: the charger repeats it in its status notifications.
+_REQUEST_IDS = itertools.count(int(time.time()) % 1_000_000_000)
 
 
 class V201Commands(Commands):
     """Our 2.0.1 calls to the charger of one session (one at a time, through the session).
 
-    2.0.1 has DataTransfer; no raw configuration keys, no 1.6 firmware calls.
+    2.0.1 has DataTransfer and firmware / log uploads; no raw configuration keys.
     """
 
-    CAPABILITIES = frozenset({Capability.DATA_TRANSFER})
+    CAPABILITIES = frozenset({Capability.DATA_TRANSFER, Capability.FIRMWARE})
     LIMIT = LimitWords("evseId", "chargingProfile", "chargingProfileId", "schedule")
     limit_profile = staticmethod(charging_profile)
 
@@ -156,6 +159,36 @@ class V201Commands(Commands):
             self.charger.apply_configuration({name: value}, reported_settings)
         return CommandStatus(status)
 
+    # ------------------------------------------------------ firmware and logs
+    async def update_firmware(self, location: str, retrieve_date: datetime) -> None:
+        """UpdateFirmware from ``location``; FirmwareStatusNotification tells how it goes."""
+        answer = await self.session.call(
+            "UpdateFirmware",
+            {
+                "requestId": next(_REQUEST_IDS),
+                "firmware": {
+                    "location": location,
+                    "retrieveDateTime": retrieve_date.isoformat(),
+                },
+            },
+        )
+        # AcceptedCanceled: accepted, and an update under way was given up for it.
+        expect_status(answer, "UpdateFirmware", ("Accepted", "AcceptedCanceled"))
+
+    async def get_diagnostics(self, location: str) -> str | None:
+        """GetLog of the DiagnosticsLog to ``location``; its file name if the charger says."""
+        answer = await self.session.call(
+            "GetLog",
+            {
+                "logType": "DiagnosticsLog",
+                "requestId": next(_REQUEST_IDS),
+                "log": {"remoteLocation": location},
+            },
+        )
+        expect_status(answer, "GetLog", ("Accepted", "AcceptedCanceled"))
+        filename = answer.get("filename")
+        return None if filename is None else str(filename)
+
     # ----------------------------------------- version-only (see :meth:`supports`)
     async def get_configuration(
         self, keys: list[str] | None = None
@@ -166,11 +199,3 @@ class V201Commands(Commands):
     async def change_configuration(self, key: str, value: str) -> str:
         """2.0.1 has no configuration keys (its device model is written by variable)."""
         raise CallFailed("ChangeConfiguration", FailureReason.NOT_SUPPORTED, "OCPP 2.0.1")
-
-    async def update_firmware(self, location: str, retrieve_date: datetime) -> None:
-        """Not offered for 2.0.1 yet (UpdateFirmware there needs a signed firmware)."""
-        raise CallFailed("UpdateFirmware", FailureReason.NOT_SUPPORTED, "OCPP 2.0.1")
-
-    async def get_diagnostics(self, location: str) -> str | None:
-        """Not offered for 2.0.1 yet (GetLog replaces GetDiagnostics)."""
-        raise CallFailed("GetLog", FailureReason.NOT_SUPPORTED, "OCPP 2.0.1")

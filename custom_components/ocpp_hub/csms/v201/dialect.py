@@ -20,7 +20,9 @@ HANDLED_ACTIONS = frozenset(
         "Authorize",
         "BootNotification",
         "DataTransfer",
+        "FirmwareStatusNotification",
         "Heartbeat",
+        "LogStatusNotification",
         "MeterValues",
         "NotifyEvent",
         "SecurityEventNotification",
@@ -35,6 +37,7 @@ COMMAND_ACTIONS = frozenset(
         "ClearChargingProfile",
         "DataTransfer",
         "GetCompositeSchedule",
+        "GetLog",
         "GetVariables",
         "RequestStartTransaction",
         "RequestStopTransaction",
@@ -44,6 +47,7 @@ COMMAND_ACTIONS = frozenset(
         "SetVariables",
         "TriggerMessage",
         "UnlockConnector",
+        "UpdateFirmware",
     ]
 )
 

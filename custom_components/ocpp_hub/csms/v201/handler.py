@@ -9,6 +9,8 @@ validated against the official schemas) by applying them to the same
   ``transaction_id``, by which later events and our stop request find it;
 - TransactionEvent Started / Updated / Ended carry the meter values, the
   charging state and the idToken (authorized like a 1.6 idTag, same cards);
+- FirmwareStatusNotification and LogStatusNotification become the model's
+  firmware and diagnostics-upload statuses, in 1.6's words (see ``mapping``);
 - NotifyEvent and SecurityEventNotification are kept for diagnostics only
   (logged); DataTransfer is answered as in 1.6.
 """
@@ -38,7 +40,9 @@ from .mapping import (
     charger_info,
     charging_state,
     connector_status,
+    firmware_status,
     id_token_info,
+    log_status,
     setting_variable,
 )
 from .metering import parse_meter_value
@@ -61,7 +65,9 @@ class V201Handler(V201Commands, Conversation):
             "Authorize": "_authorize",
             "BootNotification": "_boot_notification",
             "DataTransfer": "vendor_request",
+            "FirmwareStatusNotification": "_firmware_status",
             "Heartbeat": "heartbeat",
+            "LogStatusNotification": "_log_status",
             "MeterValues": "_meter_values",
             "NotifyEvent": "_notify_event",
             "SecurityEventNotification": "security_event",
@@ -109,6 +115,16 @@ class V201Handler(V201Commands, Conversation):
         status = connector_status(payload["connectorStatus"], connector)
         error = "Faulted" if payload["connectorStatus"] == "Faulted" else None
         self.charger.apply_status(evse_id, status, error)
+        return {}
+
+    def _firmware_status(self, payload: dict[str, Any]) -> dict[str, Any]:
+        assert self.charger is not None
+        self.charger.apply_firmware_status(firmware_status(payload["status"]))
+        return {}
+
+    def _log_status(self, payload: dict[str, Any]) -> dict[str, Any]:
+        assert self.charger is not None
+        self.charger.apply_diagnostics_status(log_status(payload["status"]))
         return {}
 
     def _authorization(self, token: dict[str, Any], action: str) -> AuthorizationStatus:

@@ -33,6 +33,42 @@ SETTING_VARIABLES: dict[Setting, tuple[str, str]] = {
 }
 
 
+# 2.0.1 firmware statuses -> the neutral (1.6) ones the model keeps; the 1.6 names map
+# to themselves. The 2.0.1-only ones fall into the phase they belong to: a download
+# scheduled or paused is still the download (Downloading); a verified signature ends
+# it (Downloaded), an invalid one fails it (DownloadFailed); an installation scheduled
+# or rebooting is the installation (Installing), a failed verification fails it.
+_FIRMWARE_STATUS = {
+    "DownloadScheduled": "Downloading",
+    "DownloadPaused": "Downloading",
+    "SignatureVerified": "Downloaded",
+    "InvalidSignature": "DownloadFailed",
+    "InstallScheduled": "Installing",
+    "InstallRebooting": "Installing",
+    "InstallVerificationFailed": "InstallationFailed",
+}
+# 2.0.1 log upload statuses -> the neutral (1.6) diagnostics statuses: every refusal
+# or failure is UploadFailed; AcceptedCanceled (this upload replaces one under way)
+# is Uploading.
+_LOG_STATUS = {
+    "BadMessage": "UploadFailed",
+    "NotSupportedOperation": "UploadFailed",
+    "PermissionDenied": "UploadFailed",
+    "UploadFailure": "UploadFailed",
+    "AcceptedCanceled": "Uploading",
+}
+
+
+def firmware_status(value: str) -> str:
+    """The neutral firmware status of a 2.0.1 FirmwareStatusNotification's status."""
+    return _FIRMWARE_STATUS.get(value, value)
+
+
+def log_status(value: str) -> str:
+    """The neutral diagnostics status of a 2.0.1 LogStatusNotification's status."""
+    return _LOG_STATUS.get(value, value)
+
+
 def reported_settings(configuration: Mapping[str, str]) -> ReportedSettings:
     """What a 2.0.1 charger's variables (``Component.Variable``) say, by meaning."""
     lock = ".".join(SETTING_VARIABLES[Setting.AUTHORIZATION_REQUIRED])
