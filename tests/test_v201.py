@@ -204,6 +204,27 @@ async def test_transaction_feeds_session_and_energy(
     assert state_of(hass, "sensor.garage_energy") == "1005.0"
 
 
+async def test_an_ended_event_whose_started_was_lost_counts_its_energy(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, alfen: Charger201
+) -> None:
+    """Only the Ended arrives (its Started lost in an outage): the session still counts
+    from the register known before it, not from the Ended's own reading (0 kWh)."""
+    await alfen.meter_values(1, energy_wh=4200)  # outside a transaction
+    await wait_for_state(hass, "sensor.garage_energy", "4.2")
+    now = datetime.now(UTC).isoformat()
+    ended = (
+        '[2, "e1", "TransactionEvent", {"eventType": "Ended", '
+        f'"timestamp": "{now}", "triggerReason": "EVDeparted", "seqNo": 7, '
+        '"evse": {"id": 1, "connectorId": 1}, '
+        '"transactionInfo": {"transactionId": "lost-1", "stoppedReason": "EVDisconnected"}, '
+        f'"meterValue": [{{"timestamp": "{now}", '
+        '"sampledValue": [{"value": 9200, "context": "Transaction.End"}]}]}]'
+    )
+    assert (await alfen.send_raw(ended))[:2] == [3, "e1"]  # type: ignore[index]
+    await wait_for_state(hass, "sensor.garage_last_session_energy", "5.0")
+    assert state_of(hass, "sensor.garage_energy") == "9.2"
+
+
 async def test_repeated_and_offline_events(
     hass: HomeAssistant, central_system: CentralSystemUnderTest, alfen: Charger201
 ) -> None:
