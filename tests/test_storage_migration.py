@@ -11,7 +11,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ocpp_hub.const import DOMAIN
@@ -86,6 +88,14 @@ def _old_stores(entry_id: str) -> dict[str, Any]:
             last_transaction=_transaction(42, 45, 46, own="e1b7-finished"),
         ),
     }
+    # The energy manager's figures of the running session (Solar share).
+    chargers["wb2"]["control"] = {
+        "mode": "solar",
+        "priority": 5,
+        "session": "43",
+        "charged_wh": 2500.0,
+        "surplus_wh": 2000.0,
+    }
     sessions = {
         "wb1": {
             "history": [_record(41, 25), _record(40, 1)],
@@ -145,6 +155,12 @@ async def test_sessions_of_the_previous_version_are_kept(
     assert wb2.sessions.trackers[1].transaction_id == "f3a9-running"
     assert wb2.sessions.trackers[1].max_power_w == 11000.0  # measured before the upgrade
     assert wb2.sessions.trackers[1].cost == 0.75
+    control = wb2.charger.control
+    assert (control.session, control.charged_wh, control.surplus_wh) == (
+        "f3a9-running",
+        2500.0,
+        2000.0,
+    )
     assert [r.transaction_id for r in wb2.sessions.history.records] == ["e1b7-finished"]
 
     device = charger_device(hass, config_entry.entry_id, "wb1")
@@ -194,3 +210,24 @@ def test_what_the_migration_cannot_read_stays_as_it_was() -> None:
     migrate_chargers(data, renamed)
     assert data["chargers"]["b"]["connectors"]["2"]["transaction"] == {"transaction_id": None}
     assert renamed == {}
+
+
+async def test_a_damaged_store_of_the_previous_version_does_not_stop_the_setup(
+    hass: HomeAssistant, config_entry: MockConfigEntry, hass_storage: dict[str, Any]
+) -> None:
+    """Stored content that is not a mapping: the central system starts, the owner is told."""
+    key = f"{DOMAIN}.{config_entry.entry_id}"
+    hass_storage[key] = {"version": 1, "minor_version": 1, "key": key, "data": ["garbage"]}
+    hass_storage[f"{key}.sessions"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": f"{key}.sessions",
+        "data": None,
+    }
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert config_entry.state is ConfigEntryState.LOADED
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"storage_{config_entry.entry_id}")
+    assert issue is not None
+    assert issue.translation_key == "storage_damaged"

@@ -225,6 +225,19 @@ async def test_an_ended_event_whose_started_was_lost_counts_its_energy(
     assert state_of(hass, "sensor.garage_energy") == "9.2"
 
 
+async def test_a_started_event_starts_from_its_own_reading(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, alfen: Charger201
+) -> None:
+    """The register moved while nobody watched: the session starts at its Started's reading."""
+    await alfen.meter_values(1, energy_wh=4200)  # outside a transaction
+    await wait_for_state(hass, "sensor.garage_energy", "4.2")
+    await alfen.status(1, "Occupied")
+    await alfen.start_transaction(1, CARD_ALICE, meter_start=10_000)
+    alfen.connectors[1].energy_wh = 12_000
+    await alfen.stop_transaction(1, "Local", id_tag=CARD_ALICE)
+    await wait_for_state(hass, "sensor.garage_last_session_energy", "2.0")
+
+
 async def test_repeated_and_offline_events(
     hass: HomeAssistant, central_system: CentralSystemUnderTest, alfen: Charger201
 ) -> None:

@@ -300,7 +300,7 @@ class EnergyManager:
             charger = registered.charger
             car_w, surplus_w = self._drawn.get(registered.identity, (0.0, 0.0))
             running = next((c.transaction for c in charger.outlets if c.transaction), None)
-            session = str(running.transaction_id) if running else None
+            session = running.transaction_id if running else None
             before = charger.control.solar_share
             charger.control.count_energy(session, car_w, surplus_w, elapsed)
             fact = facts[registered.identity]

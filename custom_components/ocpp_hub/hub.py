@@ -343,8 +343,11 @@ class OcppHub:
         registered = self.chargers.get(identity)
         if registered is None or registered.password_hash is None:
             return False
-        if not await self._verifier.verify(password, registered.password_hash):
+        stored = registered.password_hash
+        if not await self._verifier.verify(password, stored):
             return False
+        if self.chargers.get(identity) is not registered or registered.password_hash != stored:
+            return False  # removed, or its password changed, while the password was checked
         # Shorter than OCPP's 16 characters (set before the rule): works, but says so.
         self.issues.password_presented(registered.name, identity, password_acceptable(password))
         return True

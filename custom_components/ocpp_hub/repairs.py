@@ -4,7 +4,8 @@ Every issue of the integration carries exact instructions in its translation
 (translations/*.json, section "issues"); none needs a fix flow, because the
 fix happens on the charger, the network or in the entry's own settings. The
 issues of a running central system are derived here, by :class:`RepairIssues`,
-from the state that calls for them; nothing else raises them.
+from the state that calls for them; only the setup raises its own two (a
+certificate that cannot be read, a port in use), before there is a hub.
 """
 
 from __future__ import annotations
@@ -106,6 +107,7 @@ class RepairIssues:
     def charger_changed(self, name: str, charger: Charger) -> None:
         """A registered charger's model changed: its reboot, protection, meter, limit issues."""
         identity = charger.identity
+        name = escape_markdown(name)  # the charger may have chosen it (auto-accepted)
         reboot = charger.reboot
         issue_id = self._charger_issue("reboot_failed", identity)
         if reboot is not None and reboot.result is not RebootResult.PENDING:
@@ -296,7 +298,7 @@ class RepairIssues:
             self.hass,
             f"storage_{self.entry.entry_id}",
             "storage_damaged",
-            {"what": what},
+            {"what": escape_markdown(what)},  # names a charger's identity
             persistent=False,
         )
 

@@ -43,7 +43,8 @@ class _MigratedFile(Store[dict[str, Any]]):
         self, old_major_version: int, old_minor_version: int, old_data: dict[str, Any]
     ) -> dict[str, Any]:
         """Bring data of minor version 1 up (a newer minor version is read as it is)."""
-        if old_major_version == 1 and old_minor_version < 2:
+        # Damaged content is left as it is: the loaders report it and start afresh.
+        if old_major_version == 1 and old_minor_version < 2 and isinstance(old_data, dict):
             self._migrate(old_data)
         return old_data
 
@@ -100,6 +101,10 @@ def migrate_chargers(data: dict[str, Any], renamed: Renamed) -> None:
                     _migrate_transaction(transaction, changed)
         if changed:
             renamed[identity] = changed
+            # The energy manager's running session (its solar share) goes by the id too.
+            control = charger.get("control")
+            if isinstance(control, dict) and control.get("session") in changed:
+                control["session"] = changed[control["session"]]
         configuration = charger.get("configuration")
         if isinstance(configuration, dict) and "settings" not in charger:
             values = {k: v for k, v in configuration.items() if isinstance(v, str)}

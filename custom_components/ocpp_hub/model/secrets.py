@@ -20,9 +20,12 @@ SECRET_FIELDS = frozenset(
     {
         "idTag",
         "parentIdTag",
+        "idToken",  # 2.0.1: the card (an object holding idToken and its type)
+        "groupIdToken",
         "chargePointSerialNumber",
         "chargeBoxSerialNumber",
         "meterSerialNumber",
+        "serialNumber",  # 2.0.1: the station's (BootNotification) and its modem's
         "iccid",
         "imsi",
     }

@@ -102,10 +102,11 @@ def follow_fuse(
     """The share to apply now, given the share ``cap_a`` with the margin below the fuse
     and ``hard_cap_a`` without it (both whole amps).
 
-    Only a share that would pass the fuse itself is lowered at once. A share that
-    only eats into the margin, or rises, changes after it held for ``wait_s``;
-    so a house load that wanders about a whole amp does not move the charger
-    every few seconds.
+    When the fuse starts to bind, or the share in force would pass the fuse
+    itself, the share applies at once. While it binds, a share that only eats
+    into the margin, or rises, or stops binding, changes after it held for
+    ``wait_s``; so a house load that wanders about a whole amp does not move
+    the charger every few seconds.
     """
     if held.cap_a is None:  # the fuse did not bind
         return held if wanted_a <= cap_a else FuseCap(cap_a)

@@ -1,4 +1,4 @@
-"""OCPP 1.6J, for the server's registry of versions (nothing else imports this package).
+"""OCPP 1.6J, for the server's registry of versions (and the storage migration's mapping).
 
 The version's words are in dialect.py, its conversation with a charger in handler.py
 (our calls in commands.py), its payloads <-> the model in mapping.py and metering.py.

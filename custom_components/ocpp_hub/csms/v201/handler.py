@@ -250,11 +250,15 @@ class V201Handler(V201Commands, Conversation):
                 "a transaction needs an evse.id between 1 and 64",
             )
         connector = self.charger.connector(evse_id)
-        # Its start register is lost with the Started: the register we last knew (from
-        # before the transaction) is the better start, unless the first reading here is
-        # lower (a new meter). An Ended alone then still counts what was charged.
-        readings = [_last_register(samples[:1]), connector.energy.last_register_wh]
-        start_wh = min((wh for wh in readings if wh is not None), default=0.0)
+        first = _last_register(samples[:1])
+        known = connector.energy.last_register_wh
+        if payload["eventType"] == "Started" and first is not None:
+            start_wh = first  # its own Transaction.Begin reading
+        else:
+            # Its start register is lost with the Started: the register we last knew
+            # (from before the transaction) is the better start, unless the first reading
+            # here is lower (a new meter). An Ended alone then still counts the charge.
+            start_wh = min((wh for wh in (first, known) if wh is not None), default=0.0)
         token = payload.get("idToken")
         self.charger.apply_start(
             Transaction(
