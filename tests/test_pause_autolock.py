@@ -45,9 +45,11 @@ async def charging(
 
 
 async def _pause(hass: HomeAssistant, charger: SimulatedCharger) -> None:
-    """Turn Pause on and wait until the charger has 0 A in force."""
+    """Turn Pause on and wait until the charger has 0 A in force, verified."""
     await switch(hass, PAUSE, True)
     await wait_for(lambda: charger.current_limit(1) == 0)
+    # The read-back that verifies it finishes the send (nothing else is on its way).
+    await wait_for_state(hass, "sensor.garage_current_limit_status", "applied")
 
 
 def _limits_sent(charger: SimulatedCharger) -> list[float]:

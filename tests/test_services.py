@@ -126,6 +126,10 @@ async def test_other_actions(
     await wait_for(lambda: state_of(hass, "switch.garage_charge") == "on")
     await action(hass, central_system, "stop_charging")
     await wait_for(lambda: state_of(hass, "switch.garage_charge") == "off")
+    # The session is over once the charger also says it stopped charging (its status
+    # follows the StopTransaction): only then may it reboot without confirming.
+    charger = central_system.entry.runtime_data.chargers["wb1"].charger
+    await wait_for(lambda: not charger.charging)
     # The simulated Pulsar Plus has a tethered cable: nothing to unlock, and it says so.
     with pytest.raises(HomeAssistantError, match="cannot unlock its connector"):
         await action(hass, central_system, "unlock_connector", connector_id=1)
