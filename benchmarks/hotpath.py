@@ -19,7 +19,10 @@ with a new power value each (so that the entities really write their state):
 The network receive path (epoll, websockets parsing) and the garbage collector
 are not in these figures; ``load.py`` measures everything end to end.
 
-Usage: ``.venv/bin/python benchmarks/hotpath.py [--frames 3000]``.
+With ``--ocpp 2.0.1`` the charger speaks 2.0.1 and the frame is a TransactionEvent
+Updated carrying the same readings (2.0.1's MeterValues).
+
+Usage: ``.venv/bin/python benchmarks/hotpath.py [--frames 3000] [--ocpp 2.0.1]``.
 """
 
 from __future__ import annotations
@@ -45,10 +48,11 @@ from harness import HassUnderTest, new_event_loop, start_hass, stop_hass  # noqa
 from homeassistant.core import Event, callback  # noqa: E402
 from homeassistant.helpers.entity_component import DATA_INSTANCES  # noqa: E402
 from load import LoadGenerator  # noqa: E402
-from loadgen_messages import meter_values_payload  # noqa: E402
+from loadgen_messages import VERSIONS, Ocpp201, meter_values_payload  # noqa: E402
 
 from custom_components.ocpp_hub.csms.session import CALL, CALLRESULT, decode_frame, encode  # noqa: E402
 from custom_components.ocpp_hub.csms.v16.metering import parse_sampled_values  # noqa: E402
+from custom_components.ocpp_hub.csms.v201.metering import parse_meter_value  # noqa: E402
 from custom_components.ocpp_hub.model.charger import Charger, Topic, Transaction  # noqa: E402
 from custom_components.ocpp_hub.model.meter import Sample  # noqa: E402
 
@@ -58,9 +62,12 @@ _FIRST_SEQUENCE = 1_000_000  # far from anything the load generator sent
 class Frames:
     """MeterValues frames with a new power value each."""
 
-    def __init__(self, transaction_id: int | None) -> None:
-        """Frames of ``transaction_id``."""
-        self.transaction_id = transaction_id
+    action = "MeterValues"
+
+    def __init__(self, transaction_id: str | None) -> None:
+        """Frames of ``transaction_id`` (as the model keeps it)."""
+        # 1.6 numbers its transactions: the model keeps the number as text.
+        self.transaction_id = int(transaction_id) if transaction_id is not None else None
         self.sequence = _FIRST_SEQUENCE
         # Where the load generator's cp0 left its register: readings that follow it
         # (a leap would be refused as implausible, a path that is not the hot one).
@@ -77,15 +84,44 @@ class Frames:
     def text(self) -> str:
         """The next frame as the charger sends it."""
         payload = self.payload()
-        return json.dumps([CALL, str(self.sequence), "MeterValues", payload], separators=(",", ":"))
+        return json.dumps([CALL, str(self.sequence), self.action, payload], separators=(",", ":"))
+
+    @staticmethod
+    def samples(payload: dict[str, Any]) -> list[Sample]:
+        """The samples of a payload, as the protocol layer makes them."""
+        return [
+            parse_sampled_values(datetime.fromisoformat(mv["timestamp"]), mv["sampledValue"])
+            for mv in payload["meterValue"]
+        ]
 
 
-def _samples(payload: dict[str, Any]) -> list[Sample]:
-    """The samples of a MeterValues payload, as the protocol layer makes them."""
-    return [
-        parse_sampled_values(datetime.fromisoformat(mv["timestamp"]), mv["sampledValue"])
-        for mv in payload["meterValue"]
-    ]
+class Frames201(Frames):
+    """TransactionEvent Updated frames (2.0.1's meter values) with a new power value each."""
+
+    action = "TransactionEvent"
+
+    def __init__(self, transaction_id: str | None) -> None:
+        """Frames of the station's transaction ``transaction_id``."""
+        super().__init__(None)
+        self.messages = Ocpp201(0)
+        self.messages.charger_transaction = transaction_id
+        # Far above the load generator's seqNo (a repeated one is not applied).
+        self.messages.seq_no = _FIRST_SEQUENCE
+
+    def payload(self) -> dict[str, Any]:
+        """The next payload."""
+        self.sequence += 1
+        self.energy_wh += 2.0
+        _, payload = self.messages.meter_values(7000 + self.sequence, self.energy_wh, self.sequence)
+        return payload
+
+    @staticmethod
+    def samples(payload: dict[str, Any]) -> list[Sample]:
+        """The samples of a payload, as the protocol layer makes them."""
+        return [
+            parse_meter_value(datetime.fromisoformat(mv["timestamp"]), mv)
+            for mv in payload["meterValue"]
+        ]
 
 
 def _timed(calls: int, prepare: Callable[[], Any], run: Callable[[Any], Any]) -> list[float]:
@@ -108,7 +144,7 @@ def _summary(times: list[float]) -> dict[str, float]:
     }
 
 
-async def measure(hut: HassUnderTest, frames: int) -> dict[str, Any]:
+async def measure(hut: HassUnderTest, frames: int, version: str) -> dict[str, Any]:
     """Time each stage ``frames`` times (cp0 must be connected, booted and charging)."""
     handler = hut.hub.server.handler("cp0")
     assert handler is not None
@@ -116,10 +152,10 @@ async def measure(hut: HassUnderTest, frames: int) -> dict[str, Any]:
     session = handler.session
     charger = handler.charger
     connector = charger.connector(1)
-    # 1.6 numbers its transactions: the model keeps the number as text.
-    transaction_id = int(connector.transaction.transaction_id) if connector.transaction else None
-    source = Frames(transaction_id)
-    results: dict[str, Any] = {"listeners_on_charger": charger.listener_count}
+    transaction_id = connector.transaction.transaction_id if connector.transaction else None
+    source = Frames201(transaction_id) if version == "2.0.1" else Frames(transaction_id)
+    action = source.action
+    results: dict[str, Any] = {"ocpp": version, "listeners_on_charger": charger.listener_count}
 
     now = datetime.now(UTC)
     results["decode_frame"] = _summary(_timed(frames, source.text, decode_frame))
@@ -127,10 +163,10 @@ async def measure(hut: HassUnderTest, frames: int) -> dict[str, Any]:
         _timed(
             frames,
             source.payload,
-            lambda p: session.schemas.validate_request("MeterValues", p),
+            lambda p: session.schemas.validate_request(action, p),
         )
     )
-    results["parse_samples"] = _summary(_timed(frames, source.payload, _samples))
+    results["parse_samples"] = _summary(_timed(frames, source.payload, source.samples))
     detached = Charger("detached")
     detached.apply_start(
         Transaction(
@@ -144,7 +180,7 @@ async def measure(hut: HassUnderTest, frames: int) -> dict[str, Any]:
     results["model_update_without_listeners"] = _summary(
         _timed(
             frames,
-            lambda: _samples(source.payload()),
+            lambda: source.samples(source.payload()),
             lambda samples: detached.apply_meter_values(1, "1", samples),
         )
     )
@@ -174,7 +210,7 @@ async def measure(hut: HassUnderTest, frames: int) -> dict[str, Any]:
         writes[0] += 1
 
     unsubscribe = hut.hass.bus.async_listen("state_changed", count)
-    handle_times = _timed(frames, source.payload, lambda p: handler.handle_call("MeterValues", p))
+    handle_times = _timed(frames, source.payload, lambda p: handler.handle_call(action, p))
     unsubscribe()
     results["handle_call"] = _summary(handle_times)
     results["state_writes_per_handle_call"] = round(writes[0] / frames, 2)
@@ -184,13 +220,13 @@ async def measure(hut: HassUnderTest, frames: int) -> dict[str, Any]:
     for _ in range(frames):
         payload = source.payload()
         began = time.perf_counter_ns()
-        await session._answer_call(str(source.sequence), "MeterValues", payload)
+        await session._answer_call(str(source.sequence), action, payload)
         answer_times.append((time.perf_counter_ns() - began) / 1e3)
     results["answer_call_including_socket_write"] = _summary(answer_times)
     return results
 
 
-async def run(frames: int) -> dict[str, Any]:
+async def run(frames: int, version: str) -> dict[str, Any]:
     """Start everything, measure, stop everything."""
     with tempfile.TemporaryDirectory(prefix="ocpp-hub-hotpath-") as config_dir:
         hut = await start_hass(Path(config_dir), 1)
@@ -204,10 +240,10 @@ async def run(frames: int) -> dict[str, Any]:
                     mode="entities",
                     power_entities=hut.entity_ids("power"),
                 )
-                await gen.ask("connect", url=hut.ocpp_url, n=1)
+                await gen.ask("connect", url=hut.ocpp_url, n=1, ocpp=version)
                 await asyncio.sleep(1.0)
                 await hut.hass.async_block_till_done()
-                results = await measure(hut, frames)
+                results = await measure(hut, frames, version)
                 await gen.ask("disconnect")
             finally:
                 await gen.close()
@@ -220,11 +256,13 @@ def main() -> None:
     """Print the stage timings as a markdown table (and JSON)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=3000)
+    parser.add_argument("--ocpp", choices=VERSIONS, default="1.6")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     with asyncio.Runner(loop_factory=new_event_loop) as runner:
-        results = runner.run(run(args.frames))
-    print("| Stage (one MeterValues) | mean µs | p50 µs | p99 µs |")
+        results = runner.run(run(args.frames, args.ocpp))
+    frame = "TransactionEvent" if args.ocpp == "2.0.1" else "MeterValues"
+    print(f"| Stage (one {frame}) | mean µs | p50 µs | p99 µs |")
     print("|---|---:|---:|---:|")
     for stage, figures in results.items():
         if isinstance(figures, dict):
