@@ -172,8 +172,8 @@ class OcppHub:
                 continue
             registered.name = subentry.title
             window = charger_subentry.charging_window(subentry)
-            if window != registered.charger.schedule:
-                registered.charger.apply_schedule(window)
+            if window != registered.charger.owner.schedule:
+                registered.charger.owner.apply_schedule(window)
                 registered.controller.schedule_changed()
             if (cards := subentry.data.get(CONF_CARDS, [])) != registered.cards_sent:
                 registered.cards_sent = cards
@@ -228,7 +228,7 @@ class OcppHub:
         controller = ChargerController(
             self.hass, charger, subentry.title, self._links(charger, subentry.subentry_id)
         )
-        charger.schedule = charger_subentry.charging_window(subentry)
+        charger.owner.schedule = charger_subentry.charging_window(subentry)
         registered = RegisteredCharger(
             entry_id=self.entry.entry_id,
             subentry_id=subentry.subentry_id,
@@ -292,7 +292,7 @@ class OcppHub:
 
     def _announce_reboot(self, registered: RegisteredCharger) -> None:
         """A reboot ended (succeeded, failed, refused): an event says how."""
-        reboot = registered.charger.reboot
+        reboot = registered.charger.owner.reboot
         if reboot is None or reboot.result is RebootResult.PENDING:
             return
         self.hass.bus.async_fire(

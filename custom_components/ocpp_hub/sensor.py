@@ -119,7 +119,7 @@ def _session_duration(connector: Connector) -> int | None:
 
 
 def _reboot_attributes(charger: Charger) -> dict[str, object]:
-    reboot = charger.reboot
+    reboot = charger.owner.reboot
     if reboot is None:
         return {}
     return {
@@ -246,7 +246,7 @@ NO_LIMIT = "no_limit"
 
 
 def _limit_status(charger: Charger) -> str | None:
-    limit = charger.limit
+    limit = charger.owner.limit
     if limit.status is not None:
         return limit.status.value
     return NO_LIMIT if limit.requested_a is None else None
@@ -256,13 +256,14 @@ SCHEDULE_STATES = ["off", "in_window", "outside_window"]
 
 
 def _schedule_state(charger: Charger) -> str:
-    if charger.schedule is None:
+    window = charger.owner.schedule
+    if window is None:
         return "off"
-    return "in_window" if charger.schedule.in_window(dt_util.now()) else "outside_window"
+    return "in_window" if window.in_window(dt_util.now()) else "outside_window"
 
 
 def _schedule_attributes(charger: Charger) -> dict[str, Any]:
-    window = charger.schedule
+    window = charger.owner.schedule
     if window is None:
         return {"next_change": None}
     return {
@@ -349,7 +350,7 @@ SENSORS: tuple[OcppSensorDescription, ...] = (
         device_class=SensorDeviceClass.ENUM,
         options=[*(r.value for r in RebootResult), NEVER_REBOOTED],
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda ch, _: ch.reboot.result.value if ch.reboot else NEVER_REBOOTED,
+        value_fn=lambda ch, _: ch.owner.reboot.result.value if ch.owner.reboot else NEVER_REBOOTED,
         attrs_fn=lambda ch, _: _reboot_attributes(ch),
         topics=frozenset({Topic.REBOOT}),
     ),
@@ -359,8 +360,8 @@ SENSORS: tuple[OcppSensorDescription, ...] = (
         device_class=SensorDeviceClass.ENUM,
         options=[p.value for p in ProtectionStatus],
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda ch, _: ch.protection.value if ch.protection else None,
-        attrs_fn=lambda ch, _: {"keys": list(ch.protection_keys)},
+        value_fn=lambda ch, _: ch.owner.protection.value if ch.owner.protection else None,
+        attrs_fn=lambda ch, _: {"keys": list(ch.owner.protection_keys)},
         topics=frozenset({Topic.PROTECTION}),
     ),
     OcppSensorDescription(
@@ -371,8 +372,8 @@ SENSORS: tuple[OcppSensorDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda ch, _: _limit_status(ch),
         attrs_fn=lambda ch, _: {
-            "requested_limit": ch.limit.requested_a,
-            "reported_limit": ch.limit.reported_a,
+            "requested_limit": ch.owner.limit.requested_a,
+            "reported_limit": ch.owner.limit.reported_a,
         },
         topics=frozenset({Topic.LIMIT}),
     ),
@@ -382,11 +383,11 @@ SENSORS: tuple[OcppSensorDescription, ...] = (
         device_class=SensorDeviceClass.ENUM,
         options=[s.value for s in LearnStatus],
         # Not diagnostic: it answers the Learn card button, so it sits with the sensors.
-        value_fn=lambda ch, _: ch.learn.status.value,
+        value_fn=lambda ch, _: ch.owner.learn.status.value,
         attrs_fn=lambda ch, _: {
-            "ends_at": ch.learn.until.isoformat() if ch.learn.until else None,
-            "card_name": ch.learn.card_name,
-            "id_tag": ch.learn.id_tag,
+            "ends_at": ch.owner.learn.until.isoformat() if ch.owner.learn.until else None,
+            "card_name": ch.owner.learn.card_name,
+            "id_tag": ch.owner.learn.id_tag,
         },
         topics=frozenset({Topic.LEARN}),
     ),
