@@ -231,7 +231,7 @@ async def test_start_and_stop_charging(
     assert request == sim_version.remote_start_payload("HOMEASSISTANT", 1)
     await wait_for_state(hass, "switch.garage_charge", STATE_ON)
     # Home Assistant's own start is no card presented at the charger.
-    assert not registered(central_system).charger.decisions
+    assert not registered(central_system).charger.owner.decisions
     await switch(hass, "switch.garage_charge", False)
     await wallbox.wait_for_call(sim_version.remote_stop)
     await wait_for_state(hass, "switch.garage_charge", STATE_OFF)
@@ -346,7 +346,7 @@ async def test_controls_follow_the_connection(
     for entity_id in CONTROLS:
         await wait_for_state(hass, entity_id, STATE_UNAVAILABLE)
     # The lock wanted is kept, and applied at the next connection.
-    assert registered(central_system).charger.lock_wanted is True
+    assert registered(central_system).charger.owner.lock_wanted is True
 
 
 @BOTH_VERSIONS

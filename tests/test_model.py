@@ -17,9 +17,11 @@ from custom_components.ocpp_hub.csms.v201.mapping import reported_settings as v2
 from custom_components.ocpp_hub.model.charger import (
     Charger,
     ChargerInfo,
+    Topic,
     Transaction,
     plausible_time,
 )
+from custom_components.ocpp_hub.model.control import LimitStatus
 from custom_components.ocpp_hub.model.led import LedColour
 from custom_components.ocpp_hub.model.meter import EnergyCounter, Sample, derive_power
 from custom_components.ocpp_hub.model.profiles import GENERIC, WALLBOX, select_profile
@@ -269,6 +271,43 @@ def test_transaction_lifecycle_and_storage() -> None:
     assert restored.connector(1).session is stopped
     assert restored.energy_wh == 12_000
     assert restored.power_w == 0
+
+
+def test_what_the_owner_wants_is_held_apart_and_tells_the_chargers_listeners() -> None:
+    """The owner's wishes live in ``charger.owner``; entities of the charger still hear them.
+
+    They are stored beside the charger's reports as before, and a restored charger's
+    owner state tells the restored charger's listeners.
+    """
+    charger = Charger("cp1")
+    lock_heard: list[bool | None] = []
+    meter_heard: list[float | None] = []
+    charger.add_listener(lambda: lock_heard.append(charger.locked), [Topic.LOCK])
+    charger.add_listener(lambda: meter_heard.append(charger.power_w), [Topic.METER])
+
+    charger.owner.apply_lock_wanted(False)
+    charger.owner.apply_auto_lock(15)
+    charger.owner.apply_limit(requested_a=10.0, status=LimitStatus.PENDING)
+    # A charger with no lock setting of its own: the owner's wish is the truth.
+    assert lock_heard == [False, False]
+    assert not meter_heard
+
+    stored = charger_as_dict(charger)
+    assert set(stored) == {
+        *("info", "profile", "last_boot", "last_heartbeat", "connectors"),
+        *("configuration", "settings", "measurands", "clock_skew_s"),
+        *("lock_wanted", "auto_lock_minutes", "auto_lock_due", "reboot", "limit", "control"),
+    }
+    assert (stored["lock_wanted"], stored["auto_lock_minutes"]) == (False, 15)
+
+    restored = charger_from_dict("cp1", stored)
+    limits: list[float | None] = []
+    restored.add_listener(lambda: limits.append(restored.owner.limit.requested_a), [Topic.LIMIT])
+    assert restored.locked is False
+    assert restored.owner.auto_lock_minutes == 15
+    restored.owner.apply_limit(requested_a=16.0)
+    assert limits == [16.0]
+    assert charger.owner.limit.requested_a == 10.0
 
 
 def test_stop_of_unknown_transaction_keeps_the_energy() -> None:

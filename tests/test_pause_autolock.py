@@ -116,7 +116,7 @@ async def test_a_limit_set_while_paused_waits_for_the_resume(
     controller = registered(central_system).controller
     # Nothing on its way: still paused at 0 A.
     assert controller._limit_task is None or controller._limit_task.done()
-    assert registered(central_system).charger.limit.requested_a == 0
+    assert registered(central_system).charger.owner.limit.requested_a == 0
     assert len(_limits_sent(charger)) == sent
     assert charger.current_limit(1) == 0
     number = hass.states.get("number.garage_current_limit")
@@ -151,7 +151,7 @@ async def test_quick_pause_and_resume_settle(
     await switch(hass, PAUSE, False)
     await wait_for(lambda: charger.current_limit(1) == 32)
     await wait_for_state(hass, "sensor.garage_current_limit_status", "applied")
-    limit = registered(central_system).charger.limit
+    limit = registered(central_system).charger.owner.limit
     assert limit.requested_a is None
     assert limit.failures == 0
     await charger.close()
@@ -169,7 +169,7 @@ async def test_a_failed_resume_stays_paused(
     await wait_for_state(hass, "binary_sensor.garage_connection", STATE_OFF)
     with pytest.raises(HomeAssistantError):
         await registered(central_system).controller.async_pause(False)
-    limit = registered(central_system).charger.limit
+    limit = registered(central_system).charger.owner.limit
     assert limit.paused
     assert limit.resume_a == 16
 
@@ -275,11 +275,11 @@ async def test_auto_lock_survives_a_restart(
     await hass.async_block_till_done()
     # The countdown came back with the charger's state (its Lock switch is unavailable
     # while the charger is offline, so the model says it).
-    assert registered(central_system).charger.auto_lock_due is not None
-    assert not registered(central_system).charger.lock_wanted
+    assert registered(central_system).charger.owner.auto_lock_due is not None
+    assert not registered(central_system).charger.owner.lock_wanted
     async_fire_time_changed(hass, unplugged + timedelta(minutes=5, seconds=1))
     await hass.async_block_till_done()
-    assert registered(central_system).charger.lock_wanted
+    assert registered(central_system).charger.owner.lock_wanted
     # Offline meanwhile: it is applied when the charger comes back.
     charger = await connected_charger(hass, central_system)
     await wait_for(lambda: charger.configuration_value("AuthEnabled") == "true")
@@ -293,16 +293,16 @@ async def test_changing_the_delay_during_the_countdown(
     """A new delay restarts the countdown from now; 0 stops it."""
     charger = await _unlocked_and_unplugged(hass, central_system)
     model = registered(central_system).charger
-    first = model.auto_lock_due
+    first = model.owner.auto_lock_due
     assert first is not None
     await _set_auto_lock(hass, 30)
-    assert model.auto_lock_due is not None
-    assert model.auto_lock_due - first > timedelta(minutes=20)
+    assert model.owner.auto_lock_due is not None
+    assert model.owner.auto_lock_due - first > timedelta(minutes=20)
     await _set_auto_lock(hass, 0)
-    assert model.auto_lock_due is None
+    assert model.owner.auto_lock_due is None
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(hours=1))
     await hass.async_block_till_done()
-    assert not model.lock_wanted
+    assert not model.owner.lock_wanted
     await charger.close()
 
 

@@ -177,7 +177,7 @@ async def test_a_window_needs_days_and_a_current_a_car_takes(
         result["flow_id"], _window("22:00:00", "06:00:00", inside=3)
     )
     assert result["errors"] == {"base": "schedule_current"}
-    assert registered(central_system).charger.schedule is None
+    assert registered(central_system).charger.owner.schedule is None
 
 
 @pytest.mark.parametrize(

@@ -155,7 +155,7 @@ async def test_sessions_of_the_previous_version_are_kept(
     assert wb2.sessions.trackers[1].transaction_id == "f3a9-running"
     assert wb2.sessions.trackers[1].max_power_w == 11000.0  # measured before the upgrade
     assert wb2.sessions.trackers[1].cost == 0.75
-    control = wb2.charger.control
+    control = wb2.charger.owner.control
     assert (control.session, control.charged_wh, control.surplus_wh) == (
         "f3a9-running",
         2500.0,

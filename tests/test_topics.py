@@ -151,13 +151,13 @@ def _steps(
 
     def decide() -> None:
         # What the energy manager does when its decision changes.
-        model.control.decide(10.0, Reason.SURPLUS, surplus_w=2500.0)
-        model.control.phases = 1
+        model.owner.control.decide(10.0, Reason.SURPLUS, surplus_w=2500.0)
+        model.owner.control.phases = 1
         model.notify()
 
     def count_surplus() -> None:
         # The energy manager counts without notifying; the next meter values show it.
-        model.control.count_energy("1", 7000.0, 3500.0, 600.0)
+        model.owner.control.count_energy("1", 7000.0, 3500.0, 600.0)
 
     yield "connected", lambda: model.apply_connected(True, "127.0.0.1")
     yield (
@@ -188,7 +188,7 @@ def _steps(
     yield "authorize", lambda: model.apply_authorize(CARD_ALICE, True, now())
     yield (
         "card presented",
-        lambda: model.apply_card_decision(
+        lambda: model.owner.apply_card_decision(
             CardDecision(CARD_ALICE, "Alice", accepted=True, status="Accepted", at=now())
         ),
     )
@@ -235,15 +235,18 @@ def _steps(
             2, None, [_sample(now(), energy_wh=300.0, power_w=1500.0)]
         ),
     )
-    yield "limit asked", lambda: model.apply_limit(requested_a=10.0, status=LimitStatus.PENDING)
-    yield "limit applied", lambda: model.apply_limit(status=LimitStatus.APPLIED, sent_a=10.0)
+    yield (
+        "limit asked",
+        lambda: model.owner.apply_limit(requested_a=10.0, status=LimitStatus.PENDING),
+    )
+    yield "limit applied", lambda: model.owner.apply_limit(status=LimitStatus.APPLIED, sent_a=10.0)
     yield (
         "limit ignored",
         lambda: model.apply_meter_values(
             1, "1", [_sample(now() + timedelta(seconds=1), current_offered_a=16.0)]
         ),
     )
-    yield "reported limit", lambda: model.apply_limit(reported_a=10.0)
+    yield "reported limit", lambda: model.owner.apply_limit(reported_a=10.0)
     yield "solar counted", count_surplus
     yield (
         "meter values after counting",
@@ -254,12 +257,12 @@ def _steps(
     yield "decision", decide
     yield "mode", lambda: energy.set_mode(registered, ChargeMode.SOLAR)
     yield "priority", lambda: energy.set_priority(registered, 2)
-    yield "paused", lambda: model.apply_pause(True, 10.0)
+    yield "paused", lambda: model.owner.apply_pause(True, 10.0)
     yield "suspended", lambda: model.apply_status(1, ConnectorStatus.SUSPENDED_EVSE, "NoError")
-    yield "resumed", lambda: model.apply_pause(False, None)
-    yield "unlocked", lambda: model.apply_lock_wanted(False)
-    yield "locked", lambda: model.apply_lock_wanted(True)
-    yield "auto lock", lambda: model.apply_auto_lock(5)
+    yield "resumed", lambda: model.owner.apply_pause(False, None)
+    yield "unlocked", lambda: model.owner.apply_lock_wanted(False)
+    yield "locked", lambda: model.owner.apply_lock_wanted(True)
+    yield "auto lock", lambda: model.owner.apply_auto_lock(5)
     yield (
         "unlocked by configuration",
         lambda: model.apply_configuration(
@@ -268,7 +271,7 @@ def _steps(
     )
     yield (
         "schedule",
-        lambda: model.apply_schedule(
+        lambda: model.owner.apply_schedule(
             ChargingWindow(frozenset(range(7)), time(22, 0), time(6, 0), inside_a=16.0)
         ),
     )
@@ -280,9 +283,9 @@ def _steps(
         model.apply_meter_values(1, "1", [_sample(now(), energy_wh=1700.0, power_w=0.0)])
 
     yield "the charger reports", window_reported
-    yield "availability scheduled", lambda: model.apply_availability_scheduled(False)
+    yield "availability scheduled", lambda: model.owner.apply_availability_scheduled(False)
     yield "out of service", lambda: model.apply_status(1, ConnectorStatus.INOPERATIVE, "NoError")
-    yield "reboot asked", lambda: model.apply_reboot_requested(False, now())
+    yield "reboot asked", lambda: model.owner.apply_reboot_requested(False, now())
     yield (
         "rebooted",
         lambda: model.apply_boot(
@@ -293,23 +296,25 @@ def _steps(
     yield "started", lambda: model.apply_status(1, ConnectorStatus.AVAILABLE, "NoError")
     yield (
         "reboot refused",
-        lambda: model.apply_reboot_outcome(RebootResult.REJECTED, now(), "Rejected"),
+        lambda: model.owner.apply_reboot_outcome(RebootResult.REJECTED, now(), "Rejected"),
     )
     yield (
         "protection",
-        lambda: model.apply_protection(ProtectionStatus.NEEDS_REBOOT, ["LocalAuthorizeOffline"]),
+        lambda: model.owner.apply_protection(
+            ProtectionStatus.NEEDS_REBOOT, ["LocalAuthorizeOffline"]
+        ),
     )
     yield "firmware", lambda: model.apply_firmware_status("Downloading")
     yield "diagnostics", lambda: model.apply_diagnostics_status("Uploading")
     yield (
         "learning",
-        lambda: model.apply_learning(
+        lambda: model.owner.apply_learning(
             LearnState(LearnStatus.WAITING, until=now() + timedelta(minutes=1))
         ),
     )
     yield (
         "learned",
-        lambda: model.apply_learning(
+        lambda: model.owner.apply_learning(
             LearnState(LearnStatus.LEARNED, card_name="Bob", id_tag="0A0B0C0D")
         ),
     )

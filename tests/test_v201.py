@@ -398,7 +398,7 @@ async def test_start_and_stop(
     await wait_for_state(hass, "switch.garage_charge", STATE_ON)
     tx = alfen.connectors[1].transaction_id
     assert isinstance(tx, str)
-    assert not hub(central_system).chargers["wb1"].charger.decisions
+    assert not hub(central_system).chargers["wb1"].charger.owner.decisions
     await switch(hass, "switch.garage_charge", False)
     assert await alfen.wait_for_call("RequestStopTransaction") == {"transactionId": tx}
     await wait_for_state(hass, "switch.garage_charge", STATE_OFF)

@@ -36,10 +36,10 @@ class AutoLock:
         self._lock = lock
         self._plugged = charger.plugged_in
         self._cancel: CALLBACK_TYPE | None = None
-        if charger.auto_lock_due is not None:
+        if charger.owner.auto_lock_due is not None:
             # Counting down when Home Assistant stopped: go on (at once if it is past).
             self._cancel = async_track_point_in_utc_time(
-                hass, self._fire, max(charger.auto_lock_due, dt_util.utcnow())
+                hass, self._fire, max(charger.owner.auto_lock_due, dt_util.utcnow())
             )
 
     @callback
@@ -49,29 +49,29 @@ class AutoLock:
         plugged = charger.plugged_in
         unplugged_now = self._plugged is True and plugged is False
         self._plugged = plugged
-        if charger.lock_wanted or plugged or charger.auto_lock_minutes <= 0:
+        if charger.owner.lock_wanted or plugged or charger.owner.auto_lock_minutes <= 0:
             self.stop()
         elif unplugged_now:
-            self._start(dt_util.utcnow() + timedelta(minutes=charger.auto_lock_minutes))
+            self._start(dt_util.utcnow() + timedelta(minutes=charger.owner.auto_lock_minutes))
 
     @property
     def due(self) -> datetime | None:
         """When the charger locks again, while counting down (shown by the Lock switch)."""
-        return self.charger.auto_lock_due
+        return self.charger.owner.auto_lock_due
 
     @callback
     def minutes_changed(self) -> None:
         """A new setting: a running countdown restarts with it (0 stops it)."""
         if self.due is None:
             return
-        if self.charger.auto_lock_minutes <= 0:
+        if self.charger.owner.auto_lock_minutes <= 0:
             self.stop()
             return
-        self._start(dt_util.utcnow() + timedelta(minutes=self.charger.auto_lock_minutes))
+        self._start(dt_util.utcnow() + timedelta(minutes=self.charger.owner.auto_lock_minutes))
 
     def _start(self, due: datetime) -> None:
         self.stop()
-        self.charger.auto_lock_due = due
+        self.charger.owner.auto_lock_due = due
         self._cancel = async_track_point_in_utc_time(self.hass, self._fire, due)
         self.charger.notify()  # the lock's attributes show when
 
@@ -89,13 +89,13 @@ class AutoLock:
             self._cancel()
             self._cancel = None
         if self.due is not None:
-            self.charger.auto_lock_due = None
+            self.charger.owner.auto_lock_due = None
             self.charger.notify()
 
     @callback
     def _fire(self, _now: datetime) -> None:
         self._cancel = None
-        self.charger.auto_lock_due = None
+        self.charger.owner.auto_lock_due = None
         self.hass.async_create_task(self._lock_now(), eager_start=True)
 
     async def _lock_now(self) -> None:

@@ -116,7 +116,7 @@ class SessionsCalendar(OcppHubSessionEntity, CalendarEntity):
         """The finished sessions in the range, oldest first."""
         records = self._registered.sessions.sessions(start_date, end_date)
         events = [self._event(record) for record in reversed(records)]
-        if (window := self._registered.charger.schedule) is not None:
+        if (window := self._registered.charger.owner.schedule) is not None:
             # The charging windows of the schedule, past and to come.
             local_start = dt_util.as_local(start_date)
             events += [

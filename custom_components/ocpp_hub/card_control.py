@@ -64,7 +64,7 @@ class CardControl(ControllerBase):
 
     async def async_set_auto_lock(self, minutes: int) -> None:
         """Lock again this many minutes after the car is unplugged (0: never)."""
-        self.charger.apply_auto_lock(max(0, int(minutes)))
+        self.charger.owner.apply_auto_lock(max(0, int(minutes)))
         self.links.save()
         self.auto_lock.minutes_changed()
 
@@ -79,7 +79,7 @@ class CardControl(ControllerBase):
         """
         charger = self.charger
         self.auto_lock.charger_changed()
-        if charger.profile.lock_setting or charger.lock_wanted or not charger.connected:
+        if charger.profile.lock_setting or charger.owner.lock_wanted or not charger.connected:
             self._cancel_free_vend()
             return
         for connector in charger.outlets:
@@ -129,7 +129,7 @@ class CardControl(ControllerBase):
         self._cancel_learn_timer = async_call_later(
             self.hass, LEARN_WINDOW, self._learning_timed_out
         )
-        self.charger.apply_learning(
+        self.charger.owner.apply_learning(
             LearnState(
                 LearnStatus.WAITING, until=datetime.now(UTC) + timedelta(seconds=LEARN_WINDOW)
             )
@@ -144,8 +144,8 @@ class CardControl(ControllerBase):
     def _learning_timed_out(self, _now: datetime) -> None:
         self._cancel_learn_timer = None
         self._learn_until = None
-        if self.charger.learn.status is LearnStatus.WAITING:
-            self.charger.apply_learning(LearnState(LearnStatus.TIMED_OUT))
+        if self.charger.owner.learn.status is LearnStatus.WAITING:
+            self.charger.owner.apply_learning(LearnState(LearnStatus.TIMED_OUT))
 
     @property
     def learning(self) -> bool:
@@ -175,17 +175,17 @@ class CardControl(ControllerBase):
             card = self.links.add_card(id_tag, None)
             self._learn_until = None
             self._stop_learn_timer()
-            self.charger.apply_learning(
+            self.charger.owner.apply_learning(
                 LearnState(LearnStatus.LEARNED, card_name=card.name, id_tag=tag)
             )
             learned = True
             status = AuthorizationStatus.ACCEPTED
-        elif not self.charger.lock_wanted:
+        elif not self.charger.owner.lock_wanted:
             status = AuthorizationStatus.ACCEPTED
         else:
             status = AuthorizationStatus.INVALID
         if not remote and action != "StopTransaction" and not self._just_decided(tag, now):
-            self.charger.apply_card_decision(
+            self.charger.owner.apply_card_decision(
                 CardDecision(
                     id_tag=tag,
                     card_name=card.name if card else None,
@@ -219,12 +219,12 @@ class CardControl(ControllerBase):
 
     def _just_decided(self, tag: str, now: datetime) -> bool:
         """The same card was presented moments ago (Authorize, then StartTransaction)."""
-        last = self.charger.decisions[-1] if self.charger.decisions else None
+        last = self.charger.owner.decisions[-1] if self.charger.owner.decisions else None
         return last is not None and last.id_tag == tag and now - last.at < SAME_PRESENTATION
 
     async def async_set_locked(self, locked: bool) -> None:
         """Lock (authorization required) or unlock (free vend), and apply it now if online."""
-        self.charger.apply_lock_wanted(locked)
+        self.charger.owner.apply_lock_wanted(locked)
         self.links.save()
         # Not booted yet: the set-up after its boot applies it (nothing before the boot).
         if (handler := self._booted_connection()) is not None:
@@ -234,7 +234,7 @@ class CardControl(ControllerBase):
         key = self.setting_name(Setting.AUTHORIZATION_REQUIRED)
         if key is None:
             return  # enforced by our own answers to Authorize and StartTransaction
-        wanted = "true" if self.charger.lock_wanted else "false"
+        wanted = "true" if self.charger.owner.lock_wanted else "false"
         if (self.setting_value(Setting.AUTHORIZATION_REQUIRED) or "").lower() == wanted:
             return
         try:

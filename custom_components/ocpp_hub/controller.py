@@ -81,9 +81,9 @@ class ChargerController(LimitControl, CardControl):
         except HomeAssistantError as err:
             cause = err.__cause__
             if isinstance(cause, CallFailed) and cause.reason is FailureReason.REJECTED:
-                self.charger.apply_reboot_outcome(RebootResult.REJECTED, now, cause.detail)
+                self.charger.owner.apply_reboot_outcome(RebootResult.REJECTED, now, cause.detail)
             raise
-        self.charger.apply_reboot_requested(hard, now)
+        self.charger.owner.apply_reboot_requested(hard, now)
         if self._cancel_reboot_timer:
             self._cancel_reboot_timer()
         self._cancel_reboot_timer = async_call_later(
@@ -93,14 +93,14 @@ class ChargerController(LimitControl, CardControl):
     @callback
     def _reboot_deadline_passed(self, _now: datetime) -> None:
         self._cancel_reboot_timer = None
-        reboot = self.charger.reboot
+        reboot = self.charger.owner.reboot
         if reboot is not None and reboot.result is RebootResult.PENDING:
             _LOGGER.warning(
                 "Charger %s did not come back within %.0f s of a reboot",
                 self.identity,
                 self.reboot_deadline,
             )
-            self.charger.apply_reboot_outcome(
+            self.charger.owner.apply_reboot_outcome(
                 RebootResult.FAILED, datetime.now(UTC), "no BootNotification"
             )
 
@@ -131,7 +131,7 @@ class ChargerController(LimitControl, CardControl):
         """
         status = await self.run(lambda h: h.set_available(connector_id, available))
         scheduled = status is CommandStatus.SCHEDULED
-        self.charger.apply_availability_scheduled(available if scheduled else None)
+        self.charger.owner.apply_availability_scheduled(available if scheduled else None)
         return status.value
 
     async def async_unlock(self, connector_id: int = 1) -> None:
@@ -232,14 +232,14 @@ class ChargerController(LimitControl, CardControl):
             protection = ProtectionStatus.NEEDS_REBOOT
         else:
             protection = ProtectionStatus.ACTIVE
-        self.charger.apply_protection(protection, problems or reboot_needed)
+        self.charger.owner.apply_protection(protection, problems or reboot_needed)
         await self._restore_limit(handler)
 
     # ------------------------------------------------------- charge mode, priority
     @callback
     def set_charge_mode(self, mode: ChargeMode) -> None:
         """The owner chose a charge mode: it applies at once and survives restarts."""
-        ctl = self.charger.control
+        ctl = self.charger.owner.control
         if ctl.mode is mode:
             return
         ctl.mode = mode
@@ -254,7 +254,7 @@ class ChargerController(LimitControl, CardControl):
     @callback
     def set_priority(self, priority: int) -> None:
         """Who pauses first when the site cannot feed every charger's minimum (lower)."""
-        self.charger.control.priority = priority
+        self.charger.owner.control.priority = priority
         self.links.save()
         self.charger.notify(Topic.CONTROL)
         self.links.decide_again()

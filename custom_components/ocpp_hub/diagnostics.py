@@ -25,6 +25,7 @@ TO_REDACT = {
 
 def _charger_diagnostics(hub: OcppHub, registered: RegisteredCharger) -> dict[str, Any]:
     charger = registered.charger
+    control = charger.owner.control
     handler = hub.server.handler(registered.identity)
     state = charger_as_dict(charger)
     # The model keeps no secret settings; this guards the export all the same.
@@ -43,11 +44,11 @@ def _charger_diagnostics(hub: OcppHub, registered: RegisteredCharger) -> dict[st
         "state": async_redact_data(state, TO_REDACT),
         # What the energy manager decided last, and what it sent.
         "energy": {
-            "mode": charger.control.mode.value,
-            "reason": charger.control.reason.value if charger.control.reason else None,
-            "wanted_a": charger.control.target_a,
-            "phases": charger.control.phases,
-            "detail": dict(charger.control.detail),
+            "mode": control.mode.value,
+            "reason": control.reason.value if control.reason else None,
+            "wanted_a": control.target_a,
+            "phases": control.phases,
+            "detail": dict(control.detail),
             "sent_a": registered.controller.energy_a,
         },
         "recent_card_decisions": [
@@ -58,7 +59,7 @@ def _charger_diagnostics(hub: OcppHub, registered: RegisteredCharger) -> dict[st
                 "status": d.status,
                 "learned": d.learned,
             }
-            for d in charger.decisions
+            for d in charger.owner.decisions
         ],
         # The last sessions; their card numbers are redacted with the rest (id_tag).
         "last_sessions": [r.as_dict() for r in registered.sessions.history.records[:10]],

@@ -181,12 +181,12 @@ class EnergyManager:
         facts = {r.identity: self._facts(r) for r in chargers}
         surplus, problem = self._surplus(now, facts)
         self._count_energy(chargers, facts, surplus, elapsed)
-        solar = [r for r in chargers if r.charger.control.mode in SOLAR_MODES]
+        solar = [r for r in chargers if r.charger.owner.control.mode in SOLAR_MODES]
         shares = self._share_surplus(solar, facts, surplus)
         for registered in chargers:
             charger = registered.charger
-            ctl, fact = charger.control, facts[registered.identity]
-            if charger.limit.paused:
+            ctl, fact = charger.owner.control, facts[registered.identity]
+            if charger.owner.limit.paused:
                 ctl.decide(0.0, Reason.PAUSED)
             elif ctl.mode is ChargeMode.OFF:
                 ctl.decide(0.0, Reason.OFF)
@@ -219,11 +219,11 @@ class EnergyManager:
         else:
             phases = (min(site.phases, self._phases_seen.get(registered.identity, site.phases)),)
         max_a = float(charger.max_current_a)
-        requested = charger.limit.requested_a
+        requested = charger.owner.limit.requested_a
         if requested:
             max_a = min(max_a, requested)
         drawing = sum(c.power_w or 0.0 for c in charging)
-        ctl = charger.control
+        ctl = charger.owner.control
         if charging and ctl.target_a:
             # A car takes its offer (a little less, as meters read it) or, limited by
             # itself, clearly less. A reading from before our last change predates the
@@ -280,7 +280,7 @@ class EnergyManager:
                     registered.identity,
                     minimum=fact.watts(fact.min_a, min(fact.phases)),
                     wanted=fact.watts(fact.max_a, max(fact.phases)),
-                    priority=registered.charger.control.priority,
+                    priority=registered.charger.owner.control.priority,
                 )
             )
         if len(claims) == 1:
@@ -301,23 +301,26 @@ class EnergyManager:
             car_w, surplus_w = self._drawn.get(registered.identity, (0.0, 0.0))
             running = next((c.transaction for c in charger.outlets if c.transaction), None)
             session = running.transaction_id if running else None
-            before = charger.control.solar_share
-            charger.control.count_energy(session, car_w, surplus_w, elapsed)
+            before = charger.owner.control.solar_share
+            charger.owner.control.count_energy(session, car_w, surplus_w, elapsed)
             fact = facts[registered.identity]
             part = 0.0
             if surplus is not None and drawn > 0:
                 part = max(0.0, min(surplus, drawn)) * fact.drawing_w / drawn
             self._drawn[registered.identity] = (fact.drawing_w, part)
-            if charger.control.solar_share != before:
+            if charger.owner.control.solar_share != before:
                 self._save()
 
     # ----------------------------------------------------------------- results
     def _hand_over(self, registered: RegisteredCharger) -> None:
         """Give the controller its current; show the decision."""
         charger = registered.charger
-        ctl = charger.control
+        ctl = charger.owner.control
         managed = ctl.mode is not ChargeMode.FAST or self.site.limit_a is not None
-        if managed and charger.limit.status in (LimitStatus.NOT_APPLIED, LimitStatus.REJECTED):
+        if managed and charger.owner.limit.status in (
+            LimitStatus.NOT_APPLIED,
+            LimitStatus.REJECTED,
+        ):
             ctl.decide(ctl.target_a, Reason.NOT_APPLIED, **ctl.detail)
         target = ctl.target_a if managed else None
         registered.controller.set_energy_target(target, ctl.phases if managed else None)
@@ -350,7 +353,7 @@ class EnergyManager:
         moments: list[float] = []
         timing = self.site.timing
         for registered in chargers:
-            ctl: ChargeControl = registered.charger.control
+            ctl: ChargeControl = registered.charger.owner.control
             if (until := ctl.detail.get("hold_until")) is not None:
                 moments.append(until)
             if ctl.mode in SOLAR_MODES and ctl.on and ctl.changed_at is not None:

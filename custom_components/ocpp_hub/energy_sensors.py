@@ -27,7 +27,7 @@ class EnergySensorDescription(OcppHubEntityDescription, SensorEntityDescription)
 
 def _reason_details(charger: Charger, _: Connector) -> dict[str, Any]:
     """The figures behind the reason: surplus, what is missing, when a hold ends."""
-    ctl = charger.control
+    ctl = charger.owner.control
     detail = ctl.detail
     until = detail.get("hold_until")
     return {
@@ -46,7 +46,7 @@ def _whole(amps: float | None) -> float | None:
 
 
 def _share_details(charger: Charger, _: Connector) -> dict[str, Any]:
-    ctl = charger.control
+    ctl = charger.owner.control
     return {
         "session_energy": round(ctl.charged_wh / 1000, 2) if ctl.session else None,
         "surplus_energy": round(ctl.surplus_wh / 1000, 2) if ctl.session else None,
@@ -59,7 +59,7 @@ ENERGY_SENSORS: tuple[EnergySensorDescription, ...] = (
         translation_key="charge_mode_reason",
         device_class=SensorDeviceClass.ENUM,
         options=[reason.value for reason in Reason],
-        value_fn=lambda ch, _: ch.control.reason.value if ch.control.reason else None,
+        value_fn=lambda ch, _: ch.owner.control.reason.value if ch.owner.control.reason else None,
         attrs_fn=_reason_details,
         topics=frozenset({Topic.CONTROL}),
     ),
@@ -69,7 +69,7 @@ ENERGY_SENSORS: tuple[EnergySensorDescription, ...] = (
         device_class=SensorDeviceClass.CURRENT,
         native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
         suggested_display_precision=0,
-        value_fn=lambda ch, _: _whole(ch.control.target_a),
+        value_fn=lambda ch, _: _whole(ch.owner.control.target_a),
         topics=frozenset({Topic.CONTROL}),
     ),
     EnergySensorDescription(
@@ -78,7 +78,7 @@ ENERGY_SENSORS: tuple[EnergySensorDescription, ...] = (
         native_unit_of_measurement=PERCENTAGE,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=0,
-        value_fn=lambda ch, _: ch.control.solar_share,
+        value_fn=lambda ch, _: ch.owner.control.solar_share,
         attrs_fn=_share_details,
         # The energy manager counts the session's energy without notifying: it shows
         # with the charger's next meter values (as before topics).

@@ -28,7 +28,7 @@ class OcppEventDescription(OcppHubEntityDescription, EventEntityDescription):
 
 
 def _card_decision(charger: Charger) -> tuple[str, dict[str, Any]]:
-    decision = charger.decisions[-1]
+    decision = charger.owner.decisions[-1]
     return "accepted" if decision.accepted else "rejected", {
         "id_tag": decision.id_tag,
         "card_name": decision.card_name,
@@ -47,7 +47,7 @@ EVENTS: tuple[OcppEventDescription, ...] = (
         key="card_presented",
         translation_key="card_presented",
         event_types=["accepted", "rejected"],
-        value_fn=lambda ch, _: ch.decision_count,
+        value_fn=lambda ch, _: ch.owner.decision_count,
         latest_fn=_card_decision,
         topics=frozenset({Topic.CARD}),
     ),

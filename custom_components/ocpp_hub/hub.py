@@ -1,11 +1,12 @@
 """The runtime of one central system entry: server, registered chargers, their lifecycle.
 
-The hub is the application behind the protocol layer (it implements
-:class:`Backend`): it knows which chargers the owner registered (config
-subentries), builds each one's model, controller and sessions, hands an
-unknown charger to :mod:`.pending_approvals`, and tells the platforms when a
-charger or a connector needs entities. What it holds is saved by
-:mod:`.charger_store`; its repair issues are derived by :mod:`.repairs`.
+The hub is the application behind the protocol layer: it knows which chargers
+the owner registered (config subentries), builds each one's model, controller
+and sessions, and tells the platforms when a charger or a connector needs
+entities. What the server asks of it (passwords, unknown chargers, cards) is
+answered by its :mod:`.hub_backend`, which hands an unknown charger to
+:mod:`.pending_approvals`. What it holds is saved by :mod:`.charger_store`; its
+repair issues are derived by :mod:`.repairs`.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ import asyncio
 from collections import OrderedDict
 from collections.abc import Coroutine
 import functools
-import logging
-from types import MappingProxyType
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState, ConfigSubentry
@@ -26,7 +25,6 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from . import charger_subentry
 from .charger_store import SAVE_DELAY, ChargerStore
 from .const import (
-    CONF_AUTO_ACCEPT,
     CONF_CARDS,
     CONF_HEARTBEAT_INTERVAL,
     CONF_HOST,
@@ -35,7 +33,6 @@ from .const import (
     CONF_PATH_PREFIX,
     CONF_PING_INTERVAL,
     CONF_PORT,
-    CONF_PROTOCOL,
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_PING_INTERVAL,
     DEFAULT_PORT,
@@ -44,14 +41,12 @@ from .const import (
 )
 from .controller import ChargerController
 from .controller_base import ChargerLinks
-from .csms.auth import PasswordVerifier, password_acceptable
-from .csms.backend import AuthorizationStatus, Registration
-from .csms.port import ChargerPort
 from .csms.server import CentralSystem, ServerConfig
 from .csms.version import HandlerSettings
 from .energy_manager import EnergyManager
 from .entity_factories import EntityFactories, EntityFactory
-from .model.charger import Charger, ChargerInfo
+from .hub_backend import HubBackend
+from .model.charger import Charger
 from .model.control import RebootResult
 from .model.rfid import Card
 from .model.storage_format import charger_as_dict
@@ -59,8 +54,6 @@ from .pending_approvals import PendingApprovals, PendingCharger
 from .registered_charger import RegisteredCharger, device_details, reboot_state
 from .repairs import RepairIssues
 from .sessions import SessionBook
-
-_LOGGER = logging.getLogger(__name__)
 
 type OcppHubConfigEntry = ConfigEntry[OcppHub]
 
@@ -97,10 +90,18 @@ class OcppHub:
             lambda: {i: charger_as_dict(r.charger) for i, r in self.chargers.items()},
             self.issues.storage_damaged,
         )
-        self.server = CentralSystem(server_config(entry, ssl_context), self)
         self.chargers: dict[str, RegisteredCharger] = {}
         self.approvals = PendingApprovals(hass, entry, self.issues)
-        self._verifier = PasswordVerifier()
+        self.backend = HubBackend(
+            hass,
+            entry,
+            self.chargers,
+            storage=self.storage,
+            approvals=self.approvals,
+            issues=self.issues,
+            register=self._add_charger,
+        )
+        self.server = CentralSystem(server_config(entry, ssl_context), self.backend)
         self.factories = EntityFactories()
         self.sessions = SessionBook(hass, entry, self.storage.renamed)
         self.energy = EnergyManager(
@@ -172,8 +173,8 @@ class OcppHub:
                 continue
             registered.name = subentry.title
             window = charger_subentry.charging_window(subentry)
-            if window != registered.charger.schedule:
-                registered.charger.apply_schedule(window)
+            if window != registered.charger.owner.schedule:
+                registered.charger.owner.apply_schedule(window)
                 registered.controller.schedule_changed()
             if (cards := subentry.data.get(CONF_CARDS, [])) != registered.cards_sent:
                 registered.cards_sent = cards
@@ -228,7 +229,7 @@ class OcppHub:
         controller = ChargerController(
             self.hass, charger, subentry.title, self._links(charger, subentry.subentry_id)
         )
-        charger.schedule = charger_subentry.charging_window(subentry)
+        charger.owner.schedule = charger_subentry.charging_window(subentry)
         registered = RegisteredCharger(
             entry_id=self.entry.entry_id,
             subentry_id=subentry.subentry_id,
@@ -292,7 +293,7 @@ class OcppHub:
 
     def _announce_reboot(self, registered: RegisteredCharger) -> None:
         """A reboot ended (succeeded, failed, refused): an event says how."""
-        reboot = registered.charger.reboot
+        reboot = registered.charger.owner.reboot
         if reboot is None or reboot.result is RebootResult.PENDING:
             return
         self.hass.bus.async_fire(
@@ -323,88 +324,6 @@ class OcppHub:
             serial_number=details.get("serial_number"),
             sw_version=details.get("sw_version"),
         )
-
-    # ------------------------------------------------------------- Backend
-    def registration(self, identity: str) -> Registration | None:
-        """The registration of ``identity``, or None if it is unknown."""
-        registered = self.chargers.get(identity)
-        if registered is None:
-            return None
-        subentry = self.entry.subentries.get(registered.subentry_id)
-        return Registration(
-            registered.charger,
-            registered.password_hash is not None,
-            registered.password_hash,
-            protocol=subentry.data.get(CONF_PROTOCOL) if subentry is not None else None,
-        )
-
-    async def verify_password(self, identity: str, password: str) -> bool:
-        """Check a charger's password against its stored hash."""
-        registered = self.chargers.get(identity)
-        if registered is None or registered.password_hash is None:
-            return False
-        stored = registered.password_hash
-        if not await self._verifier.verify(password, stored):
-            return False
-        if self.chargers.get(identity) is not registered or registered.password_hash != stored:
-            return False  # removed, or its password changed, while the password was checked
-        # Shorter than OCPP's 16 characters (set before the rule): works, but says so.
-        self.issues.password_presented(registered.name, identity, password_acceptable(password))
-        return True
-
-    def unknown_boot(
-        self, identity: str, info: ChargerInfo, remote_address: str | None
-    ) -> Charger | None:
-        """An unregistered charger booted: register it (auto-accept) or ask the owner."""
-        if self.entry.options.get(CONF_AUTO_ACCEPT, False):
-            _LOGGER.info("Accepting new charger %s automatically", identity)
-            self.hass.config_entries.async_add_subentry(
-                self.entry,
-                ConfigSubentry(
-                    data=MappingProxyType({CONF_IDENTITY: identity}),
-                    subentry_type=SUBENTRY_CHARGER,
-                    title=identity,
-                    unique_id=identity,
-                ),
-            )
-            # The update listener may already have registered it (it can run eagerly).
-            registered = self.chargers.get(identity) or self._add_charger(
-                self.entry.subentries[self._subentry_id_of(identity)]
-            )
-            return registered.charger
-        self.approvals.hold(PendingCharger(identity, info, remote_address))
-        return None
-
-    def _subentry_id_of(self, identity: str) -> str:
-        return next(sid for sid, sub in self.entry.subentries.items() if sub.unique_id == identity)
-
-    def authorize(self, charger: Charger, id_tag: str, action: str) -> AuthorizationStatus:
-        """The charger's controller decides (lock, cards, learn mode)."""
-        return self.chargers[charger.identity].controller.authorize(id_tag, action)
-
-    def auth_failures(self, identity: str, address: str, count: int) -> None:
-        """Someone keeps presenting wrong passwords: tell the owner who and from where.
-
-        One issue per registered charger (the latest address named), so their
-        number stays bounded; it goes when the right password is presented.
-        """
-        if identity in self.chargers:
-            self.issues.wrong_passwords(identity, address, count)
-
-    def auth_succeeded(self, identity: str, address: str) -> None:
-        """The right password was presented: the wrong-password issue is over."""
-        del address
-        self.issues.right_password(identity)
-
-    async def charger_ready(self, handler: ChargerPort) -> None:
-        """A registered charger booted or reconnected: apply lock and offline protection."""
-        registered = self.chargers.get(handler.session.identity)
-        if registered is not None:
-            await registered.controller.async_configure(handler)
-
-    def next_transaction_id(self) -> int:
-        """A new transaction id, saved promptly so it is never handed out twice."""
-        return self.storage.next_transaction_id()
 
     # ------------------------------------------------------------- settings
     def remote_id_tag(self, registered: RegisteredCharger) -> str:

@@ -72,12 +72,12 @@ class LimitControl(ControllerBase):
         While the owner has paused charging, the limit is the one charging resumes at.
         """
         amps = self.validate_limit(amps)
-        if self.charger.limit.paused:
-            self.charger.apply_pause(True, amps)
+        if self.charger.owner.limit.paused:
+            self.charger.owner.apply_pause(True, amps)
             self.links.save()
             return
         self.handler()  # offline: fail now, not later
-        self.charger.apply_limit(requested_a=amps, status=LimitStatus.PENDING)
+        self.charger.owner.apply_limit(requested_a=amps, status=LimitStatus.PENDING)
         self._request_limit()
 
     @callback
@@ -92,12 +92,12 @@ class LimitControl(ControllerBase):
         self.energy_a, self.energy_phases = amps, phases
         if self._booted_connection() is None:
             return
-        self.charger.apply_limit(status=LimitStatus.PENDING)
+        self.charger.owner.apply_limit(status=LimitStatus.PENDING)
         self._request_limit()
 
     def effective_limit(self) -> float | None:
         """What the charger must apply: the owner's limit, lowered by the energy manager."""
-        requested = self.charger.limit.requested_a
+        requested = self.charger.owner.limit.requested_a
         if self.energy_a is None:
             return requested
         return self.energy_a if requested is None else min(requested, self.energy_a)
@@ -122,7 +122,7 @@ class LimitControl(ControllerBase):
 
     def _energy_lowers(self) -> bool:
         """Whether the energy manager wants less than the charger was last given."""
-        sent = self.charger.limit.sent_a
+        sent = self.charger.owner.limit.sent_a
         return self.energy_a is not None and sent is not None and self.energy_a < sent
 
     async def _between_sends(self, seconds: float) -> None:
@@ -156,7 +156,7 @@ class LimitControl(ControllerBase):
                 )
             if (self.effective_limit(), self.energy_phases) == wanted:
                 return  # done
-            self.charger.apply_limit(status=LimitStatus.PENDING)
+            self.charger.owner.apply_limit(status=LimitStatus.PENDING)
             await self._between_sends(self.limit_interval)
 
     async def apply_limit(self, amps: float) -> None:
@@ -165,17 +165,17 @@ class LimitControl(ControllerBase):
         What the charger then reports in force must be what it was asked for.
         """
         phases = self.energy_phases if self.charger.phase_switching else None
-        window = self.charger.schedule
+        window = self.charger.owner.schedule
         now = dt_util.now()
         expected = amps if window is None else window.limit_at(now, amps)
         request = LimitRequest(amps=amps, phases=phases, window=window, now=now)
         try:
             reported = await self.run(lambda h: h.set_limit(request))
         except HomeAssistantError:
-            self.charger.apply_limit(status=LimitStatus.REJECTED)
+            self.charger.owner.apply_limit(status=LimitStatus.REJECTED)
             raise
         applied = reported is not None and abs(reported - expected) < 0.5
-        self.charger.apply_limit(
+        self.charger.owner.apply_limit(
             status=LimitStatus.APPLIED if applied else LimitStatus.NOT_APPLIED,
             reported_a=reported,
             sent_a=amps,
@@ -183,17 +183,17 @@ class LimitControl(ControllerBase):
 
     async def async_pause(self, paused: bool) -> None:
         """Pause (0 A: the session stays open) or resume at the limit from before."""
-        limit = self.charger.limit
+        limit = self.charger.owner.limit
         if paused == limit.paused:
             return
         self.handler()  # offline: fail now
         if paused:
             resume = limit.requested_a
             await self.async_set_limit(0)
-            self.charger.apply_pause(True, resume)
+            self.charger.owner.apply_pause(True, resume)
         else:
             resume = limit.resume_a
-            self.charger.apply_pause(False, None)
+            self.charger.owner.apply_pause(False, None)
             try:
                 if resume is None:
                     await self.async_clear_limit()
@@ -201,14 +201,14 @@ class LimitControl(ControllerBase):
                     await self.async_set_limit(resume)
             except HomeAssistantError:
                 # Still paused (0 A in force): the owner can try again.
-                self.charger.apply_pause(True, resume)
+                self.charger.owner.apply_pause(True, resume)
                 raise
         self.links.save()
 
     def _wanted_limit(self) -> float | None:
         """What the charger's profile must say: the limit, or with a schedule its maximum."""
         wanted = self.effective_limit()
-        if wanted is None and self.charger.schedule is not None:
+        if wanted is None and self.charger.owner.schedule is not None:
             return float(self.max_current)
         return wanted
 
@@ -222,7 +222,7 @@ class LimitControl(ControllerBase):
         if amps is None:
             handler.session.spawn(self.async_clear_limit(), "clear the schedule")
         else:
-            self.charger.apply_limit(status=LimitStatus.PENDING)
+            self.charger.owner.apply_limit(status=LimitStatus.PENDING)
             handler.session.spawn(self.apply_limit(amps), "send the schedule")
 
     async def async_clear_limit(self) -> None:
@@ -233,23 +233,23 @@ class LimitControl(ControllerBase):
         if self._limit_task is not None and not self._limit_task.done():
             # A limit on its way would be verified against the cleared schedule.
             self._limit_task.cancel()
-        if self.charger.schedule is None and self.energy_a is None:
+        if self.charger.owner.schedule is None and self.energy_a is None:
             await self._remove_profile()  # the owner's limit stays if this fails
             return
-        self.charger.limit.requested_a = None
+        self.charger.owner.limit.requested_a = None
         amps = self._wanted_limit()
         assert amps is not None  # a schedule or the energy manager
         await self.apply_limit(amps)
 
     async def _remove_profile(self) -> None:
         """Remove our limit (with a schedule: its window alone)."""
-        if self.charger.schedule is not None:
+        if self.charger.owner.schedule is not None:
             await self.apply_limit(float(self.max_current))
             return
         await self.run(lambda h: h.clear_limit())
-        self.charger.limit.requested_a = None
-        self.charger.limit.sent_a = None
-        self.charger.apply_limit(status=LimitStatus.APPLIED)
+        self.charger.owner.limit.requested_a = None
+        self.charger.owner.limit.sent_a = None
+        self.charger.owner.apply_limit(status=LimitStatus.APPLIED)
 
     async def _restore_limit(self, handler: ChargerPort) -> None:
         """A limit (or a pause) the charger lost, in a reset or a swap, is sent again."""
@@ -265,12 +265,12 @@ class LimitControl(ControllerBase):
         amps = self._wanted_limit()
         if amps is None or (self._limit_task is not None and not self._limit_task.done()):
             return
-        window = self.charger.schedule
+        window = self.charger.owner.schedule
         expected = amps if window is None else window.limit_at(dt_util.now(), amps)
         # A schedule is sent again at every boot: a clock change (daylight saving time)
         # moves its weekly periods by an hour until it is.
         if window is None and reported is not None and abs(reported - expected) < 0.5:
-            self.charger.apply_limit(status=LimitStatus.APPLIED, reported_a=reported)
+            self.charger.owner.apply_limit(status=LimitStatus.APPLIED, reported_a=reported)
             return
         _LOGGER.info(
             "Charger %s no longer has its %.0f A limit; sending it again",

@@ -53,7 +53,7 @@ class MainFuse:
         grid_a, problem = meters.grid_currents(now)
         if grid_a is None:
             for registered in chargers:
-                ctl, fact = registered.charger.control, facts[registered.identity]
+                ctl, fact = registered.charger.owner.control, facts[registered.identity]
                 if (ctl.target_a or 0.0) > fallback_a(site, fact):
                     ctl.decide(fallback_a(site, fact), Reason.FALLBACK)
             return problem
@@ -66,13 +66,13 @@ class MainFuse:
         claims = [
             Claim(r.identity, facts[r.identity].min_a, ctl.target_a or 0.0, ctl.priority)
             for r in chargers
-            if facts[r.identity].car and ((ctl := r.charger.control).target_a or 0.0) > 0
+            if facts[r.identity].car and ((ctl := r.charger.owner.control).target_a or 0.0) > 0
         ]
         minimums = {c.key: c.minimum for c in claims}
         caps = whole_amps(share(budget, claims), minimums)
         hard_caps = whole_amps(share(hard, claims), minimums)
         for registered in chargers:
-            ctl, fact = registered.charger.control, facts[registered.identity]
+            ctl, fact = registered.charger.owner.control, facts[registered.identity]
             # Without a car a charger may have the whole headroom: a car plugged in
             # starts within it, and the next decision shares.
             cap = caps.get(registered.identity, float(math.floor(budget)))

@@ -58,12 +58,14 @@ NUMBERS: tuple[OcppNumberDescription, ...] = (
         mode=NumberMode.BOX,
         value_fn=lambda ch, _: _whole_amps(
             # No limit set: the charger's own maximum applies.
-            ch.limit.requested_a if ch.limit.requested_a is not None else ch.max_current_a
+            ch.owner.limit.requested_a
+            if ch.owner.limit.requested_a is not None
+            else ch.max_current_a
         ),
         attrs_fn=lambda ch, _: {
-            "limit_status": ch.limit.status.value if ch.limit.status else None,
-            "reported_limit": ch.limit.reported_a,
-            "resume_limit": ch.limit.resume_a if ch.limit.paused else None,
+            "limit_status": ch.owner.limit.status.value if ch.owner.limit.status else None,
+            "reported_limit": ch.owner.limit.reported_a,
+            "resume_limit": ch.owner.limit.resume_a if ch.owner.limit.paused else None,
         },
         set_fn=lambda ctl, value: ctl.async_set_limit(value),
         max_fn=lambda ctl: float(ctl.max_current),
@@ -82,7 +84,7 @@ NUMBERS: tuple[OcppNumberDescription, ...] = (
         native_step=1,
         mode=NumberMode.BOX,
         needs_connection=False,
-        value_fn=lambda ch, _: ch.auto_lock_minutes,
+        value_fn=lambda ch, _: ch.owner.auto_lock_minutes,
         set_fn=lambda ctl, value: ctl.async_set_auto_lock(int(value)),
         topics=frozenset({Topic.LOCK}),
     ),
@@ -97,7 +99,7 @@ NUMBERS: tuple[OcppNumberDescription, ...] = (
         native_step=1,
         mode=NumberMode.BOX,
         needs_connection=False,
-        value_fn=lambda ch, _: ch.control.priority,
+        value_fn=lambda ch, _: ch.owner.control.priority,
         set_fn=_set_priority,
         topics=frozenset({Topic.CONTROL}),
     ),

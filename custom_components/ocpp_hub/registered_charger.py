@@ -62,7 +62,7 @@ class RegisteredCharger:
 
 def reboot_state(charger: Charger) -> tuple[datetime, RebootResult] | None:
     """The charger's last reboot as when it was asked for and how it ended."""
-    reboot = charger.reboot
+    reboot = charger.owner.reboot
     return (reboot.requested_at, reboot.result) if reboot else None
 
 

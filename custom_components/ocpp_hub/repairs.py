@@ -108,7 +108,7 @@ class RepairIssues:
         """A registered charger's model changed: its reboot, protection, meter, limit issues."""
         identity = charger.identity
         name = escape_markdown(name)  # the charger may have chosen it (auto-accepted)
-        reboot = charger.reboot
+        reboot = charger.owner.reboot
         issue_id = self._charger_issue("reboot_failed", identity)
         if reboot is not None and reboot.result is not RebootResult.PENDING:
             failed = reboot.result is RebootResult.FAILED
@@ -121,7 +121,7 @@ class RepairIssues:
                     severity=ir.IssueSeverity.ERROR,
                 )
         issue_id = self._charger_issue("offline_protection", identity)
-        protection, keys = charger.protection, ", ".join(charger.protection_keys)
+        protection, keys = charger.owner.protection, ", ".join(charger.owner.protection_keys)
         if protection is not None and self._changed(issue_id, protection, keys, name):
             set_issue(
                 self.hass,
@@ -132,7 +132,7 @@ class RepairIssues:
                 {"charger": name, "keys": keys},
             )
         self._energy_rejected(name, charger)
-        limit = charger.limit
+        limit = charger.owner.limit
         issue_id = self._charger_issue("limit_not_applied", identity)
         ignored = limit.failures >= LIMIT_FAILURES_FOR_REPAIR
         if limit.status in _LIMIT_SETTLED and self._changed(

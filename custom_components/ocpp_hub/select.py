@@ -30,7 +30,7 @@ SELECTS: tuple[OcppSelectDescription, ...] = (
         key="charge_mode",
         translation_key="charge_mode",
         options=[mode.value for mode in ChargeMode],
-        value_fn=lambda ch, _: ch.control.mode.value,
+        value_fn=lambda ch, _: ch.owner.control.mode.value,
         topics=frozenset({Topic.CONTROL}),
     ),
 )

@@ -53,13 +53,13 @@ async def _turn_charging(controller: ChargerController, on: bool, connector_id: 
 
 def _pause_reason(charger: Charger, _: Connector) -> dict[str, Any]:
     """Why the car does not charge although a session is open, as far as is known."""
-    if charger.limit.paused:
+    if charger.owner.limit.paused:
         return {"reason": "paused"}
     statuses = {c.status for c in charger.outlets if c.transaction}
     if ConnectorStatus.SUSPENDED_EV in statuses:
         return {"reason": "suspended_by_car"}
     if ConnectorStatus.SUSPENDED_EVSE in statuses:
-        window = charger.schedule
+        window = charger.owner.schedule
         if window is not None and window.limit_at(dt_util.now(), window.inside_a) < 6:
             return {"reason": "schedule"}  # outside the charging window
         return {"reason": "suspended_by_charger"}  # a 0 A limit, or the charger's own
@@ -77,9 +77,9 @@ SWITCHES: tuple[OcppSwitchDescription, ...] = (
         translation_key="lock",
         value_fn=lambda ch, _: ch.locked,
         attrs_fn=lambda ch, _: {
-            "wanted": "locked" if ch.lock_wanted else "unlocked",
-            "auto_lock_minutes": ch.auto_lock_minutes,
-            "auto_lock_at": ch.auto_lock_due.isoformat() if ch.auto_lock_due else None,
+            "wanted": "locked" if ch.owner.lock_wanted else "unlocked",
+            "auto_lock_minutes": ch.owner.auto_lock_minutes,
+            "auto_lock_at": ch.owner.auto_lock_due.isoformat() if ch.owner.auto_lock_due else None,
         },
         turn_fn=lambda ctl, on, _: ctl.async_set_locked(on),
         # The vendor profile and configuration say whether the charger is locked.
@@ -99,7 +99,7 @@ SWITCHES: tuple[OcppSwitchDescription, ...] = (
         # Keeps the session open (0 A); off resumes at the limit from before.
         key="pause",
         translation_key="pause",
-        value_fn=lambda ch, _: ch.limit.paused,
+        value_fn=lambda ch, _: ch.owner.limit.paused,
         attrs_fn=_pause_reason,
         turn_fn=lambda ctl, on, _: ctl.async_pause(on),
         topics=frozenset({Topic.LIMIT, Topic.STATUS, Topic.SESSION, Topic.SCHEDULE}),
@@ -112,8 +112,8 @@ SWITCHES: tuple[OcppSwitchDescription, ...] = (
         # Answered "Scheduled": the change waits for the running session to end.
         attrs_fn=lambda ch, _: {
             "scheduled": None
-            if ch.availability_scheduled is None
-            else ("available" if ch.availability_scheduled else "out_of_service")
+            if ch.owner.availability_scheduled is None
+            else ("available" if ch.owner.availability_scheduled else "out_of_service")
         },
         turn_fn=_turn_available,
         topics=frozenset({Topic.STATUS, Topic.AVAILABILITY}),

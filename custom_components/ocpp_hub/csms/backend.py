@@ -3,7 +3,8 @@
 The server and the OCPP handlers decide nothing about policy: which identities
 are registered, which passwords are right, which cards may charge and what the
 next transaction id is are the application's answers through :class:`Backend`.
-In Home Assistant the hub implements it; tests and benchmarks may use another.
+In Home Assistant the hub's ``HubBackend`` implements it; tests and benchmarks
+may use another.
 """
 
 from __future__ import annotations

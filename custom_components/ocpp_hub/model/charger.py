@@ -5,9 +5,9 @@ connections and Home Assistant restarts (:mod:`.storage_format` saves and restor
 it). The protocol layer applies what the charger reports through the
 ``apply_*`` methods; each ends with one notification of the listeners
 (:mod:`.topics`). What the owner wants and what became of our commands are
-its :class:`~.owner.OwnerState`; its connectors and transactions are in
-:mod:`.connector`. Nothing here does I/O or knows about OCPP frames or Home
-Assistant.
+held apart, in its ``owner`` (:class:`~.owner.OwnerState`); its connectors and
+transactions are in :mod:`.connector`. Nothing here does I/O or knows about OCPP
+frames or Home Assistant.
 """
 
 from __future__ import annotations
@@ -74,13 +74,15 @@ class ChargerInfo:
     meter_serial: str | None = None
 
 
-class Charger(Connectors, OwnerState):
+class Charger(Connectors):
     """A registered charger: what it reported, and what follows from it."""
 
     def __init__(self, identity: str) -> None:
         """Start with nothing known (:mod:`.storage_format` restores saved state)."""
         super().__init__()
         self.identity = identity
+        # What the owner wants and what became of our commands (tells our listeners).
+        self.owner = OwnerState(self.notify)
         self.info = ChargerInfo()
         self.profile: QuirkProfile = GENERIC
         self.connected = False
@@ -109,7 +111,7 @@ class Charger(Connectors, OwnerState):
         owner's setting itself through its answers, so that setting is the truth.
         """
         if not self.profile.lock_setting:
-            return self.lock_wanted
+            return self.owner.lock_wanted
         return self.settings.authorization_required
 
     @property
@@ -185,8 +187,9 @@ class Charger(Connectors, OwnerState):
         self.profile = select_profile(info.vendor, info.model, info.firmware)
         self.starting = True
         self.last_boot = now
-        if self.reboot is not None and self.reboot.result is RebootResult.PENDING:
-            self.reboot.finish(RebootResult.SUCCEEDED, now)
+        reboot = self.owner.reboot
+        if reboot is not None and reboot.result is RebootResult.PENDING:
+            reboot.finish(RebootResult.SUCCEEDED, now)
         self.notify(Topic.BOOT, Topic.CONNECTION, Topic.REBOOT)
 
     def apply_report(self, report: ChargerReport) -> None:
@@ -238,10 +241,10 @@ class Charger(Connectors, OwnerState):
             self.starting = False
             topics.append(Topic.CONNECTION)
         if (
-            self.availability_scheduled is not None
-            and (status is ConnectorStatus.INOPERATIVE) is not self.availability_scheduled
+            self.owner.availability_scheduled is not None
+            and (status is ConnectorStatus.INOPERATIVE) is not self.owner.availability_scheduled
         ):
-            self.availability_scheduled = None  # the scheduled change happened
+            self.owner.availability_scheduled = None  # the scheduled change happened
             topics.append(Topic.AVAILABILITY)
         connector = self.connector(connector_id)
         connector.status = status
@@ -305,7 +308,7 @@ class Charger(Connectors, OwnerState):
             # Values for a transaction on another connector (or a finished one):
             # attach to whichever connector runs it.
             connector = self.find_transaction(transaction_id) or connector
-        limit_status = self.limit.status
+        limit_status = self.owner.limit.status
         for sample in sorted(samples, key=lambda s: s.timestamp):
             self._apply_sample(connector, transaction_id, sample)
         self._notify_meter(connector, limit_status)
@@ -323,15 +326,15 @@ class Charger(Connectors, OwnerState):
         if connector is None:
             # Not running here (lost, or already stopped): keep the register reading
             # where it belongs, if that is known.
-            owner = self._connector_of_unknown_stop(transaction_id)
-            if owner is not None:
+            home = self._connector_of_unknown_stop(transaction_id)
+            if home is not None:
                 for sample in sorted(samples, key=lambda s: s.timestamp):
                     if sample.energy_wh is not None:
-                        self._fold_register(owner, sample.energy_wh, sample.timestamp)
-                self._fold_register(owner, meter_stop_wh, stopped_at)
-            self.notify(Topic.METER, connector_id=owner.connector_id if owner else None)
+                        self._fold_register(home, sample.energy_wh, sample.timestamp)
+                self._fold_register(home, meter_stop_wh, stopped_at)
+            self.notify(Topic.METER, connector_id=home.connector_id if home else None)
             return None
-        limit_status = self.limit.status
+        limit_status = self.owner.limit.status
         for sample in sorted(samples, key=lambda s: s.timestamp):
             self._apply_sample(connector, transaction_id, sample)
         transaction = connector.transaction
@@ -355,7 +358,7 @@ class Charger(Connectors, OwnerState):
         self, connector: Connector, limit_status: LimitStatus | None, *topics: Topic
     ) -> None:
         """Meter values applied to ``connector`` (a limit the charger ignores shows too)."""
-        if self.limit.status is not limit_status:
+        if self.owner.limit.status is not limit_status:
             topics = (*topics, Topic.LIMIT)
         self.notify(Topic.METER, *topics, connector_id=connector.connector_id)
 
@@ -388,7 +391,7 @@ class Charger(Connectors, OwnerState):
             connector.voltages_v = dict(sample.voltages_v)
         if sample.current_offered_a is not None:
             connector.current_offered_a = sample.current_offered_a
-            self._check_limit_followed(sample.current_offered_a)
+            self.owner.check_limit_followed(sample.current_offered_a)
         if sample.power_offered_w is not None:
             connector.power_offered_w = sample.power_offered_w
         if sample.soc_percent is not None:

@@ -5,7 +5,8 @@ charging window; the reboot we asked for, offline protection, an availability
 change the charger scheduled, the Learn card window and the central system's
 answers to cards presented. The protocol and Home Assistant layers record these
 through the ``apply_*`` methods; the charger's own reports are in
-:class:`~.charger.Charger`, which has these too.
+:class:`~.charger.Charger`, which holds one of these as its ``owner``. Both tell
+the same listeners (the charger's), each ``apply_*`` method with one notification.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from .control import (
 )
 from .energy import ChargeControl
 from .schedule import ChargingWindow
-from .topics import Listeners, Topic
+from .topics import Notify, Topic
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,12 +40,15 @@ class CardDecision:
     learned: bool = False
 
 
-class OwnerState(Listeners):
+class OwnerState:
     """The owner's wishes for one charger and the outcome of our commands."""
 
-    def __init__(self) -> None:
-        """The defaults of a charger just registered: locked, no limit, no window."""
-        super().__init__()
+    def __init__(self, notify: Notify) -> None:
+        """The defaults of a charger just registered: locked, no limit, no window.
+
+        ``notify`` tells the charger's listeners what changed (:meth:`.Listeners.notify`).
+        """
+        self.notify = notify
         self.lock_wanted = True
         # Minutes after the car is unplugged before the charger locks again (0: never).
         self.auto_lock_minutes = 0
@@ -141,8 +145,11 @@ class OwnerState(Listeners):
         self.decision_count += 1
         self.notify(Topic.CARD)
 
-    def _check_limit_followed(self, offered_a: float) -> None:
-        """A charger that offers more than our applied limit is ignoring it (fw 6.4.x)."""
+    def check_limit_followed(self, offered_a: float) -> None:
+        """A charger that offers more than our applied limit is ignoring it (fw 6.4.x).
+
+        No notification: the caller's meter notification carries it.
+        """
         limit = self.limit
         sent = limit.sent_a if limit.sent_a is not None else limit.requested_a
         if limit.status is LimitStatus.APPLIED and sent is not None and offered_a > sent + 1.0:

@@ -113,7 +113,12 @@ def connector_from_dict(connector_id: int, data: dict[str, Any]) -> Connector:
 
 
 def charger_as_dict(charger: Charger) -> dict[str, Any]:
-    """What of a charger must survive a Home Assistant restart."""
+    """What of a charger must survive a Home Assistant restart.
+
+    What the charger reported and what the owner wants (:attr:`Charger.owner`) are
+    stored side by side, at the same level.
+    """
+    owner = charger.owner
     return {
         "info": info_as_dict(charger.info),
         "profile": charger.profile.key,
@@ -124,12 +129,12 @@ def charger_as_dict(charger: Charger) -> dict[str, Any]:
         "settings": charger.settings.as_dict(),
         "measurands": sorted(charger.measurands),
         "clock_skew_s": charger.clock_skew_s,
-        "lock_wanted": charger.lock_wanted,
-        "auto_lock_minutes": charger.auto_lock_minutes,
-        "auto_lock_due": _iso(charger.auto_lock_due),
-        "reboot": charger.reboot.as_dict() if charger.reboot else None,
-        "limit": charger.limit.as_dict(),
-        "control": charger.control.as_dict(),
+        "lock_wanted": owner.lock_wanted,
+        "auto_lock_minutes": owner.auto_lock_minutes,
+        "auto_lock_due": _iso(owner.auto_lock_due),
+        "reboot": owner.reboot.as_dict() if owner.reboot else None,
+        "limit": owner.limit.as_dict(),
+        "control": owner.control.as_dict(),
     }
 
 
@@ -149,11 +154,12 @@ def charger_from_dict(identity: str, data: dict[str, Any]) -> Charger:
     charger.settings = ReportedSettings.from_dict(data.get("settings") or {})
     charger.measurands = set(data.get("measurands") or [])
     charger.clock_skew_s = data.get("clock_skew_s")
-    charger.lock_wanted = bool(data.get("lock_wanted", True))
-    charger.auto_lock_minutes = int(data.get("auto_lock_minutes", 0))
-    charger.auto_lock_due = _dt(data.get("auto_lock_due"))
+    owner = charger.owner
+    owner.lock_wanted = bool(data.get("lock_wanted", True))
+    owner.auto_lock_minutes = int(data.get("auto_lock_minutes", 0))
+    owner.auto_lock_due = _dt(data.get("auto_lock_due"))
     reboot = data.get("reboot")
-    charger.reboot = RebootRecord.from_dict(reboot) if reboot else None
-    charger.limit = LimitState.from_dict(data.get("limit") or {})
-    charger.control = ChargeControl.from_dict(data.get("control") or {})
+    owner.reboot = RebootRecord.from_dict(reboot) if reboot else None
+    owner.limit = LimitState.from_dict(data.get("limit") or {})
+    owner.control = ChargeControl.from_dict(data.get("control") or {})
     return charger

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from enum import StrEnum
+from typing import Protocol
 
 Listener = Callable[[], None]
 
@@ -48,6 +49,13 @@ class Topic(StrEnum):
 
 
 CONNECTOR_TOPICS = frozenset({Topic.STATUS, Topic.SESSION, Topic.METER})
+
+
+class Notify(Protocol):
+    """How a part of a charger tells the charger's listeners (:meth:`Listeners.notify`)."""
+
+    def __call__(self, *topics: Topic, connector_id: int | None = None) -> None:
+        """Tell the listeners of ``topics`` that they changed."""
 
 
 class Listeners:
