@@ -372,8 +372,17 @@ async def test_unavailable_grid_meter_falls_back_and_raises_a_repair(site: Site)
     issue_id = f"energy_sensor_{site.central_system.entry.entry_id}"
     issue = ir.async_get(site.hass).async_get_issue(DOMAIN, issue_id)
     assert issue is not None
+    assert issue.translation_key == "energy_sensor"  # "... is unavailable", in words
     assert issue.translation_placeholders is not None
     assert issue.translation_placeholders["entity"] == GRID
+    await site.grid("not a number")
+    await wait_for(
+        lambda: (
+            (i := ir.async_get(site.hass).async_get_issue(DOMAIN, issue_id)) is not None
+            and i.translation_key == "energy_sensor_invalid"
+        )
+    )
+    assert site.limit("wb1") == 6
     await site.grid(-3000)
     assert site.reason("wb1") != "fallback"
     assert ir.async_get(site.hass).async_get_issue(DOMAIN, issue_id) is None
@@ -392,6 +401,10 @@ async def test_silent_grid_meter_goes_stale(site: Site) -> None:
     await wait_for(lambda: site.limit("wb1") == 6)
     assert site.reason("wb1") == "fallback"
     assert site.attrs("wb1")["mode"] == "solar"
+    issue_id = f"energy_sensor_{site.central_system.entry.entry_id}"
+    issue = ir.async_get(site.hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "energy_sensor_stale"
 
 
 async def test_grid_meter_in_kilowatts(site: Site) -> None:
@@ -579,7 +592,7 @@ async def test_energy_options_apply_without_a_restart(site: Site) -> None:
     assert result["description_placeholders"] == {
         "entity": "sensor.meter_kw",
         "reading": "-1.5 kW",
-        "meaning": "exporting",
+        "meaning": "sending power to the grid",
     }
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {"grid_export_positive": False}
@@ -607,6 +620,26 @@ async def test_energy_options_apply_without_a_restart(site: Site) -> None:
     assert site.central_system.entry.runtime_data is site.hub
     await site.mode("wb1", "min_solar")
     await wait_for(lambda: site.limit("wb1") == 6)  # 1.5 kW: 6 A, the minimum
+
+
+async def test_the_grid_check_speaks_home_assistants_language(site: Site) -> None:
+    """The meter's meaning in the check is in Home Assistant's language, not English."""
+    hass = site.hass
+    hass.config.language = "de"
+    hass.states.async_set("sensor.meter_w", "2000", {"unit_of_measurement": "W"})
+    result = await _options(hass, site.central_system.entry.entry_id, "energy")
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            "grid_power_entity": "sensor.meter_w",
+            "battery_priority": "car",
+            "supply_phases": "1",
+            "supply_voltage": 230,
+            "reaction": "balanced",
+        },
+    )
+    assert result["step_id"] == "energy_check"
+    assert result["description_placeholders"]["meaning"] == "bezieht Strom aus dem Netz"
 
 
 async def test_site_options(site: Site) -> None:

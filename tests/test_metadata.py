@@ -66,6 +66,7 @@ from custom_components.ocpp_hub.const import DOMAIN, SUBENTRY_CHARGER
 from custom_components.ocpp_hub.csms.errors import FailureReason
 from custom_components.ocpp_hub.csms.tls import TlsProblem
 from custom_components.ocpp_hub.model.control import ProtectionStatus
+from custom_components.ocpp_hub.repairs import ENERGY_PROBLEM_ISSUES
 
 from .conftest import CentralSystemUnderTest
 
@@ -105,6 +106,10 @@ DYNAMIC_KEY_PREFIXES: dict[str, list[str]] = {
 }
 DYNAMIC_KEY_EXPRESSIONS: dict[str, list[str]] = {
     "err.problem.value": [problem.value for problem in TlsProblem],
+    "ENERGY_PROBLEM_ISSUES.get(why, 'energy_sensor')": [
+        "energy_sensor",
+        *ENERGY_PROBLEM_ISSUES.values(),
+    ],
 }
 # Helpers that build translation_placeholders: the names they always add.
 PLACEHOLDER_HELPERS: dict[str, frozenset[str]] = {

@@ -19,6 +19,7 @@ from homeassistant.helpers.selector import (
     SelectSelectorConfig,
     SelectSelectorMode,
 )
+from homeassistant.helpers.translation import async_get_translations
 import probatio
 
 from .const import (
@@ -44,6 +45,7 @@ from .const import (
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_PING_INTERVAL,
     DEFAULT_SITE_RESERVE_A,
+    DOMAIN,
 )
 from .flow_fields import box
 from .model.energy import DEFAULT_REACTION, REACTIONS, TIMING_FIELDS
@@ -233,6 +235,11 @@ class OcppHubOptionsFlow(OptionsFlow):
                 ): BooleanSelector()
             }
         )
+        # The meaning in words of Home Assistant's language (placeholders are not translated).
+        words = await async_get_translations(
+            self.hass, self.hass.config.language, "selector", [DOMAIN]
+        )
+        meaning = words.get(f"component.{DOMAIN}.selector.grid_meaning.options.{meaning}", meaning)
         return self.async_show_form(
             step_id="energy_check",
             data_schema=schema,

@@ -41,6 +41,15 @@ _CHARGER_ISSUES = (
 # and the slashes of bare URLs (autolinks). Emphasis is left alone: the same text also
 # appears in plain-text titles, where every backslash shows.
 _MARKDOWN = frozenset("\\[]<>/")
+# Why the energy manager lacks a sensor's value -> the repair that says so in words
+# (unavailable or unknown: "energy_sensor").
+ENERGY_PROBLEM_ISSUES = {
+    "not_configured": "energy_not_configured",
+    "missing": "energy_sensor_missing",
+    "not_a_number": "energy_sensor_invalid",
+    "unit": "energy_sensor_invalid",
+    "stale": "energy_sensor_stale",
+}
 
 
 def escape_markdown(text: str) -> str:
@@ -315,6 +324,6 @@ class RepairIssues:
         set_issue(
             self.hass,
             issue_id,
-            "energy_not_configured" if why == "not_configured" else "energy_sensor",
-            {"entity": entity, "problem": why, "central_system": self.entry.title},
+            ENERGY_PROBLEM_ISSUES.get(why, "energy_sensor"),
+            {"entity": entity, "central_system": self.entry.title},
         )
