@@ -47,7 +47,7 @@ from homeassistant.helpers.entity_component import DATA_INSTANCES  # noqa: E402
 from load import LoadGenerator  # noqa: E402
 from loadgen_messages import meter_values_payload  # noqa: E402
 
-from custom_components.ocpp_hub.csms.session import CALL, CALLRESULT, decode_frame, encode  # noqa: E402
+from custom_components.ocpp_hub.csms.framing import CALL, CALLRESULT, decode_frame, encode  # noqa: E402
 from custom_components.ocpp_hub.csms.v16.metering import parse_sampled_values  # noqa: E402
 from custom_components.ocpp_hub.model.charger import Charger, Topic, Transaction  # noqa: E402
 from custom_components.ocpp_hub.model.meter import Sample  # noqa: E402
