@@ -50,7 +50,7 @@ from homeassistant.helpers.entity_component import DATA_INSTANCES  # noqa: E402
 from load import LoadGenerator  # noqa: E402
 from loadgen_messages import VERSIONS, Ocpp201, meter_values_payload  # noqa: E402
 
-from custom_components.ocpp_hub.csms.session import CALL, CALLRESULT, decode_frame, encode  # noqa: E402
+from custom_components.ocpp_hub.csms.framing import CALL, CALLRESULT, decode_frame, encode  # noqa: E402
 from custom_components.ocpp_hub.csms.v16.metering import parse_sampled_values  # noqa: E402
 from custom_components.ocpp_hub.csms.v201.metering import parse_meter_value  # noqa: E402
 from custom_components.ocpp_hub.model.charger import Charger, Topic, Transaction  # noqa: E402

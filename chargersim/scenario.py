@@ -17,57 +17,34 @@ TransactionEvent Started / Updated / Ended):
   charge ``charge_time`` s, the car is full (SuspendedEV), the user stops the
   session with the card (StopTransaction), Finishing, unplug, Available.
 
-In every scenario, heartbeats follow ``HeartbeatInterval`` and any connector
-holding a transaction (also one started by RemoteStartTransaction) sends
-MeterValues every ``meter_interval`` s: energy register, power, current per
-phase, voltage (single-phase models only) and the offered current, as far as
-``MeterValuesSampledData`` lists them.
-
-The car on the connector (`SimulatedCharger.car`, a `chargersim.car.Car`)
-follows what the charger offers (its current limit: hardware ceiling and
-charging profiles), updated every ``car_step`` s: it ramps towards the offer,
-draws at most its own maximum on at most its own phases, and nothing below
-6 A. The charger suspends (SuspendedEVSE) below 6 A offered and resumes
-(Charging) at 6 A or more; a car that wants no more energy goes SuspendedEV.
-A charger with phase switching (``ChargerBehaviour.phase_switching``) uses
-the ``numberPhases`` of the schedule period in force. The energy register
-integrates what the car really drew, ramps included. Randomness (the car's
-shortfall, measurement noise) comes from seeded generators and can be turned
-off (``ScenarioConfig.jitter``). Time is the event loop's time throughout.
-When the connection is down the scenario pauses; energy keeps counting.
+In every scenario, heartbeats follow ``HeartbeatInterval``, and `chargersim.meter.Meter`
+drives the car on the connector from what the charger offers and sends
+MeterValues every ``meter_interval`` s for any connector holding a transaction
+(also one started by RemoteStartTransaction). Randomness (the car's shortfall,
+measurement noise) comes from seeded generators and can be turned off
+(``ScenarioConfig.jitter``). Time is the event loop's time throughout. When the
+connection is down the scenario pauses; energy keeps counting.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 import logging
-import random
-from typing import Any
 
-from ocpp.exceptions import OCPPError  # type: ignore[import-untyped, unused-ignore]
-from websockets.exceptions import ConnectionClosed
-
-from .car import MIN_CURRENT
 from .connectors import ConnectorState
-from .rpc import JSONDict, NotConnectedError
-from .station import MeterReading
+from .meter import Meter, Station, attempt, set_status
+from .rpc import JSONDict
 from .v16 import SimulatedCharger
 from .v201 import SimulatedCharger as SimulatedCharger201
 
 __all__ = ["SCENARIOS", "Meter", "ScenarioConfig", "Station", "run_scenario"]
 
-#: A simulated charger of either OCPP version.
-type Station = SimulatedCharger | SimulatedCharger201
-
 _LOGGER = logging.getLogger("chargersim.scenario")
 
 SCENARIOS = ("idle", "charging", "cycle")
-
-# Failures after which the scenario just carries on.
-_TRANSIENT = (ConnectionClosed, NotConnectedError, TimeoutError, OCPPError)
 
 
 @dataclass(frozen=True)
@@ -133,20 +110,6 @@ async def run_scenario(charger: Station, config: ScenarioConfig) -> None:
             group.create_task(_cycle(charger, config))
 
 
-async def _attempt(
-    charger: Station,
-    what: str,
-    send: Callable[[], Awaitable[dict[str, Any]]],
-) -> dict[str, Any] | None:
-    """Send once the charger is ready; None on failure."""
-    await charger.wait_ready()
-    try:
-        return await send()
-    except _TRANSIENT as exc:
-        _LOGGER.warning("%s: %s failed: %s", charger.identity, what, exc or type(exc).__name__)
-        return None
-
-
 def _transaction(connector: ConnectorState) -> int | str | None:
     """The connector's transaction (a call, so that type checkers do not
     assume it unchanged across awaits)."""
@@ -160,12 +123,6 @@ def _card_status(answer: JSONDict | None) -> str | None:
     return str(status) if status is not None else None
 
 
-async def _set_status(charger: Station, connector_id: int, status: str) -> None:
-    await _attempt(
-        charger, f"StatusNotification {status}", lambda: charger.status(connector_id, status)
-    )
-
-
 async def _heartbeats(charger: Station) -> None:
     """Heartbeat every HeartbeatInterval s (re-read each second: it may change)."""
     loop = asyncio.get_running_loop()
@@ -177,146 +134,8 @@ async def _heartbeats(charger: Station) -> None:
             if not charger.ready:
                 break
             if loop.time() - started >= charger.heartbeat_interval:
-                await _attempt(charger, "Heartbeat", charger.heartbeat)
+                await attempt(charger, "Heartbeat", charger.heartbeat)
                 break
-
-
-class Meter:
-    """Drives the cars and sends MeterValues for every active transaction.
-
-    `run` does both on the loop's time; `follow` and `sample` take the time
-    explicitly (a test can move time without waiting for it).
-    """
-
-    def __init__(self, charger: Station, config: ScenarioConfig) -> None:
-        self.charger = charger
-        self.interval = config.meter_interval
-        self.step = config.car_step
-        self.jitter = config.jitter
-        self.timestamp = config.timestamp
-        self.random = random.Random(config.seed if config.seed is not None else charger.identity)
-        for cid, car in charger.cars.items():
-            if config.seed is not None:
-                car.random.seed(f"{config.seed}:{cid}")
-            if not config.jitter:
-                car.jitter_a = 0.0
-        # Precise energy register per connector (the charger reports whole Wh).
-        self.energy: dict[int, float] = {}
-        # The car's energy counter when the register last took it in.
-        self.car_energy: dict[int, float] = {}
-        # Connectors this meter reported SuspendedEV because the car was full.
-        self.full: set[int] = set()
-
-    async def run(self) -> None:
-        loop = asyncio.get_running_loop()
-        next_sample = loop.time() + self.interval
-        while True:
-            await asyncio.sleep(max(0.0, min(self.step, next_sample - loop.time())))
-            now = loop.time()
-            due = now >= next_sample
-            if due:
-                next_sample = now + self.interval
-            for connector in list(self.charger.connectors.values()):
-                if due:
-                    await self.sample(connector, now)
-                else:
-                    await self.follow(connector, now)
-
-    def measurands(self) -> set[str]:
-        configured = self.charger.configuration_value("MeterValuesSampledData")
-        if configured is None:
-            return {"Energy.Active.Import.Register", "Power.Active.Import",
-                    "Current.Import", "Voltage", "Current.Offered"}  # fmt: skip
-        return {m.strip() for m in configured.split(",")}
-
-    async def follow(self, connector: ConnectorState, now: float) -> float:
-        """Bring the connector's car to ``now`` and its status up to date.
-
-        Returns the offered current (A). The car draws while a transaction is
-        Charging or SuspendedEVSE (or SuspendedEV because it was full);
-        otherwise the charger supplies nothing.
-        """
-        charger = self.charger
-        cid = connector.connector_id
-        car = charger.car(cid)
-        self.car_energy.setdefault(cid, car.energy_wh)
-        offered = charger.current_limit(cid)
-        status = connector.status
-        supplied = connector.transaction_id is not None and (
-            status in ("Charging", "SuspendedEVSE")
-            or (status == "SuspendedEV" and cid in self.full)
-        )
-        if not supplied:
-            self.full.discard(cid)
-            car.stop(now)
-            return offered
-        car.offer(
-            now,
-            offered,
-            charger.offered_phases(cid),
-            voltage=charger.voltage,
-            switch_pause=charger.behaviour.phase_switch_pause,
-        )
-        if car.full:
-            wanted = "SuspendedEV"
-        else:
-            wanted = "SuspendedEVSE" if offered < MIN_CURRENT else "Charging"
-        if wanted != status and charger.ready:
-            if wanted == "SuspendedEV":
-                self.full.add(cid)
-            else:
-                self.full.discard(cid)
-            await _set_status(charger, cid, wanted)
-        return offered
-
-    async def sample(self, connector: ConnectorState, now: float | None = None) -> None:
-        """Follow the car to ``now`` (default: the loop's time) and send MeterValues."""
-        charger = self.charger
-        cid = connector.connector_id
-        car = charger.car(cid)
-        if now is None:
-            now = asyncio.get_running_loop().time()
-        offered = await self.follow(connector, now)
-        # What the car drew since the last sample, ramps and pauses included.
-        delivered = car.energy_wh - self.car_energy[cid]
-        self.car_energy[cid] = car.energy_wh
-        if connector.transaction_id is None:
-            return
-        if abs(self.energy.get(cid, -1e9) - connector.energy_wh) >= 1:
-            self.energy[cid] = connector.energy_wh  # set from outside
-        self.energy[cid] += delivered
-        current = car.current_at(now)
-        in_use = car.phases_in_use
-        power = car.power_at(now)
-        if not charger.ready or connector.transaction_id is None:
-            connector.energy_wh = round(self.energy[cid])
-            return
-        wanted = self.measurands()
-        currents = [
-            round(max(0.0, current + self._noise(0.1)) if current and n < in_use else 0.0, 2)
-            for n in range(charger.phases)
-        ]
-        reading = MeterReading(
-            energy_wh=(
-                round(self.energy[cid]) if "Energy.Active.Import.Register" in wanted else None
-            ),
-            power_w=round(power, 1) if "Power.Active.Import" in wanted else None,
-            currents=currents if "Current.Import" in wanted else None,
-            voltage=(
-                round(charger.voltage + self._noise(2.0), 1)
-                if "Voltage" in wanted and charger.phases == 1
-                else None
-            ),
-            current_offered=round(offered, 1) if "Current.Offered" in wanted else None,
-            timestamp=self.timestamp(now) if self.timestamp else None,
-        )
-        await _attempt(charger, "MeterValues", lambda: charger.report_meter(cid, reading))
-        # The register is what was last reported; keep it whole even if
-        # the energy measurand is not sampled.
-        connector.energy_wh = round(self.energy[cid])
-
-    def _noise(self, amplitude: float) -> float:
-        return self.random.uniform(-amplitude, amplitude) if self.jitter else 0.0
 
 
 async def _plug_in(charger: Station, config: ScenarioConfig) -> bool:
@@ -327,7 +146,7 @@ async def _plug_in(charger: Station, config: ScenarioConfig) -> bool:
         _LOGGER.info("%s: connector %d is unavailable; not charging", charger.identity, cid)
         return False
     if _transaction(connector) is None:
-        await _set_status(charger, cid, "Preparing")
+        await set_status(charger, cid, "Preparing")
     # A remote start was waiting for this car: let it start the transaction.
     while connector.remote_start_pending:  # noqa: ASYNC110 - set and cleared by the simulator
         await asyncio.sleep(0.1)
@@ -339,7 +158,7 @@ async def _plug_in(charger: Station, config: ScenarioConfig) -> bool:
         if settings.free_vend_tag is not None:
             id_tag = charger.configuration_value(settings.free_vend_tag) or "NoAuthorization"
     else:
-        answer = await _attempt(charger, "Authorize", lambda: charger.authorize(id_tag))
+        answer = await attempt(charger, "Authorize", lambda: charger.authorize(id_tag))
         status = _card_status(answer)
         if status != "Accepted":
             _LOGGER.info(
@@ -351,7 +170,7 @@ async def _plug_in(charger: Station, config: ScenarioConfig) -> bool:
             return False
     if _transaction(connector) is not None:
         return True
-    answer = await _attempt(
+    answer = await attempt(
         charger,
         "StartTransaction",
         lambda: charger.start_transaction(cid, id_tag, int(connector.energy_wh)),
@@ -361,7 +180,7 @@ async def _plug_in(charger: Station, config: ScenarioConfig) -> bool:
     if _card_status(answer) not in (None, "Accepted"):  # 2.0.1: no idTokenInfo = accepted
         await charger.local_stop(cid, "DeAuthorized")
         return False
-    await _set_status(charger, cid, "Charging")
+    await set_status(charger, cid, "Charging")
     return True
 
 
@@ -402,13 +221,13 @@ async def _cycle(charger: Station, config: ScenarioConfig) -> None:
                 break  # stopped remotely
         if _transaction(connector) is not None:
             _LOGGER.info("%s: car full", charger.identity)
-            await _set_status(charger, cid, "SuspendedEV")
+            await set_status(charger, cid, "SuspendedEV")
             await asyncio.sleep(config.full_time)
         if _transaction(connector) is not None:
             _LOGGER.info("%s: user stops the session", charger.identity)
             await charger.local_stop(cid, "Local", id_tag=connector.id_tag)
         if connector.status != "Finishing":
-            await _set_status(charger, cid, "Finishing")
+            await set_status(charger, cid, "Finishing")
         await asyncio.sleep(config.unplug_time)
         _LOGGER.info("%s: car unplugged", charger.identity)
-        await _set_status(charger, cid, "Available" if connector.operative else "Unavailable")
+        await set_status(charger, cid, "Available" if connector.operative else "Unavailable")

@@ -9,9 +9,9 @@ import pytest
 
 from custom_components.ocpp_hub.csms.dialect import Dialect
 from custom_components.ocpp_hub.csms.errors import OcppError, OcppErrorCode
-from custom_components.ocpp_hub.csms.server import VERSIONS
 from custom_components.ocpp_hub.csms.v16.dialect import DIALECT, HANDLED_ACTIONS
 from custom_components.ocpp_hub.csms.validation import SchemaSet
+from custom_components.ocpp_hub.csms.versions import VERSIONS
 
 # What a 2.0.1 dialect will look like: schemas named <Action>Request / <Action>Response.
 V201 = Dialect(

@@ -375,7 +375,7 @@ async def test_handshake_paths_leave_bounded_memory(server: CentralSystem) -> No
         async with connect(base_url(server) + f"cp1?n={n}") as ws:
             await ws.send(json.dumps([2, "h", "Heartbeat", {}]))
             await ws.recv()
-    assert len(server._logged) <= 2
+    assert len(server.admission.logged) <= 2
 
 
 # ------------------------------------------------------------------ point 8

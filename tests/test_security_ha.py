@@ -261,3 +261,32 @@ async def test_approval_and_settings_refuse_short_passwords_then_recover(
     assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()
     assert check_password("y" * 40, entry.subentries[subentry_id].data[CONF_PASSWORD_HASH])
+
+
+@pytest.mark.parametrize(
+    ("change", "counts"),
+    [("nothing", True), ("removed", False), ("password changed", False)],
+)
+async def test_a_password_checked_while_the_charger_changed_does_not_count(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, change: str, counts: bool
+) -> None:
+    """wb2's password is being checked (scrypt, in an executor) when the owner removes wb2 or
+    gives it a new password: the old password, right when the check began, does not count."""
+    hub = hub_of(central_system)
+    entry = central_system.entry
+    subentry = next(s for s in entry.subentries.values() if s.unique_id == "wb2")
+    new_hash = hash_password("a brand new password for wb2")
+    check = asyncio.ensure_future(hub.verify_password("wb2", PASSWORD))
+    await asyncio.sleep(0)  # the check has read the registration and is hashing
+    assert not check.done()
+    # The change is applied before the check can resume (no await until the check is awaited);
+    # the entry's update listener would do the same a moment later.
+    if change == "removed":
+        assert hass.config_entries.async_remove_subentry(entry, subentry.subentry_id)
+    elif change == "password changed":
+        hass.config_entries.async_update_subentry(
+            entry, subentry, data={**subentry.data, CONF_PASSWORD_HASH: new_hash}
+        )
+    hub.async_sync_subentries()
+    assert await check is counts
+    await hass.async_block_till_done()

@@ -9,8 +9,9 @@ Minor version 2 (both stores): transaction ids are text. A 1.6 transaction keeps
 its number (in decimal); a 2.0.1 transaction, stored under our number with the
 charger's own id beside it, takes the charger's id, in the chargers' store and
 in that charger's sessions (loaded after the chargers). The chargers' store also
-gains what their configuration says by meaning (``settings``), read by the 1.6
-and 2.0.1 mappings from the configuration kept.
+gains what their configuration says by meaning (``settings``), read from the
+configuration kept in 1.6's names and in 2.0.1's (the registry of versions,
+:func:`.csms.versions.reported_settings`, knows both).
 """
 
 from __future__ import annotations
@@ -22,8 +23,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
 
 from .const import STORAGE_VERSION
-from .csms.v16.mapping import reported_settings as v16_settings
-from .csms.v201.mapping import reported_settings as v201_settings
+from .csms.versions import reported_settings
 
 # Both stores: 2 = transaction ids as text, the chargers' settings by meaning.
 MINOR_VERSION = 2
@@ -108,9 +108,11 @@ def migrate_chargers(data: dict[str, Any], renamed: Renamed) -> None:
         configuration = charger.get("configuration")
         if isinstance(configuration, dict) and "settings" not in charger:
             values = {k: v for k, v in configuration.items() if isinstance(v, str)}
-            settings = v16_settings(values).as_dict()
+            settings = reported_settings("ocpp1.6", values).as_dict()
             if settings["authorization_required"] is None:  # 2.0.1: a standard variable
-                settings["authorization_required"] = v201_settings(values).authorization_required
+                settings["authorization_required"] = reported_settings(
+                    "ocpp2.0.1", values
+                ).authorization_required
             charger["settings"] = settings
 
 

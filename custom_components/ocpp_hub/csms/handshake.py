@@ -6,7 +6,7 @@ logged: :class:`RedactCredentials`). A :class:`ChargerConnection` is counted
 from the moment it is accepted (a connection over the caps gets HTTP 503 at
 once), must send its request line within a short timeout, and remembers how it
 authenticated; a refused handshake is one log line (:class:`HandshakeLogger`).
-The decisions themselves are the central system's (:mod:`.server`).
+The decisions themselves are the central system's (:mod:`.admission`).
 """
 
 from __future__ import annotations

@@ -1,114 +1,44 @@
-"""The websockets server: handshake, identity, HTTP Basic auth, TLS and keepalive.
+"""The central system: it listens (TLS, pings, timeouts) and keeps one session per charger.
 
-Everything a charger must get right before the first OCPP frame is decided
-here (the pieces, parsing the path and the header and counting connections, are
-in :mod:`.handshake`): the path carries its identity (last segment, URL-decoded), a registered
-charger with a password must present it (HTTP 401 otherwise, before the
-websocket opens), the subprotocol must be one of the versions in
-:data:`VERSIONS` (or absent, which is taken as 1.6), and the one its
-registration pins if it pins one (HTTP 400 otherwise, as for a version nobody
-speaks). Pings keep the connection honest: a charger that stops answering is
-closed within one ping timeout. A second connection with the same identity
-replaces the first: the first stops answering at once, and the second is bound
-to the charger only if it authenticated with the password the charger has at
-that moment (at most one session per identity, ever).
-
-Connections are counted from the moment they are accepted (per address and in
-all), the request line must arrive within a short timeout, password checks are
-slowed before they run after failures and capped in parallel, and the
-``Authorization`` header never reaches the log.
+:class:`CentralSystem` binds the port and hands websockets the handshake
+decisions of its :class:`~.admission.Admission` (identity, password, version).
+Pings keep the connection honest: a charger that stops answering is closed
+within one ping timeout. Once a websocket is open it runs a :class:`~.session.Session`
+with the handler of the negotiated version (from the registry, :mod:`.versions`)
+and keeps the books: which handler speaks for which identity, the version each
+charger spoke last. A second connection with the same identity replaces the
+first: the first stops answering at once, and the second is bound to the
+charger only if it authenticated with the password the charger has at that
+moment (at most one session per identity, ever). A registration that changes
+(password, pinned version) closes a session that no longer fits it.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from http import HTTPStatus
 import logging
-import math
-import ssl
 from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.datastructures import Headers
-from websockets.exceptions import NegotiationError
 from websockets.frames import CloseCode
-from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from ..model.profiles import QuirkProfile
-from . import v16, v201
+from .admission import Admission
 from .backend import Backend
-from .guard import AuthThrottle, BoundedSet, ConnectionCounter, FloodGuards
-from .handshake import (
-    ChargerConnection,
-    RedactCredentials,
-    basic_credentials,
-    identity_from_path,
-)
+from .config import ServerConfig, check_port
+from .guard import AuthThrottle, ConnectionCounter, FloodGuards
+from .handshake import ChargerConnection, RedactCredentials, identity_from_path
 from .port import Setting
 from .session import Session
 from .validation import SchemaSet
-from .version import HandlerSettings, ProtocolVersion, VersionHandler
+from .version import ProtocolVersion, VersionHandler
+from .versions import DEFAULT_SUBPROTOCOL, VERSIONS
+
+# Where they have always been imported from.
+__all__ = ["VERSIONS", "CentralSystem", "ServerConfig", "check_port"]
 
 _LOGGER = logging.getLogger(__name__)
-
-# The one registry of versions: negotiated subprotocol -> the version's dialect and
-# handler. No other module of the central system imports a version folder.
-VERSIONS: dict[str, ProtocolVersion] = {
-    version.subprotocol: version
-    for version in (
-        v201.VERSION,
-        v16.VERSION,
-    )
-}
-# Which version a charger that offers several gets (unless its registration pins one):
-# the newest first.
-PREFERENCE = ("ocpp2.0.1", "ocpp1.6")
-# A charger that offers no subprotocol at all speaks this one.
-DEFAULT_SUBPROTOCOL = "ocpp1.6"
-_AUTH_PROBLEMS = ("no password presented", "wrong username or password")
-
-
-@dataclass(slots=True)
-class ServerConfig:
-    """How the central system listens."""
-
-    host: str | None = None  # None: every interface
-    port: int = 9000
-    path_prefix: str = ""
-    ssl_context: ssl.SSLContext | None = None
-    ping_interval: float | None = 20.0
-    ping_timeout: float | None = 20.0
-    max_frame_bytes: int = 64 * 1024
-    open_timeout: float = 10.0
-    call_timeout: float = 30.0
-    max_connections_per_address: int = 64  # chargers behind one NAT or proxy share one
-    max_connections: int = 1024  # in all, handshaking ones included
-    request_timeout: float = 5.0  # for the request line and headers after accepting
-    max_password_checks: int = 2  # in parallel, in all (scrypt: 16 MiB and a thread each)
-    max_auth_attempts_per_address: int = 4  # in flight; one once the address has failures
-    flood_rate: float = 20.0  # messages a second a charger may send on average
-    flood_burst: float = 500.0  # ... and at once (an offline backlog)
-    flood_patience: float = 60.0  # seconds of continuous throttling before disconnecting
-    auth_failures_for_report: int = 5  # wrong passwords in a row before the owner is told
-    auth_delay: float = 0.5  # lockout: twice this after one failure, doubling with each
-    auth_delay_cap: float = 30.0
-    auth_max_wait: float = 5.0  # a longer lockout is answered at once: HTTP 429, Retry-After
-    handler: HandlerSettings = field(default_factory=HandlerSettings)
-
-
-async def check_port(host: str | None, port: int) -> OSError | None:
-    """Try to bind ``host``:``port``; the error if it cannot be bound, else None."""
-    loop = asyncio.get_running_loop()
-    try:
-        probe = await loop.create_server(asyncio.Protocol, host or None, port)
-    except OSError as err:
-        return err
-    probe.close()
-    await probe.wait_closed()
-    return None
 
 
 class CentralSystem:
@@ -123,10 +53,7 @@ class CentralSystem:
         self._spoken: dict[str, ProtocolVersion] = {}
         self._server: Server | None = None
         self._schemas: dict[str, SchemaSet] = {}
-        self._logged = BoundedSet()
-        self.auth_throttle = AuthThrottle(
-            config.auth_delay, config.auth_delay_cap, parallel=config.max_auth_attempts_per_address
-        )
+        self.admission = Admission(config, backend)
         self.connections = ConnectionCounter(
             config.max_connections_per_address, config.max_connections
         )
@@ -134,8 +61,12 @@ class CentralSystem:
         self.websockets_logger = logging.getLogger(f"{__name__}.websockets")
         if not any(isinstance(f, RedactCredentials) for f in self.websockets_logger.filters):
             self.websockets_logger.addFilter(RedactCredentials())
-        self._password_checks: asyncio.Semaphore | None = None
         self._closing: set[asyncio.Task[None]] = set()
+
+    @property
+    def auth_throttle(self) -> AuthThrottle:
+        """The lockout and the cap on parallel attempts for guessed passwords."""
+        return self.admission.throttle
 
     @property
     def request_timeout(self) -> float:
@@ -159,7 +90,7 @@ class CentralSystem:
                 version.dialect,
                 set(version.handled_actions | version.command_actions),
             )
-        self._password_checks = asyncio.Semaphore(self.config.max_password_checks)
+        self.admission.start()
         # A TLS handshake comes before the connection is counted: bound it too.
         extra: dict[str, Any] = (
             {"ssl_handshake_timeout": self.config.open_timeout} if self.config.ssl_context else {}
@@ -168,8 +99,8 @@ class CentralSystem:
             self._serve,
             self.config.host or None,
             self.config.port,
-            process_request=self._process_request,
-            select_subprotocol=self._select_subprotocol,
+            process_request=self.admission.process_request,
+            select_subprotocol=self.admission.select_subprotocol,
             subprotocols=[Subprotocol(name) for name in VERSIONS],
             ssl=self.config.ssl_context,
             ping_interval=self.config.ping_interval,
@@ -277,6 +208,10 @@ class CentralSystem:
         )
         self._close_now(handler, CloseCode.NORMAL_CLOSURE, "OCPP version changed")
 
+    def overloaded(self, address: str) -> None:
+        """A connection was refused at accept: too many from ``address`` or in all."""
+        self.admission.overloaded(address)
+
     def _close_now(self, handler: VersionHandler, code: CloseCode, reason: str) -> None:
         """Stop a session at once and close its socket in the background."""
         handler.session.retire()
@@ -287,152 +222,11 @@ class CentralSystem:
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
 
-    # ---------------------------------------------------------------- handshake
-    def _log_once(self, key: tuple[str, ...], level: int, message: str, *args: object) -> None:
-        if not self._logged.add(key):
-            _LOGGER.debug(message, *args)
-            return
-        _LOGGER.log(level, message, *args)
-
-    def overloaded(self, address: str) -> None:
-        """A connection was refused at accept: too many from ``address`` or in all."""
-        self._log_once(
-            ("connections", address),
-            logging.WARNING,
-            "Refused connections from %s: more than %d open from one address or %d in all",
-            address,
-            self.config.max_connections_per_address,
-            self.config.max_connections,
-        )
-
-    async def _process_request(
-        self, connection: ServerConnection, request: Request
-    ) -> Response | None:
-        assert isinstance(connection, ChargerConnection)
-        address = connection.address
-        identity = identity_from_path(request.path, self.config.path_prefix)
-        if identity is None:
-            self._log_once(
-                ("path", address),
-                logging.WARNING,
-                "Refused a connection from %s: no acceptable charge point identity in the path",
-                address,
-            )
-            connection.refused = True
-            return connection.respond(HTTPStatus.BAD_REQUEST, "No valid charge point identity\n")
-        registration = self.backend.registration(identity)
-        if registration is None or not registration.password_required:
-            return None
-        wait = self.auth_throttle.delay(address, identity)
-        if wait > self.config.auth_max_wait or not self.auth_throttle.begin(address):
-            # Locked out for longer than a handshake may wait, or guessing in parallel
-            # (one attempt at a time from an address that failed): not checked at all.
-            connection.refused = True
-            response = connection.respond(HTTPStatus.TOO_MANY_REQUESTS, "Too many attempts\n")
-            response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
-            return response
-        try:
-            problem = await self._check_credentials(connection, identity, request.headers)
-        finally:
-            self.auth_throttle.end(address)
-        if problem is None:
-            for kind in _AUTH_PROBLEMS:
-                self._logged.discard(("auth", identity, address, kind))
-            self.auth_throttle.succeeded(address, identity)
-            self.backend.auth_succeeded(identity, address)
-            return None
-        failures = self.auth_throttle.failed(address, identity)
-        if failures == self.config.auth_failures_for_report:
-            self.backend.auth_failures(identity, address, failures)
-        self._log_once(
-            ("auth", identity, address, problem),
-            logging.WARNING,
-            "Refused charger %s from %s: %s (HTTP 401)",
-            identity,
-            address,
-            problem,
-        )
-        connection.refused = True
-        response = connection.respond(HTTPStatus.UNAUTHORIZED, "Unauthorized\n")
-        response.headers["WWW-Authenticate"] = 'Basic realm="OCPP Hub", charset="UTF-8"'
-        return response
-
-    async def _check_credentials(
-        self, connection: ChargerConnection, identity: str, headers: Headers
-    ) -> str | None:
-        """None when the right password was presented (remembered on the connection).
-
-        After failures, the rest of the lockout comes first: a right guess is
-        answered no sooner than a wrong one. At most ``max_password_checks``
-        run at once.
-        """
-        if wait := self.auth_throttle.delay(connection.address, identity):
-            await asyncio.sleep(wait)
-        credentials = basic_credentials(headers)
-        if credentials is None:
-            return _AUTH_PROBLEMS[0]
-        registration = self.backend.registration(identity)
-        if registration is None or not registration.password_required:
-            return None  # the password was removed meanwhile
-        token = registration.password_token
-        if credentials[0] != identity:
-            return _AUTH_PROBLEMS[1]
-        assert self._password_checks is not None
-        async with self._password_checks:
-            if not await self.backend.verify_password(identity, credentials[1]):
-                return _AUTH_PROBLEMS[1]
-        connection.authenticated = True
-        connection.password_token = token
-        return None
-
-    def _select_subprotocol(
-        self, connection: ServerConnection, subprotocols: Sequence[Subprotocol]
-    ) -> Subprotocol | None:
-        """The newest version both speak, or the one the charger's registration pins."""
-        offered = [name for name in PREFERENCE if name in subprotocols and name in VERSIONS]
-        pinned = self._pinned(connection)
-        if pinned in VERSIONS and pinned not in (offered or [DEFAULT_SUBPROTOCOL]):
-            assert connection.request is not None  # the pin comes from its path
-            address = connection.address if isinstance(connection, ChargerConnection) else "?"
-            identity = identity_from_path(connection.request.path, self.config.path_prefix)
-            self._log_once(
-                ("pinned", str(identity), address, ",".join(subprotocols)),
-                logging.WARNING,
-                "Refused charger %s from %s: it offers %s, but it is set to speak %s only",
-                identity,
-                address,
-                ", ".join(subprotocols) or "no subprotocol (OCPP 1.6)",
-                pinned,
-            )
-            raise NegotiationError(f"this charger is set to speak {pinned} only")
-        if offered:
-            return Subprotocol(pinned if pinned in offered else offered[0])
-        if not subprotocols:
-            address = connection.address if isinstance(connection, ChargerConnection) else "?"
-            self._log_once(
-                ("subprotocol", address),
-                logging.INFO,
-                "A charger at %s offered no subprotocol; treating it as OCPP 1.6",
-                address,
-            )
-            return None
-        raise NegotiationError(
-            f"unsupported subprotocol; this central system speaks {', '.join(VERSIONS)}"
-        )
-
-    def _pinned(self, connection: ServerConnection) -> str | None:
-        """The subprotocol the registration of the connecting identity insists on, if any."""
-        if connection.request is None:
-            return None
-        identity = identity_from_path(connection.request.path, self.config.path_prefix)
-        registration = self.backend.registration(identity) if identity else None
-        return registration.protocol if registration is not None else None
-
     # ----------------------------------------------------------------- sessions
     async def _serve(self, connection: ServerConnection) -> None:
         assert connection.request is not None
         identity = identity_from_path(connection.request.path, self.config.path_prefix)
-        assert identity is not None  # checked in _process_request
+        assert identity is not None  # checked in Admission.process_request
         await self._run_session(connection, identity)
 
     async def _run_session(self, connection: ServerConnection, identity: str) -> None:
