@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+import json
+import logging
 from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 import pytest
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from chargersim import ChargerBehaviour
 from chargersim.v201 import SimulatedCharger as Charger201
@@ -19,6 +25,9 @@ from custom_components.ocpp_hub.model.secrets import REDACTED
 
 from .conftest import CentralSystemUnderTest
 from .helpers import charger_device, state_of, wait_for
+
+SECRET = "hunter2-hunter2-x"
+NEW_SECRET = "correct-horse-battery"
 
 
 def hub(central_system: CentralSystemUnderTest) -> OcppHub:
@@ -45,7 +54,7 @@ async def alfen(
 ) -> AsyncIterator[Charger201]:
     """A 2.0.1 station that asks a reboot for its heartbeat interval, with a secret variable."""
     behaviour = ChargerBehaviour(reboot_required_keys={"OCPPCommCtrlr.HeartbeatInterval"})
-    behaviour.configuration["SecurityCtrlr.BasicAuthPassword"] = ("hunter2-hunter2-x", False)
+    behaviour.configuration["SecurityCtrlr.BasicAuthPassword"] = (SECRET, False)
     charger = await booted_station(hass, central_system, behaviour=behaviour)
     yield charger
     await charger.close()
@@ -187,6 +196,48 @@ async def test_notify_report_not_asked_for_is_dropped(
     assert reply == [3, "r1", {}]
     assert charger.configuration == before
     assert alfen.connected
+
+
+async def test_secret_variables_are_never_stored_logged_or_exported(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    hass_storage: dict[str, Any],
+    central_system: CentralSystemUnderTest,
+    *,
+    alfen: Charger201,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A password variable read (report, GetVariables) or written stays out of everything."""
+    caplog.set_level(logging.DEBUG)
+    await action(hass, central_system, "get_configuration")
+    read = await action(
+        hass, central_system, "get_configuration", keys=["SecurityCtrlr.BasicAuthPassword"]
+    )
+    assert read["configuration"] == {"SecurityCtrlr.BasicAuthPassword": REDACTED}
+    await action(
+        hass,
+        central_system,
+        "change_configuration",
+        key="SecurityCtrlr.BasicAuthPassword",
+        value=NEW_SECRET,
+    )
+    assert alfen.configuration_value("SecurityCtrlr.BasicAuthPassword") == NEW_SECRET
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, central_system.entry)
+    await alfen.close()
+    assert await hass.config_entries.async_unload(central_system.entry.entry_id)  # saves
+    exported = json.dumps(diagnostics)
+    assert "NotifyReport" in exported  # the frames are there, without the values
+    assert "BasicAuthPassword" in exported
+    saved = json.dumps(hass_storage)
+    logged = "\n".join(
+        r.getMessage()
+        for r in caplog.records
+        if r.name.startswith("custom_components.ocpp_hub") and "websockets" not in r.name
+    )
+    for secret in (SECRET, NEW_SECRET):
+        assert secret not in exported
+        assert secret not in saved
+        assert secret not in logged
 
 
 # ------------------------------------------------------------ named variables
