@@ -159,6 +159,25 @@ async def test_an_unfinished_report_times_out(
     assert charger.configuration["ClockCtrlr.TimeSource"] == "NTP,Heartbeat"
 
 
+async def test_a_report_cut_by_a_disconnection(
+    hass: HomeAssistant,
+    central_system: CentralSystemUnderTest,
+    alfen: Charger201,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The charger goes away before its report: the action says so at once."""
+
+    async def no_report(request_id: int) -> None:
+        del request_id
+
+    monkeypatch.setattr(alfen, "send_report", no_report)
+    reading = hass.async_create_task(action(hass, central_system, "get_configuration"))
+    await alfen.wait_for_call("GetBaseReport")
+    await alfen.close()
+    with pytest.raises(HomeAssistantError, match="disconnected before answering NotifyReport"):
+        await reading
+
+
 @pytest.mark.parametrize(
     ("answer", "error"), [("Rejected", "refused GetBaseReport"), ("NotSupported", "does not")]
 )

@@ -202,7 +202,7 @@ class V201Commands(Commands):
                 return {}
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(variables.REPORT_TIMEOUT):
-                    await collector.complete.wait()
+                    await collector.done.wait()
         finally:
             del self._reports[collector.request_id]
         if collector.dropped:
@@ -214,7 +214,9 @@ class V201Commands(Commands):
             )
         if self.charger is not None and collector.values:
             self.charger.apply_configuration(collector.values, reported_settings)
-        if not collector.complete.is_set():
+        if collector.closed:
+            raise CallFailed("NotifyReport", FailureReason.OFFLINE)
+        if not collector.complete:
             raise CallFailed(
                 "NotifyReport",
                 FailureReason.TIMEOUT,

@@ -94,6 +94,12 @@ class V201Handler(V201Commands, Conversation):
         _standard_lock(charger)
         super().adopt(charger)
 
+    def connection_closed(self) -> None:
+        """No report we wait for will come now."""
+        for collector in self._reports.values():
+            collector.abandon()
+        super().connection_closed()
+
     async def read_at_boot(self) -> None:
         """2.0.1 reads the neutral settings' variables and phase switching (GetVariables)."""
         await self.read_variables(BOOT_VARIABLES)

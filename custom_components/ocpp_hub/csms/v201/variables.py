@@ -135,6 +135,8 @@ class ReportCollector:
 
     Parts repeated (the same seqNo again) are not applied twice; entries past
     :data:`MAX_REPORT_ENTRIES` are dropped (counted in :attr:`dropped`).
+    :attr:`done` is set by the last part (:attr:`complete`) or when the
+    connection closes (:attr:`closed`).
     """
 
     def __init__(self, request_id: int) -> None:
@@ -142,13 +144,20 @@ class ReportCollector:
         self.request_id = request_id
         self.values: dict[str, str] = {}
         self.dropped = 0
-        self.complete = asyncio.Event()
+        self.complete = False
+        self.closed = False
+        self.done = asyncio.Event()
         self._seen: set[int] = set()
+
+    def abandon(self) -> None:
+        """The connection closed: no more parts will come."""
+        self.closed = True
+        self.done.set()
 
     def add(self, payload: dict[str, Any]) -> None:
         """One NotifyReport of this report (schema-checked)."""
         seq_no = payload["seqNo"]
-        if seq_no in self._seen or self.complete.is_set():
+        if seq_no in self._seen or self.done.is_set():
             return
         if len(self._seen) < MAX_REPORT_ENTRIES:
             self._seen.add(seq_no)
@@ -162,4 +171,5 @@ class ReportCollector:
             else:
                 self.dropped += 1
         if not payload.get("tbc", False):
-            self.complete.set()
+            self.complete = True
+            self.done.set()
