@@ -81,8 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--phase-switching",
         action="store_true",
-        help="the charger can switch between 3 and 1 phases (ConnectorSwitch3to1PhaseSupported): "
-        "the numberPhases of the charging profile in force decides",
+        help="the charger can switch between 3 and 1 phases (ConnectorSwitch3to1PhaseSupported; "
+        "2.0.1: SmartChargingCtrlr.Phases3to1): the numberPhases of the charging profile in "
+        "force decides",
     )
     parser.add_argument(
         "--phase-switch-pause",

@@ -12,10 +12,12 @@ import pytest
 from websockets.exceptions import InvalidStatus
 
 from chargersim import SimulatedCharger
+from chargersim.v201 import SimulatedCharger as Charger201
 from custom_components.ocpp_hub.const import (
     CONF_AUTO_ACCEPT,
     CONF_IDENTITY,
     CONF_PASSWORD_HASH,
+    CONF_PROTOCOL,
     DOMAIN,
     MAX_PENDING_APPROVALS,
 )
@@ -92,6 +94,7 @@ async def test_unknown_charger_is_held_then_added(
     assert len(subentries) == 1
     assert subentries[0].title == "Carport"
     assert CONF_PASSWORD_HASH not in subentries[0].data
+    assert CONF_PROTOCOL not in subentries[0].data  # automatic, the default
 
     # The central system asks it to boot again right away: accepted now.
     trigger = await charger.wait_for_call("TriggerMessage")
@@ -108,6 +111,69 @@ async def test_unknown_charger_is_held_then_added(
     assert device.serial_number == "WB-999"
     assert discovery_flows(hass) == []
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+    await charger.close()
+
+
+async def test_approve_with_a_version(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """The approval offers the OCPP version (automatic first); the choice pins the charger."""
+    charger = Charger201(central_system.url, "carport", subprotocols=["ocpp2.0.1", "ocpp1.6"])
+    await charger.connect()
+    assert (await charger.boot())["status"] == "Pending"
+    await hass.async_block_till_done(wait_background_tasks=True)
+    flow = discovery_flows(hass)[0]
+    result = await hass.config_entries.flow.async_configure(flow["flow_id"])
+    suggested = {
+        str(key): key.description["suggested_value"]
+        for key in result["data_schema"].schema
+        if key.description and "suggested_value" in key.description
+    }
+    assert suggested == {"ocpp_version": "automatic"}
+    # A mistake keeps the version chosen.
+    result = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {"password": "short", "ocpp_version": "ocpp201"}
+    )
+    assert result["errors"] == {"password": "weak_password"}
+    suggested = {
+        str(key): key.description["suggested_value"]
+        for key in result["data_schema"].schema
+        if key.description and "suggested_value" in key.description
+    }
+    assert suggested["ocpp_version"] == "ocpp201"
+    result = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {"password_choice": "none", "ocpp_version": "ocpp201"}
+    )
+    assert result["reason"] == "charger_added"
+    subentry = next(s for s in central_system.entry.subentries.values() if s.unique_id == "carport")
+    assert subentry.data[CONF_PROTOCOL] == "ocpp2.0.1"
+    # It speaks the version chosen: it stays connected and boots again, accepted.
+    await wait_for(
+        lambda: charger.last_boot is not None and charger.last_boot["status"] == "Accepted"
+    )
+    await charger.close()
+
+
+async def test_approved_as_another_version_it_must_reconnect(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """Approved as 1.6 while it speaks 2.0.1 only: disconnected, and refused as it is."""
+    charger = Charger201(central_system.url, "carport")  # offers ocpp2.0.1 only
+    await charger.connect()
+    assert (await charger.boot())["status"] == "Pending"
+    await hass.async_block_till_done(wait_background_tasks=True)
+    flow = discovery_flows(hass)[0]
+    result = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {"password_choice": "none", "ocpp_version": "ocpp16"}
+    )
+    assert result["reason"] == "charger_added"
+    subentry = next(s for s in central_system.entry.subentries.values() if s.unique_id == "carport")
+    assert subentry.data[CONF_PROTOCOL] == "ocpp1.6"
+    await charger.wait_closed(timeout=5)
+    assert "TriggerMessage" not in [action for action, _ in charger.received]
+    with pytest.raises(InvalidStatus) as err:
+        await Charger201(central_system.url, "carport").connect()
+    assert err.value.response.status_code == 400
     await charger.close()
 
 

@@ -22,6 +22,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from chargersim import ChargerBehaviour, SimulatedCharger
+from chargersim.v201 import SimulatedCharger as SimulatedCharger201
 from custom_components.ocpp_hub.const import (
     CONF_BATTERY_FIRST,
     CONF_BATTERY_POWER,
@@ -37,7 +38,15 @@ from custom_components.ocpp_hub.const import (
 )
 from custom_components.ocpp_hub.hub import OcppHub
 
-from .conftest import CARD_ALICE, CentralSystemUnderTest, charger_subentry
+from .conftest import (
+    BOTH_VERSIONS,
+    CARD_ALICE,
+    V16,
+    AnyCharger,
+    CentralSystemUnderTest,
+    SimVersion,
+    charger_subentry,
+)
 from .helpers import state_of, wait_for, wait_for_state
 
 GRID = "sensor.grid_power"
@@ -82,7 +91,9 @@ class Site:
     hass: HomeAssistant
     central_system: CentralSystemUnderTest
     now: datetime = T0
-    chargers: dict[str, SimulatedCharger] = field(default_factory=dict)
+    # The OCPP version the chargers speak (1.6 unless a test runs on both).
+    version: SimVersion = V16
+    chargers: dict[str, AnyCharger] = field(default_factory=dict)
     transactions: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -137,9 +148,9 @@ class Site:
         *,
         behaviour: ChargerBehaviour | None = None,
         phases: int | None = None,
-    ) -> SimulatedCharger:
+    ) -> AnyCharger:
         """A booted charger with a car plugged in and a transaction running."""
-        charger = SimulatedCharger(
+        charger = self.version.simulator(
             self.central_system.url, identity, behaviour=behaviour, phases=phases
         )
         await charger.connect()
@@ -151,9 +162,9 @@ class Site:
         )
         self.hub.chargers[identity].controller.limit_interval = 0
         await charger.status(1, "Preparing")
-        self.transactions[identity] = (await charger.start_transaction(1, CARD_ALICE, 0))[
-            "transactionId"
-        ]
+        started = await charger.start_transaction(1, CARD_ALICE, 0)
+        if isinstance(charger, SimulatedCharger):  # 2.0.1: the charger names it
+            self.transactions[identity] = started["transactionId"]
         await charger.status(1, "Charging")
         self.chargers[identity] = charger
         await self.hass.async_block_till_done()
@@ -183,12 +194,16 @@ class Site:
 
     async def draw(self, identity: str, watts: float, *currents: float) -> None:
         """The charger's meter: what the car draws now."""
-        await self.chargers[identity].meter_values(
-            1,
-            transaction_id=self.transactions[identity],
-            power_w=watts,
-            currents=list(currents) or None,
-        )
+        charger = self.chargers[identity]
+        if isinstance(charger, SimulatedCharger201):
+            await charger.meter_values(1, power_w=watts, currents=list(currents) or None)
+        else:
+            await charger.meter_values(
+                1,
+                transaction_id=self.transactions[identity],
+                power_w=watts,
+                currents=list(currents) or None,
+            )
         await self.decided()
 
     async def mode(self, identity: str, mode: str) -> None:
@@ -213,16 +228,18 @@ class Site:
 
     def profiles(self, identity: str) -> list[dict[str, Any]]:
         return [
-            payload["csChargingProfiles"]
+            self.version.profile_sent(payload)[1]
             for action, payload in self.chargers[identity].received
             if action == "SetChargingProfile"
         ]
 
 
 @pytest.fixture
-async def site(hass: HomeAssistant, central_system: CentralSystemUnderTest) -> AsyncIterator[Site]:
-    """The site, its clock given to the energy manager."""
-    rig = Site(hass, central_system)
+async def site(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, sim_version: SimVersion
+) -> AsyncIterator[Site]:
+    """The site, its clock given to the energy manager; its chargers speak ``sim_version``."""
+    rig = Site(hass, central_system, version=sim_version)
     rig.hub.energy.clock = rig.clock
     rig.hub.energy.min_gap = 0  # decide on every change (the throttle is a benchmark's)
     yield rig
@@ -421,9 +438,14 @@ def three_phase_options(entry_options: dict[str, Any]) -> None:
     entry_options[CONF_SUPPLY_PHASES] = 3
 
 
+@BOTH_VERSIONS
 @pytest.mark.usefixtures("three_phase_options")
 async def test_phase_switching_where_the_charger_supports_it(site: Site) -> None:
-    """One phase while the surplus is small, three once it pays for 6 A on three."""
+    """One phase while the surplus is small, three once it pays for 6 A on three.
+
+    A 1.6 charger says it can (ConnectorSwitch3to1PhaseSupported), a 2.0.1 one too
+    (SmartChargingCtrlr.Phases3to1); each gets numberPhases in its profile.
+    """
     await site.plug("wb1", behaviour=ChargerBehaviour(phase_switching=True), phases=3)
     await site.grid(-2000)
     await site.mode("wb1", "min_solar")
@@ -443,9 +465,14 @@ async def test_phase_switching_where_the_charger_supports_it(site: Site) -> None
     assert period["numberPhases"] == 3
 
 
+@BOTH_VERSIONS
 @pytest.mark.usefixtures("three_phase_options")
 async def test_no_phase_switching_on_a_wallbox(site: Site) -> None:
-    """A Wallbox (ConnectorSwitch3to1PhaseSupported=false) keeps its phases: no numberPhases."""
+    """A charger that cannot switch keeps its phases: no numberPhases.
+
+    A Wallbox says ConnectorSwitch3to1PhaseSupported=false; the 2.0.1 station
+    SmartChargingCtrlr.Phases3to1=false.
+    """
     await site.plug("wb1", phases=3)
     await site.grid(-5000)
     await site.mode("wb1", "min_solar")

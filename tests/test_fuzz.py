@@ -550,6 +550,43 @@ PAYLOADS_201: dict[str, st.SearchStrategy[dict[str, Any]]] = {
             ),
         }
     ),
+    "NotifyReport": st.fixed_dictionaries(
+        {"requestId": INTS, "generatedAt": VALID_STAMPS, "seqNo": INTS},
+        optional={
+            "tbc": st.booleans(),
+            "reportData": st.lists(
+                st.fixed_dictionaries(
+                    {
+                        "component": st.fixed_dictionaries(
+                            {"name": _text(50)},
+                            optional={"instance": _text(50), "evse": _EVSE_201},
+                        ),
+                        "variable": st.fixed_dictionaries(
+                            {"name": _text(50)}, optional={"instance": _text(50)}
+                        ),
+                        "variableAttribute": st.lists(
+                            st.fixed_dictionaries(
+                                {},
+                                optional={
+                                    "type": st.sampled_from(
+                                        _enum_201("NotifyReport", "AttributeEnumType")
+                                    ),
+                                    "value": _text(2500),
+                                    "mutability": st.sampled_from(
+                                        _enum_201("NotifyReport", "MutabilityEnumType")
+                                    ),
+                                },
+                            ),
+                            min_size=1,
+                            max_size=4,
+                        ),
+                    }
+                ),
+                min_size=1,
+                max_size=3,
+            ),
+        },
+    ),
     "SecurityEventNotification": SECURITY_EVENTS,
     "StatusNotification": st.fixed_dictionaries(
         {

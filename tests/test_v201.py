@@ -495,7 +495,8 @@ async def test_unlock_a_tethered_station(
         ('[2, "h1", "BootNotification", {"reason": "PowerUp"}]', "OccurrenceConstraintViolation"),
         ('[2, "h1", "Heartbeat", {"extra": 1}]', "FormatViolation"),
         ('[2, "h1", "StartTransaction", {}]', "NotImplemented"),
-        ('[2, "h1", "NotifyReport", {}]', "NotSupported"),
+        ('[2, "h1", "NotifyEVChargingNeeds", {}]', "NotSupported"),
+        ('[2, "h1", "NotifyReport", {}]', "OccurrenceConstraintViolation"),
     ],
 )
 async def test_hostile_frame_answered_in_201_terms(
@@ -524,11 +525,10 @@ async def test_port_commands_in_201_terms(
     handler = hub(central_system).server.handler("wb1")
     assert handler is not None
     assert handler.supports(Capability.DATA_TRANSFER)
-    assert not handler.supports(Capability.CONFIGURATION_KEYS)
+    assert handler.supports(Capability.CONFIGURATION_KEYS)  # variables by name
     assert handler.supports(Capability.FIRMWARE)  # UpdateFirmware, GetLog
     for command in (
-        handler.get_configuration(),
-        handler.change_configuration("AuthEnabled", "true"),
+        handler.change_configuration("AuthEnabled", "true"),  # a 1.6 key: no variable
         handler.write_setting(Setting.FREE_VEND_ID_TAG, "x"),
         handler.remote_stop(123456),
     ):

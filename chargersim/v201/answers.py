@@ -21,6 +21,7 @@ ANSWERS: Final[dict[str, frozenset[str]]] = {
     "Reset": frozenset({"Accepted", "Rejected", "Scheduled"}),
     "TriggerMessage": frozenset({"Accepted", "Rejected", "NotImplemented"}),
     "GetVariables": frozenset({"Accepted"}),
+    "GetBaseReport": frozenset({"Accepted", "Rejected", "NotSupported", "EmptyResultSet"}),
     "SetVariables": frozenset(
         {"Accepted", "Rejected", "RebootRequired", "UnknownVariable", "UnknownComponent"}
     ),

@@ -23,6 +23,7 @@ from ..handling import StationHandlers, on
 from ..rpc import JSONDict, RpcSession
 from ..v16.messages import iso_time
 from .answers import screen
+from .device_model import key_of
 from .procedures import V201Procedures
 
 __all__ = ["V201Handlers", "V201Session"]
@@ -76,8 +77,7 @@ class V201Handlers(StationHandlers):
         config = self.charger.behaviour.configuration
         results: list[JSONDict] = []
         for item in self.payload["getVariableData"]:
-            name = f"{item['component']['name']}.{item['variable']['name']}"
-            canonical = config_key(config, name)
+            canonical = config_key(config, key_of(item["component"], item["variable"]))
             result: JSONDict = {
                 "component": item["component"],
                 "variable": item["variable"],
@@ -92,7 +92,7 @@ class V201Handlers(StationHandlers):
     def on_set_variables(self, **_: Any) -> Any:
         results: list[JSONDict] = []
         for item in self.payload["setVariableData"]:
-            name = f"{item['component']['name']}.{item['variable']['name']}"
+            name = key_of(item["component"], item["variable"])
             status = self._change_setting("SetVariables", name, str(item["attributeValue"]))
             results.append(
                 {
@@ -102,6 +102,15 @@ class V201Handlers(StationHandlers):
                 }
             )
         return call_result.SetVariables(set_variable_result=results)
+
+    @on("GetBaseReport")
+    def on_get_base_report(self, **_: Any) -> Any:
+        sim = self.charger
+        request_id = int(self.payload["requestId"])
+        status = self._forced("GetBaseReport", "Accepted")
+        if status == "Accepted":
+            self._after(lambda: sim.send_report(request_id))
+        return call_result.GetBaseReport(status=status)
 
     @on("RequestStartTransaction")
     def on_request_start_transaction(self, **_: Any) -> Any:

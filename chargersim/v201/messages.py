@@ -21,10 +21,12 @@ from ..rpc import JSONDict
 from ..smart_charging import without_tx_profiles
 from ..station import ChargingStation, MeterReading
 from ..v16.messages import iso_time
+from .device_model import default_variables
 
 __all__ = ["V201Messages", "default_variables"]
 
 ISO14443: Final = "ISO14443"  # the idToken type of an RFID card's UID
+PHASES_3_TO_1: Final = "SmartChargingCtrlr.Phases3to1"
 
 # 1.6 statuses the station's connectors keep -> 2.0.1 connector status and charging state.
 _CONNECTOR_STATUS = {
@@ -42,21 +44,6 @@ CHARGING_STATE = {
 }
 
 
-def default_variables() -> dict[str, tuple[str, bool]]:
-    """The device-model variables of a new station: (value, read-only)."""
-    return {
-        "AuthCtrlr.Enabled": ("true", False),
-        # The stock offline rules that let anyone charge while the CSMS is away.
-        "AuthCtrlr.OfflineTxForUnknownIdEnabled": ("true", False),
-        "AuthCtrlr.LocalAuthorizeOffline": ("true", False),
-        "SampledDataCtrlr.TxUpdatedInterval": ("60", False),
-        "AlignedDataCtrlr.Interval": ("900", False),
-        "TxCtrlr.EVConnectionTimeOut": ("60", False),
-        "OCPPCommCtrlr.HeartbeatInterval": ("3600", False),
-        "LocalAuthListCtrlr.Enabled": ("true", False),
-    }
-
-
 def connector_status(status: str) -> str:
     """The 2.0.1 connector status of a connector in the station's (1.6-like) status."""
     return _CONNECTOR_STATUS.get(status, "Occupied")
@@ -69,8 +56,13 @@ class V201Messages(ChargingStation):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        config = self.behaviour.configuration
         for name, value in default_variables().items():
-            self.behaviour.configuration.setdefault(name, value)
+            config.setdefault(name, value)
+        for evse_id in self.connectors:
+            config.setdefault(f"EVSE/{evse_id}.SupplyPhases", (str(self.phases), True))
+        # Whether it follows the numberPhases of its charging profile (read-only).
+        config[PHASES_3_TO_1] = (str(self.behaviour.phase_switching).lower(), True)
         self._seq = itertools.count()
         self._event_seq = itertools.count()
 
@@ -136,10 +128,15 @@ class V201Messages(ChargingStation):
         *,
         energy_wh: float | None = None,
         power_w: float | None = None,
+        currents: list[float] | None = None,
+        voltage: float | None = None,
         current_offered: float | None = None,
         timestamp: datetime | None = None,
     ) -> JSONDict:
-        """One MeterValueType (numbers, units of measure), updating the connector."""
+        """One MeterValueType (numbers, units of measure), updating the connector.
+
+        Per-phase currents get phase L1, L2, L3 in order.
+        """
         if energy_wh is not None:
             connector.energy_wh = energy_wh
         if power_w is not None:
@@ -160,6 +157,25 @@ class V201Messages(ChargingStation):
                     "context": context,
                     "measurand": "Power.Active.Import",
                     "unitOfMeasure": {"unit": "W"},
+                }
+            )
+        for phase, current in zip(("L1", "L2", "L3"), currents or [], strict=False):
+            sampled.append(
+                {
+                    "value": round(current, 2),
+                    "context": context,
+                    "measurand": "Current.Import",
+                    "phase": phase,
+                    "unitOfMeasure": {"unit": "A"},
+                }
+            )
+        if voltage is not None:
+            sampled.append(
+                {
+                    "value": round(voltage, 1),
+                    "context": context,
+                    "measurand": "Voltage",
+                    "unitOfMeasure": {"unit": "V"},
                 }
             )
         if current_offered is not None:
@@ -250,6 +266,8 @@ class V201Messages(ChargingStation):
         *,
         energy_wh: float | None = None,
         power_w: float | None = None,
+        currents: list[float] | None = None,
+        voltage: float | None = None,
         current_offered: float | None = None,
         context: str = "Sample.Periodic",
         timestamp: datetime | None = None,
@@ -261,6 +279,8 @@ class V201Messages(ChargingStation):
             context,
             energy_wh=energy_wh,
             power_w=power_w,
+            currents=currents,
+            voltage=voltage,
             current_offered=current_offered,
             timestamp=timestamp,
         )
@@ -281,6 +301,8 @@ class V201Messages(ChargingStation):
             evse_id,
             energy_wh=reading.energy_wh,
             power_w=reading.power_w,
+            currents=reading.currents,
+            voltage=reading.voltage,
             current_offered=reading.current_offered,
             timestamp=reading.timestamp,
         )
@@ -339,6 +361,20 @@ class V201Messages(ChargingStation):
                         "variable": {"name": variable},
                     }
                 ],
+            )
+        )
+
+    async def notify_report(
+        self, request_id: int, seq_no: int, report_data: list[JSONDict], *, tbc: bool
+    ) -> JSONDict:
+        """Send one part of a report (NotifyReport): ``tbc`` says more parts follow."""
+        return await self._call(
+            call.NotifyReport(
+                request_id=request_id,
+                generated_at=iso_time(),
+                seq_no=seq_no,
+                report_data=report_data or None,
+                tbc=tbc,
             )
         )
 

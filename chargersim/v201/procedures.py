@@ -1,6 +1,7 @@
 """What a simulated OCPP 2.0.1 station does on its own, after a CSMS call or a reboot.
 
-Announcing EVSE statuses, sending what a TriggerMessage asked for, starting a
+Announcing EVSE statuses, sending what a TriggerMessage asked for, the report
+a GetBaseReport asked for (NotifyReport, in parts), starting a
 transaction after RequestStartTransaction (waiting for the car at most
 TxCtrlr.EVConnectionTimeOut seconds), ending one (RequestStop, Reset) without
 ever losing its TransactionEvent(Ended), and the reboot after Reset.
@@ -14,6 +15,7 @@ import logging
 
 from ..connectors import ConnectorState
 from ..rpc import JSONDict
+from .device_model import report_data
 from .messages import V201Messages
 
 __all__ = ["V201Procedures"]
@@ -23,6 +25,9 @@ _LOGGER = logging.getLogger("chargersim")
 
 class V201Procedures(V201Messages):
     """An OCPP 2.0.1 charging station's own procedures."""
+
+    #: Variables per NotifyReport: a report of more comes in several parts.
+    report_part_size = 5
 
     async def announce(self, connector_ids: list[int]) -> None:
         """Send each EVSE's current status."""
@@ -53,6 +58,16 @@ class V201Procedures(V201Messages):
                 await self.diagnostics_status(self.diagnostics_status_value)
             case _:
                 _LOGGER.warning("%s: cannot trigger %s", self.identity, requested)
+
+    async def send_report(self, request_id: int) -> None:
+        """Send the report a GetBaseReport asked for: every variable, in parts."""
+        entries = report_data(self.behaviour.configuration)
+        parts = [
+            entries[n : n + self.report_part_size]
+            for n in range(0, len(entries), self.report_part_size)
+        ] or [[]]
+        for seq_no, part in enumerate(parts):
+            await self.notify_report(request_id, seq_no, part, tbc=seq_no < len(parts) - 1)
 
     async def remote_start(
         self, evse_id: int, id_token: JSONDict, remote_start_id: int, profile: JSONDict | None

@@ -39,7 +39,17 @@ from .const import (
 from .csms.auth import hash_password
 from .csms.server import check_port
 from .csms.tls import TlsError, server_context
-from .flow_fields import CONF_NAME, TEXT, box, chosen_password, password_fields
+from .flow_fields import (
+    CONF_NAME,
+    CONF_OCPP_VERSION,
+    OCPP_AUTOMATIC,
+    OCPP_VERSION_SELECTOR,
+    TEXT,
+    box,
+    chosen_password,
+    password_fields,
+    with_version,
+)
 from .options_flow import OcppHubOptionsFlow
 from .pending_approvals import discovery_unique_id
 from .repairs import escape_markdown
@@ -84,6 +94,7 @@ class OcppHubConfigFlow(ConfigFlow, domain=DOMAIN):
         self._discovery: dict[str, str] = {}
         self._title: str | None = None
         self._password: str | None = None
+        self._version: dict[str, Any] = {}
 
     @staticmethod
     @callback
@@ -186,7 +197,7 @@ class OcppHubConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_approve(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Show what knocked and add it in one click (optionally with a password)."""
+        """Show what knocked and add it in one click (optionally a password, an OCPP version)."""
         info = self._discovery
         entry = self.hass.config_entries.async_get_entry(info["entry_id"])
         if entry is None:
@@ -203,17 +214,26 @@ class OcppHubConfigFlow(ConfigFlow, domain=DOMAIN):
             else:
                 self._title = user_input.get(CONF_NAME) or info["identity"]
                 self._password = password
+                self._version = with_version({}, user_input)
                 if generated:
                     return await self.async_step_approve_password()
                 return await self._add_approved(entry)
+        schema = probatio.Schema(
+            {
+                probatio.Optional(CONF_NAME, default=info["identity"]): TEXT,
+                **password_fields(),
+                # No default: absent is automatic, and what the owner chose stays after an error.
+                probatio.Optional(CONF_OCPP_VERSION): OCPP_VERSION_SELECTOR,
+            }
+        )
+        suggested = (
+            {k: v for k, v in user_input.items() if k != CONF_PASSWORD}
+            if user_input is not None
+            else {CONF_OCPP_VERSION: OCPP_AUTOMATIC}
+        )
         return self.async_show_form(
             step_id="approve",
-            data_schema=probatio.Schema(
-                {
-                    probatio.Optional(CONF_NAME, default=info["identity"]): TEXT,
-                    **password_fields(),
-                }
-            ),
+            data_schema=self.add_suggested_values_to_schema(schema, suggested),
             errors=errors,
             description_placeholders={
                 key: escape_markdown(info.get(key) or "?")
@@ -244,7 +264,7 @@ class OcppHubConfigFlow(ConfigFlow, domain=DOMAIN):
         identity = self._discovery["identity"]
         if any(sub.unique_id == identity for sub in entry.subentries.values()):
             return self.async_abort(reason="already_configured")
-        data: dict[str, Any] = {CONF_IDENTITY: identity}
+        data: dict[str, Any] = {CONF_IDENTITY: identity, **self._version}
         if self._password:
             data[CONF_PASSWORD_HASH] = await self.hass.async_add_executor_job(
                 hash_password, self._password

@@ -245,8 +245,10 @@ class OcppHub:
         registered.unsubscribe = charger.add_listener(lambda: self._charger_changed(registered))
         self.chargers[identity] = registered
         self.factories.add_missing(registered)
-        # Whoever is connected as this identity must have presented its password.
+        # Whoever is connected as this identity must have presented its password, and
+        # speak the version it is set to (approved as another: it reconnects with that).
         self.server.enforce_credentials(identity)
+        self.server.enforce_protocol(identity)
         self._adopt_if_waiting(registered)
         return registered
 

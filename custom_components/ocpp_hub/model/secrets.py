@@ -57,7 +57,10 @@ def public_configuration(values: dict[str, str]) -> dict[str, str]:
     return {key: value for key, value in values.items() if not is_secret_key(key)}
 
 
-_NAMES_IN_TEXT = (*sorted(SECRET_FIELDS), '"key"')
+_NAMES_IN_TEXT = (*sorted(SECRET_FIELDS), '"key"', '"variable"')
+# Where a 2.0.1 variable's value is, next to the variable: GetVariables / SetVariables
+# (attributeValue), NotifyReport (each of variableAttribute's value).
+_VARIABLE_VALUES = frozenset({"attributeValue", "variableAttribute"})
 
 
 def may_hold_secrets(text: str) -> bool:
@@ -73,19 +76,30 @@ def may_hold_secrets(text: str) -> bool:
 def redact_secrets(value: Any, depth: int = 0) -> tuple[Any, bool]:
     """(``value`` with secrets replaced, whether anything was replaced).
 
-    Secrets are the values of :data:`SECRET_FIELDS` and the ``value`` next to a
-    secret configuration ``key`` (GetConfiguration, ChangeConfiguration).
-    Containers are copied only where something changed.
+    Secrets are the values of :data:`SECRET_FIELDS`, the ``value`` next to a
+    secret configuration ``key`` (1.6: GetConfiguration, ChangeConfiguration) and
+    the value of a secret 2.0.1 ``variable`` (GetVariables, SetVariables,
+    NotifyReport). Containers are copied only where something changed.
     """
     if depth > _MAX_DEPTH:
         return "…", True
     if isinstance(value, dict):
         key = value.get("key")
+        variable = value.get("variable")
         secret_setting = isinstance(key, str) and is_secret_key(key)
+        secret_variable = (
+            isinstance(variable, dict)
+            and isinstance(variable_name := variable.get("name"), str)
+            and is_secret_key(variable_name)
+        )
         changed = False
         result: dict[str, Any] = {}
         for name, item in value.items():
-            if name in SECRET_FIELDS or (secret_setting and name == "value"):
+            if (
+                name in SECRET_FIELDS
+                or (secret_setting and name == "value")
+                or (secret_variable and name in _VARIABLE_VALUES)
+            ):
                 result[name] = REDACTED
                 changed = True
             else:

@@ -3,38 +3,56 @@
 Each method of :class:`~..port.ChargerPort` becomes the 2.0.1 call that does it:
 settings are device-model variables (GetVariables / SetVariables), limits are
 charging profiles per evseId, cards are idTokens, firmware is UpdateFirmware
-and diagnostics are GetLog (DiagnosticsLog). 2.0.1 has no raw 1.6
-configuration keys.
+and diagnostics are GetLog (DiagnosticsLog). The raw configuration actions
+read and write variables by name (:mod:`.variables`); reading them all is a
+GetBaseReport answered by the charger's NotifyReports.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
+import contextlib
 from datetime import datetime
+from functools import cached_property
 import itertools
+import logging
 import time
 from typing import Any
 
+from ...model.secrets import REDACTED, is_secret_key
 from ..commands import Commands, LimitWords, expect_status
 from ..errors import CallFailed, FailureReason
 from ..port import Capability, CommandStatus, Setting
+from . import variables
 from .mapping import SETTING_VARIABLES, charging_profile, local_list, reported_settings
+from .variables import MAX_REPORT_ENTRIES, ReportCollector, VariableName, set_failure
+
+_LOGGER = logging.getLogger(__name__)
 
 # remoteStartId: a number the charger repeats in the transaction it starts.
 _REMOTE_START_IDS = itertools.count(int(time.time()) % 1_000_000_000)
-# requestId of UpdateFirmware / GetLog: the charger repeats it in its status notifications.
+# requestId of UpdateFirmware / GetLog / GetBaseReport: the charger repeats it in what follows.
 _REQUEST_IDS = itertools.count(int(time.time()) % 1_000_000_000)
 
 
 class V201Commands(Commands):
     """Our 2.0.1 calls to the charger of one session (one at a time, through the session).
 
-    2.0.1 has DataTransfer and firmware / log uploads; no raw configuration keys.
+    2.0.1 has DataTransfer, firmware / log uploads and raw variables (the
+    configuration actions, by ``Component.Variable`` name).
     """
 
-    CAPABILITIES = frozenset({Capability.DATA_TRANSFER, Capability.FIRMWARE})
+    CAPABILITIES = frozenset(
+        {Capability.CONFIGURATION_KEYS, Capability.DATA_TRANSFER, Capability.FIRMWARE}
+    )
     LIMIT = LimitWords("evseId", "chargingProfile", "chargingProfileId", "schedule")
     limit_profile = staticmethod(charging_profile)
+
+    @cached_property
+    def _reports(self) -> dict[int, ReportCollector]:
+        """The reports we asked for and wait for, by requestId."""
+        return {}
 
     async def trigger_message(self, message: str, connector_id: int | None = None) -> None:
         """Ask the charger to send ``message`` now (TriggerMessage, per EVSE if given)."""
@@ -97,67 +115,114 @@ class V201Commands(Commands):
 
     # ----------------------------------------------------------------- settings
     @staticmethod
-    def _variable(setting: Setting) -> tuple[str, str]:
+    def _variable(setting: Setting) -> VariableName:
         names = SETTING_VARIABLES.get(setting)
         if names is None:
             raise CallFailed("SetVariables", FailureReason.NOT_SUPPORTED, setting.value)
-        return names
+        return VariableName(*names)
 
     async def read_settings(self, settings: Sequence[Setting]) -> dict[Setting, str]:
         """GetVariables of the settings' variables; the model learns them (Component.Variable)."""
-        wanted = {self._variable(s): s for s in settings if SETTING_VARIABLES.get(s) is not None}
+        wanted = {
+            self._variable(s).folded: s for s in settings if SETTING_VARIABLES.get(s) is not None
+        }
         if not wanted:
             return {}
-        answer = await self.session.call(
-            "GetVariables",
-            {
-                "getVariableData": [
-                    {"component": {"name": c}, "variable": {"name": v}} for c, v in wanted
-                ]
-            },
-        )
-        values: dict[str, str] = {}
-        found: dict[Setting, str] = {}
-        for result in answer["getVariableResult"]:
-            names = (result["component"]["name"], result["variable"]["name"])
-            setting = wanted.get(names)
-            value = result.get("attributeValue")
-            if setting is None or result["attributeStatus"] != "Accepted" or value is None:
-                continue
-            values[".".join(names)] = value
-            found[setting] = value
-        if self.charger is not None and values:
-            self.charger.apply_configuration(values, reported_settings)
-        return found
+        values, _ = await self.read_variables([self._variable(s).text for s in wanted.values()])
+        return {wanted[key.casefold()]: value for key, value in values.items()}
 
     async def write_setting(self, setting: Setting, value: str) -> CommandStatus:
         """SetVariables of the setting's variable: Accepted or RebootRequired; else raises."""
-        component, variable = self._variable(setting)
+        return CommandStatus(await self._set_variable(self._variable(setting), value))
+
+    async def read_variables(self, keys: Sequence[str]) -> tuple[dict[str, str], list[str]]:
+        """GetVariables of named variables: (values, keys not read); the model learns them.
+
+        A key that is no ``Component.Variable`` name is not asked for; a variable
+        the charger does not know (or gives no value of) is not read.
+        """
+        asked: dict[str, tuple[VariableName, str]] = {}
+        unknown: list[str] = []
+        for key in keys:
+            name = VariableName.parse(key)
+            if name is None:
+                unknown.append(key)
+            else:
+                asked.setdefault(name.folded, (name, key))
+        if not asked:
+            return {}, unknown
         answer = await self.session.call(
-            "SetVariables",
-            {
-                "setVariableData": [
-                    {
-                        "attributeValue": value,
-                        "component": {"name": component},
-                        "variable": {"name": variable},
-                    }
-                ]
-            },
+            "GetVariables", {"getVariableData": [name.wire() for name, _ in asked.values()]}
+        )
+        values: dict[str, str] = {}
+        for result in answer["getVariableResult"]:
+            name = VariableName.from_wire(result["component"], result["variable"])
+            request = asked.pop(name.folded, None)
+            if request is None:
+                continue  # not ours to read (or answered twice)
+            value = result.get("attributeValue")
+            if result["attributeStatus"] == "Accepted" and value is not None:
+                values[name.text] = value
+            else:
+                unknown.append(request[1])
+        unknown.extend(key for _, key in asked.values())  # not answered at all
+        if self.charger is not None and values:
+            self.charger.apply_configuration(values, reported_settings)
+        return values, unknown
+
+    async def _set_variable(self, name: VariableName, value: str) -> str:
+        """SetVariables of one variable: Accepted or RebootRequired; refusals raise."""
+        answer = await self.session.call(
+            "SetVariables", {"setVariableData": [{"attributeValue": value, **name.wire()}]}
         )
         results = answer["setVariableResult"]
         status = str(results[0]["attributeStatus"]) if results else ""
-        name = f"{component}.{variable}"
-        if status not in ("Accepted", "RebootRequired"):
-            reason = (
-                FailureReason.NOT_SUPPORTED
-                if status in ("UnknownComponent", "UnknownVariable", "NotSupportedAttributeType")
-                else FailureReason.REJECTED
-            )
-            raise CallFailed("SetVariables", reason, f"{name}: {status}")
+        if (reason := set_failure(status)) is not None:
+            raise CallFailed("SetVariables", reason, f"{name.text}: {status}")
         if self.charger is not None:
-            self.charger.apply_configuration({name: value}, reported_settings)
-        return CommandStatus(status)
+            self.charger.apply_configuration({name.text: value}, reported_settings)
+        return status
+
+    async def full_report(self) -> dict[str, str]:
+        """Every variable's value: GetBaseReport (FullInventory), then its NotifyReports.
+
+        Waits for the report's last part (at most :data:`REPORT_TIMEOUT` seconds);
+        the model learns what came, also when the report stays incomplete.
+        """
+        collector = ReportCollector(next(_REQUEST_IDS))
+        self._reports[collector.request_id] = collector
+        try:
+            answer = await self.session.call(
+                "GetBaseReport",
+                {"requestId": collector.request_id, "reportBase": "FullInventory"},
+            )
+            if expect_status(answer, "GetBaseReport", ("Accepted", "EmptyResultSet")) == (
+                "EmptyResultSet"
+            ):
+                return {}
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(variables.REPORT_TIMEOUT):
+                    await collector.done.wait()
+        finally:
+            del self._reports[collector.request_id]
+        if collector.dropped:
+            _LOGGER.warning(
+                "Charger %s reported more than %d variables; %d left out",
+                self.session.identity,
+                MAX_REPORT_ENTRIES,
+                collector.dropped,
+            )
+        if self.charger is not None and collector.values:
+            self.charger.apply_configuration(collector.values, reported_settings)
+        if collector.closed:
+            raise CallFailed("NotifyReport", FailureReason.OFFLINE)
+        if not collector.complete:
+            raise CallFailed(
+                "NotifyReport",
+                FailureReason.TIMEOUT,
+                f"{len(collector.values)} variables before the report stopped",
+            )
+        return collector.values
 
     # ------------------------------------------------------ firmware and logs
     async def update_firmware(self, location: str, retrieve_date: datetime) -> None:
@@ -193,9 +258,27 @@ class V201Commands(Commands):
     async def get_configuration(
         self, keys: list[str] | None = None
     ) -> tuple[dict[str, str], list[str]]:
-        """2.0.1 has no configuration keys (its device model is read by variable)."""
-        raise CallFailed("GetConfiguration", FailureReason.NOT_SUPPORTED, "OCPP 2.0.1")
+        """(values, unknown keys): all variables (a full report) or the named ones.
+
+        Keys are ``Component[instance]/evse:connector.Variable[instance]``
+        (see :mod:`.variables`); values of secret variables are not returned.
+        """
+        if keys:
+            values, unknown = await self.read_variables(keys)
+        else:
+            values, unknown = await self.full_report(), []
+        shown = {key: REDACTED if is_secret_key(key) else value for key, value in values.items()}
+        return shown, unknown
 
     async def change_configuration(self, key: str, value: str) -> str:
-        """2.0.1 has no configuration keys (its device model is written by variable)."""
-        raise CallFailed("ChangeConfiguration", FailureReason.NOT_SUPPORTED, "OCPP 2.0.1")
+        """SetVariables of the variable ``key`` names: Accepted or RebootRequired.
+
+        Rejected raises REJECTED; an unknown component or variable (or a key that
+        names none) raises NOT_SUPPORTED, as an unknown 1.6 key does.
+        """
+        name = VariableName.parse(key)
+        if name is None:
+            raise CallFailed(
+                "SetVariables", FailureReason.NOT_SUPPORTED, f"{key}: not Component.Variable"
+            )
+        return await self._set_variable(name, value)

@@ -12,7 +12,9 @@ validated against the official schemas) by applying them to the same
 - FirmwareStatusNotification and LogStatusNotification become the model's
   firmware and diagnostics-upload statuses, in 1.6's words (see ``mapping``);
 - NotifyEvent and SecurityEventNotification are kept for diagnostics only
-  (logged); DataTransfer is answered as in 1.6.
+  (logged); DataTransfer is answered as in 1.6;
+- NotifyReport is taken only for a report we asked for (GetBaseReport, by its
+  requestId) and while we wait for it; any other is answered and dropped.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from ..version import ProtocolVersion
 from .commands import V201Commands
 from .dialect import DIALECT, HANDLED_ACTIONS
 from .mapping import (
-    SETTING_VARIABLES,
+    BOOT_VARIABLES,
     charger_info,
     charging_state,
     connector_status,
@@ -70,6 +72,7 @@ class V201Handler(V201Commands, Conversation):
             "LogStatusNotification": "_log_status",
             "MeterValues": "_meter_values",
             "NotifyEvent": "_notify_event",
+            "NotifyReport": "_notify_report",
             "SecurityEventNotification": "security_event",
             "StatusNotification": "_status_notification",
             "TransactionEvent": "_transaction_event",
@@ -91,9 +94,15 @@ class V201Handler(V201Commands, Conversation):
         _standard_lock(charger)
         super().adopt(charger)
 
+    def connection_closed(self) -> None:
+        """No report we wait for will come now."""
+        for collector in self._reports.values():
+            collector.abandon()
+        super().connection_closed()
+
     async def read_at_boot(self) -> None:
-        """2.0.1 reads the variables of the neutral settings (GetVariables)."""
-        await self.read_settings(list(SETTING_VARIABLES))
+        """2.0.1 reads the neutral settings' variables and phase switching (GetVariables)."""
+        await self.read_variables(BOOT_VARIABLES)
 
     # ------------------------------------------------------------- the charger's CALLs
     def _boot_notification(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -297,6 +306,28 @@ class V201Handler(V201Commands, Conversation):
                     self.stamp(event["timestamp"], received),
                 )
             )
+        return {}
+
+    def _notify_report(self, payload: dict[str, Any]) -> dict[str, Any]:
+        request_id = payload["requestId"]
+        collector = self._reports.get(request_id)
+        entries = len(payload.get("reportData") or [])
+        if collector is None:
+            _LOGGER.debug(
+                "Charger %s: NotifyReport %s not asked for; ignored",
+                self.session.identity,
+                untrusted(request_id, 20),
+            )
+            return {}
+        _LOGGER.debug(
+            "Charger %s: report %s part %s, %d variables%s",
+            self.session.identity,
+            request_id,
+            payload["seqNo"],
+            entries,
+            ", more to come" if payload.get("tbc") else "",
+        )
+        collector.add(payload)
         return {}
 
 

@@ -31,6 +31,10 @@ SETTING_VARIABLES: dict[Setting, tuple[str, str]] = {
     Setting.CONNECTION_TIMEOUT: ("TxCtrlr", "EVConnectionTimeOut"),
     # No FREE_VEND_ID_TAG: without authorization 2.0.1 sends no idToken (or NoAuthorization).
 }
+# The charger switches between three phases and one on request (numberPhases): ReadOnly.
+PHASE_SWITCH_VARIABLE = "SmartChargingCtrlr.Phases3to1"
+# Read after every boot: the neutral settings' variables and what the model uses by meaning.
+BOOT_VARIABLES = (*(".".join(names) for names in SETTING_VARIABLES.values()), PHASE_SWITCH_VARIABLE)
 
 
 # 2.0.1 firmware statuses -> the neutral (1.6) ones the model keeps; the 1.6 names map
@@ -72,7 +76,10 @@ def log_status(value: str) -> str:
 def reported_settings(configuration: Mapping[str, str]) -> ReportedSettings:
     """What a 2.0.1 charger's variables (``Component.Variable``) say, by meaning."""
     lock = ".".join(SETTING_VARIABLES[Setting.AUTHORIZATION_REQUIRED])
-    return ReportedSettings(authorization_required=flag(configuration.get(lock)))
+    return ReportedSettings(
+        authorization_required=flag(configuration.get(lock)),
+        phase_switching=flag(configuration.get(PHASE_SWITCH_VARIABLE)) is True,
+    )
 
 
 def setting_variable(setting: Setting, profile: QuirkProfile) -> str | None:

@@ -1,0 +1,355 @@
+"""OCPP 2.0.1 variables through the raw configuration actions, and the report of them all."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+import json
+import logging
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+import pytest
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from chargersim import ChargerBehaviour
+from chargersim.v201 import SimulatedCharger as Charger201
+from custom_components.ocpp_hub.const import DOMAIN
+from custom_components.ocpp_hub.csms.v201 import variables
+from custom_components.ocpp_hub.csms.v201.variables import VariableName
+from custom_components.ocpp_hub.hub import OcppHub
+from custom_components.ocpp_hub.model.secrets import REDACTED
+
+from .conftest import CentralSystemUnderTest
+from .helpers import charger_device, state_of, wait_for
+
+SECRET = "hunter2-hunter2-x"
+NEW_SECRET = "correct-horse-battery"
+
+
+def hub(central_system: CentralSystemUnderTest) -> OcppHub:
+    """The running hub."""
+    hub: OcppHub = central_system.entry.runtime_data
+    return hub
+
+
+async def booted_station(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, **kwargs: Any
+) -> Charger201:
+    """wb1 speaking 2.0.1, booted and set up."""
+    charger = Charger201(central_system.url, "wb1", vendor="Alfen BV", **kwargs)
+    await charger.connect()
+    assert (await charger.boot())["status"] == "Accepted"
+    await charger.status(1, "Available")
+    await wait_for(lambda: state_of(hass, "sensor.garage_offline_protection") != "unknown")
+    return charger
+
+
+@pytest.fixture
+async def alfen(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> AsyncIterator[Charger201]:
+    """A 2.0.1 station that asks a reboot for its heartbeat interval, with a secret variable."""
+    behaviour = ChargerBehaviour(reboot_required_keys={"OCPPCommCtrlr.HeartbeatInterval"})
+    behaviour.configuration["SecurityCtrlr.BasicAuthPassword"] = (SECRET, False)
+    charger = await booted_station(hass, central_system, behaviour=behaviour)
+    yield charger
+    await charger.close()
+
+
+async def action(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, service: str, **data: Any
+) -> Any:
+    """Call an action on wb1 and return its response."""
+    device = charger_device(hass, central_system.entry.entry_id, "wb1")
+    assert device is not None
+    return await hass.services.async_call(
+        DOMAIN, service, {"device_id": device.id, **data}, blocking=True, return_response=True
+    )
+
+
+def report_parts(charger: Charger201) -> list[bool]:
+    """Record the tbc of every NotifyReport the station sends from now on."""
+    parts: list[bool] = []
+    send = charger.notify_report
+
+    async def recorded(
+        request_id: int, seq_no: int, report_data: list[dict[str, Any]], *, tbc: bool
+    ) -> dict[str, Any]:
+        parts.append(tbc)
+        return await send(request_id, seq_no, report_data, tbc=tbc)
+
+    charger.notify_report = recorded  # type: ignore[method-assign]
+    return parts
+
+
+# ------------------------------------------------------------ reading them all
+
+
+async def test_read_all_variables_from_the_report(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, alfen: Charger201
+) -> None:
+    """No keys: every variable, from a report in several parts, shaped as for 1.6."""
+    parts = report_parts(alfen)
+    result = await action(hass, central_system, "get_configuration")
+    request = await alfen.wait_for_call("GetBaseReport")
+    assert request["reportBase"] == "FullInventory"
+    assert parts[-1] is False
+    assert len(parts) >= 2  # the report came in parts (tbc)
+    assert all(parts[:-1])
+    assert set(result) == {"configuration", "unknown_keys"}
+    assert result["unknown_keys"] == []
+    configuration = result["configuration"]
+    assert configuration["AuthCtrlr.Enabled"] == "true"
+    assert configuration["SmartChargingCtrlr.Phases3to1"] == "false"
+    assert configuration["EVSE/1.SupplyPhases"] == "1"  # a variable of an EVSE
+    assert configuration["DeviceDataCtrlr.ItemsPerMessage[GetVariables]"] == "16"  # an instance
+    assert configuration["SecurityCtrlr.BasicAuthPassword"] == REDACTED
+    assert "AuthEnabled" not in configuration  # 1.6 keys are no 2.0.1 variables
+    # The charger's configuration (diagnostics) now holds what it reported, no secret.
+    charger = hub(central_system).chargers["wb1"].charger
+    assert charger.configuration["AlignedDataCtrlr.Interval"] == "900"
+    assert "SecurityCtrlr.BasicAuthPassword" not in charger.configuration
+
+
+async def test_a_report_is_bounded(
+    hass: HomeAssistant,
+    central_system: CentralSystemUnderTest,
+    alfen: Charger201,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A charger reporting more than we keep: the first ones, and a warning."""
+    monkeypatch.setattr(variables, "MAX_REPORT_ENTRIES", 3)
+    result = await action(hass, central_system, "get_configuration")
+    assert len(result["configuration"]) == 3
+    assert "reported more than" in caplog.text
+
+
+async def test_an_unfinished_report_times_out(
+    hass: HomeAssistant,
+    central_system: CentralSystemUnderTest,
+    alfen: Charger201,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The last part never comes: the action fails, the model keeps the parts that came."""
+    monkeypatch.setattr(variables, "REPORT_TIMEOUT", 0.3)
+
+    async def first_part_only(request_id: int) -> None:
+        await alfen.notify_report(
+            request_id,
+            0,
+            [
+                {
+                    "component": {"name": "ClockCtrlr"},
+                    "variable": {"name": "TimeSource"},
+                    "variableAttribute": [{"value": "NTP,Heartbeat"}],
+                }
+            ],
+            tbc=True,
+        )
+
+    monkeypatch.setattr(alfen, "send_report", first_part_only)
+    with pytest.raises(HomeAssistantError, match="did not answer NotifyReport in time"):
+        await action(hass, central_system, "get_configuration")
+    charger = hub(central_system).chargers["wb1"].charger
+    assert charger.configuration["ClockCtrlr.TimeSource"] == "NTP,Heartbeat"
+
+
+async def test_a_report_cut_by_a_disconnection(
+    hass: HomeAssistant,
+    central_system: CentralSystemUnderTest,
+    alfen: Charger201,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The charger goes away before its report: the action says so at once."""
+
+    async def no_report(request_id: int) -> None:
+        del request_id
+
+    monkeypatch.setattr(alfen, "send_report", no_report)
+    reading = hass.async_create_task(action(hass, central_system, "get_configuration"))
+    await alfen.wait_for_call("GetBaseReport")
+    await alfen.close()
+    with pytest.raises(HomeAssistantError, match="disconnected before answering NotifyReport"):
+        await reading
+
+
+@pytest.mark.parametrize(
+    ("answer", "error"), [("Rejected", "refused GetBaseReport"), ("NotSupported", "does not")]
+)
+async def test_report_refused(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, answer: str, error: str
+) -> None:
+    """A charger that will not report says so, as a 1.6 refusal does."""
+    behaviour = ChargerBehaviour(responses={"GetBaseReport": answer})
+    charger = await booted_station(hass, central_system, behaviour=behaviour)
+    with pytest.raises(HomeAssistantError, match=error):
+        await action(hass, central_system, "get_configuration")
+    await charger.close()
+
+
+async def test_empty_report(hass: HomeAssistant, central_system: CentralSystemUnderTest) -> None:
+    """EmptyResultSet: nothing to report, an empty configuration."""
+    behaviour = ChargerBehaviour(responses={"GetBaseReport": "EmptyResultSet"})
+    charger = await booted_station(hass, central_system, behaviour=behaviour)
+    result = await action(hass, central_system, "get_configuration")
+    assert result == {"configuration": {}, "unknown_keys": []}
+    await charger.close()
+
+
+async def test_notify_report_not_asked_for_is_dropped(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, alfen: Charger201
+) -> None:
+    """A NotifyReport of a request we never made is answered and changes nothing."""
+    charger = hub(central_system).chargers["wb1"].charger
+    before = dict(charger.configuration)
+    reply = await alfen.send_raw(
+        '[2, "r1", "NotifyReport", {"requestId": 4242, "generatedAt": "2026-01-01T00:00:00Z", '
+        '"seqNo": 0, "reportData": [{"component": {"name": "AuthCtrlr"}, '
+        '"variable": {"name": "Enabled"}, "variableAttribute": [{"value": "false"}]}]}]'
+    )
+    assert reply == [3, "r1", {}]
+    assert charger.configuration == before
+    assert alfen.connected
+
+
+async def test_secret_variables_are_never_stored_logged_or_exported(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    hass_storage: dict[str, Any],
+    central_system: CentralSystemUnderTest,
+    *,
+    alfen: Charger201,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A password variable read (report, GetVariables) or written stays out of everything."""
+    caplog.set_level(logging.DEBUG)
+    await action(hass, central_system, "get_configuration")
+    read = await action(
+        hass, central_system, "get_configuration", keys=["SecurityCtrlr.BasicAuthPassword"]
+    )
+    assert read["configuration"] == {"SecurityCtrlr.BasicAuthPassword": REDACTED}
+    await action(
+        hass,
+        central_system,
+        "change_configuration",
+        key="SecurityCtrlr.BasicAuthPassword",
+        value=NEW_SECRET,
+    )
+    assert alfen.configuration_value("SecurityCtrlr.BasicAuthPassword") == NEW_SECRET
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, central_system.entry)
+    await alfen.close()
+    assert await hass.config_entries.async_unload(central_system.entry.entry_id)  # saves
+    exported = json.dumps(diagnostics)
+    assert "NotifyReport" in exported  # the frames are there, without the values
+    assert "BasicAuthPassword" in exported
+    saved = json.dumps(hass_storage)
+    logged = "\n".join(
+        r.getMessage()
+        for r in caplog.records
+        if r.name.startswith("custom_components.ocpp_hub") and "websockets" not in r.name
+    )
+    for secret in (SECRET, NEW_SECRET):
+        assert secret not in exported
+        assert secret not in saved
+        assert secret not in logged
+
+
+# ------------------------------------------------------------ named variables
+
+
+async def test_read_named_variables(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, alfen: Charger201
+) -> None:
+    """Named keys are read with GetVariables; unknown ones (and 1.6 keys) come back as such."""
+    keys = [
+        "AuthCtrlr.Enabled",
+        "evse/1.supplyphases",  # names are case-insensitive
+        "DeviceDataCtrlr.ItemsPerMessage[SetVariables]",
+        "NoSuchCtrlr.Thing",
+        "AuthEnabled",
+    ]
+    result = await action(hass, central_system, "get_configuration", keys=keys)
+    assert result == {
+        "configuration": {
+            "AuthCtrlr.Enabled": "true",
+            "evse/1.supplyphases": "1",
+            "DeviceDataCtrlr.ItemsPerMessage[SetVariables]": "16",
+        },
+        "unknown_keys": ["AuthEnabled", "NoSuchCtrlr.Thing"],
+    }
+    request = await alfen.wait_for_call("GetVariables")
+    while len(request["getVariableData"]) != 4:  # the set-up's own read came first
+        request = await alfen.wait_for_call("GetVariables")
+    assert {
+        "component": {"name": "evse", "evse": {"id": 1}},
+        "variable": {"name": "supplyphases"},
+    } in (request["getVariableData"])
+
+
+async def test_change_variables(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, alfen: Charger201
+) -> None:
+    """SetVariables by name: accepted, for the next boot, refused or unknown, in 1.6's words."""
+    result = await action(
+        hass, central_system, "change_configuration", key="AlignedDataCtrlr.Interval", value="300"
+    )
+    assert result == {"status": "Accepted", "reboot_required": False}
+    assert alfen.configuration_value("AlignedDataCtrlr.Interval") == "300"
+    result = await action(
+        hass,
+        central_system,
+        "change_configuration",
+        key="OCPPCommCtrlr.HeartbeatInterval",
+        value="600",
+    )
+    assert result == {"status": "RebootRequired", "reboot_required": True}
+    assert alfen.configuration_value("OCPPCommCtrlr.HeartbeatInterval") == "600"
+    # The model learns a changed variable the application uses.
+    await action(
+        hass, central_system, "change_configuration", key="AuthCtrlr.Enabled", value="false"
+    )
+    charger = hub(central_system).chargers["wb1"].charger
+    assert charger.settings.authorization_required is False
+    with pytest.raises(HomeAssistantError, match="refused SetVariables"):
+        await action(
+            hass, central_system, "change_configuration", key="EVSE/1.SupplyPhases", value="3"
+        )
+    assert alfen.configuration_value("EVSE/1.SupplyPhases") == "1"  # read-only
+    with pytest.raises(HomeAssistantError, match="does not support SetVariables"):
+        await action(hass, central_system, "change_configuration", key="No.Such", value="1")
+    with pytest.raises(HomeAssistantError, match="does not support SetVariables"):
+        await action(hass, central_system, "change_configuration", key="AuthEnabled", value="1")
+
+
+@pytest.mark.parametrize(
+    ("key", "name"),
+    [
+        ("AuthCtrlr.Enabled", VariableName("AuthCtrlr", "Enabled")),
+        (
+            "Connector[Left]/2:1.Available[Now]",
+            VariableName("Connector", "Available", "Left", 2, 1, "Now"),
+        ),
+        ("EVSE/1.Power", VariableName("EVSE", "Power", evse=1)),
+        (
+            "SampledDataCtrlr.TxEndedMeasurands",
+            VariableName("SampledDataCtrlr", "TxEndedMeasurands"),
+        ),
+    ],
+)
+def test_variable_names(key: str, name: VariableName) -> None:
+    """The notation reads and writes back the same; on the wire each part is in its field."""
+    assert VariableName.parse(key) == name
+    assert name.text == key
+    wire = name.wire()
+    assert VariableName.from_wire(wire["component"], wire["variable"]) == name
+
+
+@pytest.mark.parametrize("key", ["AuthEnabled", ".Enabled", "AuthCtrlr.", "A[x.Enabled", ""])
+def test_not_variable_names(key: str) -> None:
+    """A 1.6 key or a broken name is no variable."""
+    assert VariableName.parse(key) is None
