@@ -276,7 +276,7 @@ async def test_a_password_checked_while_the_charger_changed_does_not_count(
     entry = central_system.entry
     subentry = next(s for s in entry.subentries.values() if s.unique_id == "wb2")
     new_hash = hash_password("a brand new password for wb2")
-    check = asyncio.ensure_future(hub.verify_password("wb2", PASSWORD))
+    check = asyncio.ensure_future(hub.backend.verify_password("wb2", PASSWORD))
     await asyncio.sleep(0)  # the check has read the registration and is hashing
     assert not check.done()
     # The change is applied before the check can resume (no await until the check is awaited);
