@@ -11,8 +11,9 @@ import pytest
 
 from chargersim import ChargerBehaviour, SimulatedCharger
 from custom_components.ocpp_hub.const import CONF_CARDS, DOMAIN
+from custom_components.ocpp_hub.services import TRIGGERABLE
 
-from .conftest import CentralSystemUnderTest
+from .conftest import BOTH_VERSIONS, CentralSystemUnderTest, SimVersion
 from .helpers import charger_device, state_of, wait_for
 
 
@@ -181,3 +182,23 @@ async def test_version_only_action_on_a_version_without_it(
     with pytest.raises(HomeAssistantError, match="does not support GetConfiguration"):
         await action(hass, central_system, "get_configuration", response=True)
     assert len(wallbox.received) == sent
+
+
+@BOTH_VERSIONS
+async def test_every_triggerable_message_reaches_the_charger_in_its_version(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, sim_version: SimVersion
+) -> None:
+    """Each message the trigger action offers is asked for in the words of the charger's
+    version (2.0.1's diagnostics upload status is a LogStatusNotification), and it accepts."""
+    charger = sim_version.simulator(central_system.url, "wb1")
+    await charger.connect()
+    await charger.boot()
+    await charger.status(1, "Available")
+    await wait_for(lambda: state_of(hass, "sensor.garage_offline_protection") != "unknown")
+    v201 = sim_version.name == "ocpp2.0.1"
+    for message in TRIGGERABLE:
+        await action(hass, central_system, "trigger_message", message=message)
+        asked = await charger.wait_for_call("TriggerMessage")
+        expected = "LogStatusNotification" if v201 and message.startswith("Diag") else message
+        assert asked["requestedMessage"] == expected
+    await charger.close()

@@ -114,7 +114,12 @@ class ChargerPort(Protocol):
         """Release the cable lock of a connector."""
 
     async def trigger_message(self, message: str, connector_id: int | None = None) -> None:
-        """Ask the charger to send ``message`` now."""
+        """Ask the charger to send ``message`` now.
+
+        ``message`` is one of the names the trigger action offers (BootNotification,
+        DiagnosticsStatusNotification, FirmwareStatusNotification, Heartbeat,
+        MeterValues, StatusNotification); the version says it in its own words.
+        """
 
     # --------------------------------------------------------- current limit
     async def set_limit(self, request: LimitRequest) -> float | None:

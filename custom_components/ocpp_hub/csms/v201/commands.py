@@ -34,6 +34,8 @@ _LOGGER = logging.getLogger(__name__)
 _REMOTE_START_IDS = itertools.count(int(time.time()) % 1_000_000_000)
 # requestId of UpdateFirmware / GetLog / GetBaseReport: the charger repeats it in what follows.
 _REQUEST_IDS = itertools.count(int(time.time()) % 1_000_000_000)
+# What the trigger action offers in 1.6's words, said in 2.0.1's where they differ.
+_TRIGGER_NAMES = {"DiagnosticsStatusNotification": "LogStatusNotification"}
 
 
 class V201Commands(Commands):
@@ -56,7 +58,7 @@ class V201Commands(Commands):
 
     async def trigger_message(self, message: str, connector_id: int | None = None) -> None:
         """Ask the charger to send ``message`` now (TriggerMessage, per EVSE if given)."""
-        payload: dict[str, Any] = {"requestedMessage": message}
+        payload: dict[str, Any] = {"requestedMessage": _TRIGGER_NAMES.get(message, message)}
         if connector_id:
             payload["evse"] = {"id": connector_id}
         answer = await self.session.call("TriggerMessage", payload)
