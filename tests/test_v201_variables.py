@@ -28,6 +28,7 @@ from .helpers import charger_device, state_of, wait_for
 
 SECRET = "hunter2-hunter2-x"
 NEW_SECRET = "correct-horse-battery"
+THIRD_SECRET = "tr0ub4dor-and-3"
 
 
 def hub(central_system: CentralSystemUnderTest) -> OcppHub:
@@ -241,6 +242,21 @@ async def test_secret_variables_are_never_stored_logged_or_exported(
         value=NEW_SECRET,
     )
     assert alfen.configuration_value("SecurityCtrlr.BasicAuthPassword") == NEW_SECRET
+    # Names are case-insensitive: a password is one in any spelling.
+    read = await action(
+        hass, central_system, "get_configuration", keys=["securityctrlr.basicauthpassword"]
+    )
+    assert read["configuration"] == {"securityctrlr.basicauthpassword": REDACTED}
+    await action(
+        hass,
+        central_system,
+        "change_configuration",
+        key="SECURITYCTRLR.basicAuthPASSWORD",
+        value=THIRD_SECRET,
+    )
+    assert alfen.configuration_value("SecurityCtrlr.BasicAuthPassword") == THIRD_SECRET
+    stored = hub(central_system).chargers["wb1"].charger.configuration
+    assert not [key for key in stored if "password" in key.lower()]
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, central_system.entry)
     await alfen.close()
     assert await hass.config_entries.async_unload(central_system.entry.entry_id)  # saves
@@ -253,7 +269,7 @@ async def test_secret_variables_are_never_stored_logged_or_exported(
         for r in caplog.records
         if r.name.startswith("custom_components.ocpp_hub") and "websockets" not in r.name
     )
-    for secret in (SECRET, NEW_SECRET):
+    for secret in (SECRET, NEW_SECRET, THIRD_SECRET):
         assert secret not in exported
         assert secret not in saved
         assert secret not in logged
