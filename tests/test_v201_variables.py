@@ -7,6 +7,7 @@ import json
 import logging
 from typing import Any
 
+from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 import pytest
@@ -340,6 +341,25 @@ async def test_change_variables(
         await action(hass, central_system, "change_configuration", key="No.Such", value="1")
     with pytest.raises(HomeAssistantError, match="does not support SetVariables"):
         await action(hass, central_system, "change_configuration", key="AuthEnabled", value="1")
+
+
+async def test_a_variable_changed_in_another_case_is_one_variable(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, alfen: Charger201
+) -> None:
+    """The lock variable changed in lower case: the Lock switch follows, one entry kept."""
+    assert state_of(hass, "switch.garage_lock") == STATE_ON
+    result = await action(
+        hass, central_system, "change_configuration", key="authctrlr.enabled", value="false"
+    )
+    assert result == {"status": "Accepted", "reboot_required": False}
+    assert alfen.configuration_value("AuthCtrlr.Enabled") == "false"
+    await wait_for(lambda: state_of(hass, "switch.garage_lock") == STATE_OFF)
+    charger = hub(central_system).chargers["wb1"].charger
+    assert charger.locked is False
+    assert [key for key in charger.configuration if key.lower() == "authctrlr.enabled"] == [
+        "AuthCtrlr.Enabled"
+    ]
+    assert charger.configuration["AuthCtrlr.Enabled"] == "false"
 
 
 @pytest.mark.parametrize(
