@@ -22,6 +22,7 @@ from custom_components.ocpp_hub.const import DOMAIN
 from custom_components.ocpp_hub.csms.v201 import variables
 from custom_components.ocpp_hub.csms.v201.variables import VariableName
 from custom_components.ocpp_hub.hub import OcppHub
+from custom_components.ocpp_hub.model.charger import MAX_CONFIGURATION_KEYS
 from custom_components.ocpp_hub.model.secrets import REDACTED
 
 from .conftest import CentralSystemUnderTest
@@ -115,6 +116,39 @@ async def test_read_all_variables_from_the_report(
     charger = hub(central_system).chargers["wb1"].charger
     assert charger.configuration["AlignedDataCtrlr.Interval"] == "900"
     assert "SecurityCtrlr.BasicAuthPassword" not in charger.configuration
+
+
+async def test_a_full_report_replaces_the_known_variables(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, alfen: Charger201
+) -> None:
+    """A variable the charger no longer reports is forgotten, as a 1.6 key is."""
+    await action(hass, central_system, "get_configuration")
+    charger = hub(central_system).chargers["wb1"].charger
+    assert charger.configuration["LocalAuthListCtrlr.Enabled"] == "true"
+    del alfen.behaviour.configuration["LocalAuthListCtrlr.Enabled"]
+    result = await action(hass, central_system, "get_configuration")
+    assert "LocalAuthListCtrlr.Enabled" not in result["configuration"]
+    assert "LocalAuthListCtrlr.Enabled" not in charger.configuration
+    assert charger.configuration["AlignedDataCtrlr.Interval"] == "900"
+
+
+async def test_a_report_larger_than_the_model_keeps_what_the_mapping_reads(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """300 variables before the lock's in the report: the lock is still read from it."""
+    behaviour = ChargerBehaviour()
+    behaviour.configuration = {f"JunkCtrlr.Value{n}": ("x", False) for n in range(300)}
+    station = await booted_station(hass, central_system, behaviour=behaviour)
+    assert state_of(hass, "switch.garage_lock") == STATE_ON
+    behaviour.configuration["AuthCtrlr.Enabled"] = ("false", False)  # changed on the station
+    result = await action(hass, central_system, "get_configuration")
+    assert len(result["configuration"]) > MAX_CONFIGURATION_KEYS
+    await wait_for(lambda: state_of(hass, "switch.garage_lock") == STATE_OFF)
+    charger = hub(central_system).chargers["wb1"].charger
+    assert len(charger.configuration) == MAX_CONFIGURATION_KEYS
+    assert charger.configuration["AuthCtrlr.Enabled"] == "false"
+    assert charger.configuration["SmartChargingCtrlr.Phases3to1"] == "false"
+    await station.close()
 
 
 async def test_a_report_is_bounded(

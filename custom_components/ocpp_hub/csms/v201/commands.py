@@ -25,7 +25,13 @@ from ..commands import Commands, LimitWords, expect_status
 from ..errors import CallFailed, FailureReason
 from ..port import Capability, CommandStatus, Setting
 from . import variables
-from .mapping import SETTING_VARIABLES, charging_profile, local_list, reported_settings
+from .mapping import (
+    SETTING_VARIABLES,
+    charging_profile,
+    local_list,
+    mapped_first,
+    reported_settings,
+)
 from .variables import MAX_REPORT_ENTRIES, ReportCollector, VariableName, set_failure
 
 _LOGGER = logging.getLogger(__name__)
@@ -186,8 +192,10 @@ class V201Commands(Commands):
     async def full_report(self) -> dict[str, str]:
         """Every variable's value: GetBaseReport (FullInventory), then its NotifyReports.
 
-        Waits for the report's last part (at most :data:`REPORT_TIMEOUT` seconds);
-        the model learns what came, also when the report stays incomplete.
+        Waits for the report's last part (at most :data:`REPORT_TIMEOUT` seconds).
+        A complete report replaces what the model knew (as a 1.6 GetConfiguration
+        of every key does), the variables the mapping reads kept first; of one
+        that stays incomplete the model learns what came.
         """
         collector = ReportCollector(next(_REQUEST_IDS))
         self._reports[collector.request_id] = collector
@@ -212,8 +220,10 @@ class V201Commands(Commands):
                 MAX_REPORT_ENTRIES,
                 collector.dropped,
             )
-        if self.charger is not None and collector.values:
-            self.charger.apply_configuration(collector.values, reported_settings)
+        if self.charger is not None and (collector.values or collector.complete):
+            self.charger.apply_configuration(
+                mapped_first(collector.values), reported_settings, complete=collector.complete
+            )
         if collector.closed:
             raise CallFailed("NotifyReport", FailureReason.OFFLINE)
         if not collector.complete:

@@ -82,6 +82,17 @@ def reported_settings(configuration: Mapping[str, str]) -> ReportedSettings:
     )
 
 
+def mapped_first(values: Mapping[str, str]) -> dict[str, str]:
+    """``values`` with the variables the mapping reads (:data:`BOOT_VARIABLES`) first.
+
+    A full report may hold more variables than the model keeps: those it needs
+    must not be the ones left out.
+    """
+    wanted = {name.casefold() for name in BOOT_VARIABLES}
+    first = {key: value for key, value in values.items() if key.casefold() in wanted}
+    return first | {key: value for key, value in values.items() if key not in first}
+
+
 def setting_variable(setting: Setting, profile: QuirkProfile) -> str | None:
     """``Component.Variable`` of ``setting`` on a 2.0.1 charger; None if none."""
     del profile  # standard variables: the same for every vendor
