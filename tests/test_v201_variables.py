@@ -419,7 +419,59 @@ def test_variable_names(key: str, name: VariableName) -> None:
     assert VariableName.from_wire(wire["component"], wire["variable"]) == name
 
 
-@pytest.mark.parametrize("key", ["AuthEnabled", ".Enabled", "AuthCtrlr.", "A[x.Enabled", ""])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "AuthEnabled",
+        ".Enabled",
+        "AuthCtrlr.",
+        "A[x.Enabled",
+        "",
+        "EVSE/\u0661.Power",  # an Arabic-Indic one: EVSE ids are ASCII digits
+        "EVSE/" + "1" * 5000 + ".Power",  # no int() of thousands of digits
+        "EVSE/1234567890.Power",
+        "EVSE/-1.Power",
+        "EVSE/1:.Power",
+        "Comp.Var/1",  # no variable named Var/1
+        "AuthCtrlr.   ",
+        "A[ ].Enabled",
+        "C" * 51 + ".Enabled",  # OCPP's names and instances are at most 50 characters
+        "AuthCtrlr." + "V" * 51,
+        "AuthCtrlr[" + "i" * 51 + "].Enabled",
+        "AuthCtrlr.Enabled[" + "i" * 51 + "]",
+    ],
+)
 def test_not_variable_names(key: str) -> None:
     """A 1.6 key or a broken name is no variable."""
     assert VariableName.parse(key) is None
+
+
+@pytest.mark.parametrize(
+    ("key", "name"),
+    [
+        (" AuthCtrlr . Enabled ", VariableName("AuthCtrlr", "Enabled")),
+        ("EVSE / 1 : 2 .Power", VariableName("EVSE", "Power", evse=1, connector=2)),
+        (
+            "Connector[ Left ].Available[ Now ]",
+            VariableName("Connector", "Available", "Left", None, None, "Now"),
+        ),
+        ("C" * 50 + ".Enabled", VariableName("C" * 50, "Enabled")),
+    ],
+)
+def test_spaces_around_parts_are_dropped(key: str, name: VariableName) -> None:
+    """Spaces around a part are no part of the name (50 characters are allowed)."""
+    assert VariableName.parse(key) == name
+
+
+async def test_names_no_charger_can_have_are_not_sent(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, alfen: Charger201
+) -> None:
+    """A name longer than OCPP allows is unknown / not supported, not a CALLERROR."""
+    too_long = "AuthCtrlr." + "V" * 51
+    result = await action(
+        hass, central_system, "get_configuration", keys=[too_long, "AuthCtrlr.Enabled"]
+    )
+    assert result == {"configuration": {"AuthCtrlr.Enabled": "true"}, "unknown_keys": [too_long]}
+    with pytest.raises(HomeAssistantError, match="does not support SetVariables"):
+        await action(hass, central_system, "change_configuration", key=too_long, value="1")
+    assert alfen.connected
