@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 import json
 import logging
@@ -203,12 +204,15 @@ async def test_a_report_cut_by_a_disconnection(
 ) -> None:
     """The charger goes away before its report: the action says so at once."""
 
+    accepted = asyncio.Event()
+
     async def no_report(request_id: int) -> None:
         del request_id
+        accepted.set()  # run once the GetBaseReport's answer is sent
 
     monkeypatch.setattr(alfen, "send_report", no_report)
     reading = hass.async_create_task(action(hass, central_system, "get_configuration"))
-    await alfen.wait_for_call("GetBaseReport")
+    await accepted.wait()
     await alfen.close()
     with pytest.raises(HomeAssistantError, match="disconnected before answering NotifyReport"):
         await reading
