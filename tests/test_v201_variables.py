@@ -346,6 +346,23 @@ async def test_read_named_variables(
     } in (request["getVariableData"])
 
 
+async def test_one_variable_asked_in_two_spellings(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, alfen: Charger201
+) -> None:
+    """Both keys come back with the value (read once); the model keeps the charger's one."""
+    keys = ["AuthCtrlr.Enabled", "authctrlr.enabled", " AUTHCTRLR . ENABLED "]
+    result = await action(hass, central_system, "get_configuration", keys=keys)
+    assert result == {"configuration": dict.fromkeys(keys, "true"), "unknown_keys": []}
+    request = [payload for name, payload in alfen.received if name == "GetVariables"][-1]
+    assert request["getVariableData"] == [
+        {"component": {"name": "AuthCtrlr"}, "variable": {"name": "Enabled"}}
+    ]
+    charger = hub(central_system).chargers["wb1"].charger
+    assert [key for key in charger.configuration if key.lower() == "authctrlr.enabled"] == [
+        "AuthCtrlr.Enabled"
+    ]
+
+
 async def test_change_variables(
     hass: HomeAssistant, central_system: CentralSystemUnderTest, alfen: Charger201
 ) -> None:

@@ -144,36 +144,43 @@ class V201Commands(Commands):
     async def read_variables(self, keys: Sequence[str]) -> tuple[dict[str, str], list[str]]:
         """GetVariables of named variables: (values, keys not read); the model learns them.
 
-        A key that is no ``Component.Variable`` name is not asked for; a variable
-        the charger does not know (or gives no value of) is not read.
+        Each key read has its value under the key as asked (two spellings of one
+        variable: both). A key that is no ``Component.Variable`` name is not asked
+        for; a variable the charger does not know (or gives no value of) is not
+        read.
         """
-        asked: dict[str, tuple[VariableName, str]] = {}
+        asked: dict[str, tuple[VariableName, list[str]]] = {}
         unknown: list[str] = []
         for key in keys:
             name = VariableName.parse(key)
             if name is None:
                 unknown.append(key)
             else:
-                asked.setdefault(name.folded, (name, key))
+                asked.setdefault(name.folded, (name, []))[1].append(key)
         if not asked:
             return {}, unknown
         answer = await self.session.call(
             "GetVariables", {"getVariableData": [name.wire() for name, _ in asked.values()]}
         )
-        values: dict[str, str] = {}
+        read: dict[str, tuple[str, str]] = {}  # folded -> (the charger's spelling, value)
         for result in answer["getVariableResult"]:
             name = VariableName.from_wire(result["component"], result["variable"])
-            request = asked.pop(name.folded, None)
-            if request is None:
-                continue  # not ours to read (or answered twice)
             value = result.get("attributeValue")
-            if result["attributeStatus"] == "Accepted" and value is not None:
-                values[name.text] = value
+            if (
+                name.folded in asked
+                and name.folded not in read  # not ours to read, or answered twice
+                and result["attributeStatus"] == "Accepted"
+                and value is not None
+            ):
+                read[name.folded] = (name.text, value)
+        values: dict[str, str] = {}
+        for folded, (_, asked_keys) in asked.items():
+            if folded in read:
+                values.update(dict.fromkeys(asked_keys, read[folded][1]))
             else:
-                unknown.append(request[1])
-        unknown.extend(key for _, key in asked.values())  # not answered at all
-        if self.charger is not None and values:
-            self.charger.apply_configuration(values, reported_settings)
+                unknown.extend(asked_keys)
+        if self.charger is not None and read:
+            self.charger.apply_configuration(dict(read.values()), reported_settings)
         return values, unknown
 
     async def _set_variable(self, name: VariableName, value: str) -> str:
