@@ -20,6 +20,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from chargersim import ChargerBehaviour
 from chargersim.v201 import SimulatedCharger as Charger201
 from custom_components.ocpp_hub.const import DOMAIN
+from custom_components.ocpp_hub.csms.errors import CallFailed, FailureReason
 from custom_components.ocpp_hub.csms.v201 import variables
 from custom_components.ocpp_hub.csms.v201.variables import VariableName
 from custom_components.ocpp_hub.hub import OcppHub
@@ -361,6 +362,45 @@ async def test_one_variable_asked_in_two_spellings(
     assert [key for key in charger.configuration if key.lower() == "authctrlr.enabled"] == [
         "AuthCtrlr.Enabled"
     ]
+
+
+async def test_reads_respect_the_items_per_message(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """A station taking two variables per GetVariables: every read is cut to fit."""
+    behaviour = ChargerBehaviour()
+    behaviour.configuration["DeviceDataCtrlr.ItemsPerMessage[GetVariables]"] = ("2", True)
+    station = await booted_station(hass, central_system, behaviour=behaviour)
+    # The boot read (six variables) fitted: the lock is known, from the station.
+    assert state_of(hass, "switch.garage_lock") == STATE_ON
+    keys = [
+        "AuthCtrlr.Enabled",
+        "AlignedDataCtrlr.Interval",
+        "OCPPCommCtrlr.HeartbeatInterval",
+        "TxCtrlr.EVConnectionTimeOut",
+        "LocalAuthListCtrlr.Enabled",
+    ]
+    result = await action(hass, central_system, "get_configuration", keys=keys)
+    assert result["unknown_keys"] == []
+    assert result["configuration"]["OCPPCommCtrlr.HeartbeatInterval"] == "3600"
+    assert set(result["configuration"]) == set(keys)
+    requests = [payload for name, payload in station.received if name == "GetVariables"]
+    assert len(requests) >= 4  # the limit, the boot read (3), this read (3)
+    assert max(len(request["getVariableData"]) for request in requests) == 2
+    await station.close()
+
+
+async def test_the_simulator_refuses_more_than_its_items_per_message(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, alfen: Charger201
+) -> None:
+    """As a real station: a GetVariables over ItemsPerMessage is a CALLERROR."""
+    data = [{"component": {"name": "AuthCtrlr"}, "variable": {"name": f"V{n}"}} for n in range(17)]
+    handler = hub(central_system).server.handler("wb1")
+    assert handler is not None
+    with pytest.raises(CallFailed) as failure:
+        await handler.session.call("GetVariables", {"getVariableData": data})
+    assert failure.value.reason is FailureReason.CALL_ERROR
+    assert "OccurrenceConstraintViolation" in failure.value.detail
 
 
 async def test_change_variables(

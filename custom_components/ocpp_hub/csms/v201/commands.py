@@ -147,7 +147,7 @@ class V201Commands(Commands):
         Each key read has its value under the key as asked (two spellings of one
         variable: both). A key that is no ``Component.Variable`` name is not asked
         for; a variable the charger does not know (or gives no value of) is not
-        read.
+        read. No GetVariables carries more than the charger's ItemsPerMessage.
         """
         asked: dict[str, tuple[VariableName, list[str]]] = {}
         unknown: list[str] = []
@@ -159,20 +159,24 @@ class V201Commands(Commands):
                 asked.setdefault(name.folded, (name, []))[1].append(key)
         if not asked:
             return {}, unknown
-        answer = await self.session.call(
-            "GetVariables", {"getVariableData": [name.wire() for name, _ in asked.values()]}
-        )
+        names = [name for name, _ in asked.values()]
+        size = await self._items_per_message("GetVariables", len(names)) or len(names)
         read: dict[str, tuple[str, str]] = {}  # folded -> (the charger's spelling, value)
-        for result in answer["getVariableResult"]:
-            name = VariableName.from_wire(result["component"], result["variable"])
-            value = result.get("attributeValue")
-            if (
-                name.folded in asked
-                and name.folded not in read  # not ours to read, or answered twice
-                and result["attributeStatus"] == "Accepted"
-                and value is not None
-            ):
-                read[name.folded] = (name.text, value)
+        for start in range(0, len(names), size):
+            answer = await self.session.call(
+                "GetVariables",
+                {"getVariableData": [name.wire() for name in names[start : start + size]]},
+            )
+            for result in answer["getVariableResult"]:
+                name = VariableName.from_wire(result["component"], result["variable"])
+                value = result.get("attributeValue")
+                if (
+                    name.folded in asked
+                    and name.folded not in read  # not ours to read, or answered twice
+                    and result["attributeStatus"] == "Accepted"
+                    and value is not None
+                ):
+                    read[name.folded] = (name.text, value)
         values: dict[str, str] = {}
         for folded, (_, asked_keys) in asked.items():
             if folded in read:
@@ -182,6 +186,35 @@ class V201Commands(Commands):
         if self.charger is not None and read:
             self.charger.apply_configuration(dict(read.values()), reported_settings)
         return values, unknown
+
+    @cached_property
+    def _batch_sizes(self) -> dict[str, int | None]:
+        """ItemsPerMessage asked of the charger on this connection, by action."""
+        return {}
+
+    async def _items_per_message(self, action: str, count: int) -> int | None:
+        """How many variables one ``action`` may carry, if known, for ``count`` of them.
+
+        What the model knows, else asked of the charger (once per connection,
+        alone: one variable always fits).
+        """
+        if count <= 1:
+            return None
+        if self.charger is not None and (
+            known := variables.items_per_message(self.charger.configuration, action)
+        ):
+            return known
+        if action not in self._batch_sizes:
+            self._batch_sizes[action] = None
+            key = variables.ITEMS_PER_MESSAGE.format(action)
+            try:
+                values, _ = await self.read_variables([key])
+            except CallFailed as err:
+                if err.reason in (FailureReason.TIMEOUT, FailureReason.OFFLINE):
+                    raise
+                values = {}  # refused: the read itself says whether it fails too
+            self._batch_sizes[action] = variables.items_per_message(values, action)
+        return self._batch_sizes[action]
 
     async def _set_variable(self, name: VariableName, value: str) -> str:
         """SetVariables of one variable: Accepted or RebootRequired; refusals raise."""

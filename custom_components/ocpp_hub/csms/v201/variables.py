@@ -18,16 +18,20 @@ GetBaseReport of ours, bounded (:data:`MAX_REPORT_ENTRIES`).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass
 import re
 from typing import Any
 
+from ...model.settings import reported_value
 from ..errors import FailureReason
 
 #: Entries of a report kept at most (a charger's whole inventory; more are dropped).
 MAX_REPORT_ENTRIES = 2000
 #: Seconds to wait for the last part of a report after the charger accepted to send it.
 REPORT_TIMEOUT = 60.0
+#: The variable saying how many variables one GetVariables / SetVariables may carry.
+ITEMS_PER_MESSAGE = "DeviceDataCtrlr.ItemsPerMessage[{}]"
 
 #: Characters of a name or instance at most (OCPP 2.0.1: string[0..50]).
 MAX_NAME_LENGTH = 50
@@ -130,6 +134,18 @@ class VariableName:
         if self.variable_instance is not None:
             variable["instance"] = self.variable_instance
         return {"component": component, "variable": variable}
+
+
+def items_per_message(configuration: Mapping[str, str], action: str) -> int | None:
+    """How many variables one ``action`` (GetVariables, SetVariables) may carry, if known.
+
+    The charger's ``DeviceDataCtrlr.ItemsPerMessage[action]``; None if it has not
+    said (or said something that is no positive number).
+    """
+    value = (reported_value(configuration, ITEMS_PER_MESSAGE.format(action)) or "").strip()
+    if not (value.isascii() and value.isdigit() and len(value) <= 9):
+        return None
+    return int(value) or None
 
 
 def set_failure(status: str) -> FailureReason | None:
