@@ -458,6 +458,44 @@ async def test_a_variable_changed_in_another_case_is_one_variable(
 
 
 @pytest.mark.parametrize(
+    "results",
+    [
+        [],
+        [
+            {
+                "component": {"name": "AuthCtrlr"},
+                "variable": {"name": "LocalAuthorizeOffline"},
+                "attributeStatus": "Accepted",
+            }
+        ],
+        [
+            {
+                "component": {"name": "AuthCtrlr", "evse": {"id": 1}},
+                "variable": {"name": "Enabled"},
+                "attributeStatus": "Rejected",
+            }
+        ],
+    ],
+)
+def test_a_set_answer_without_the_variable_is_invalid(results: list[dict[str, Any]]) -> None:
+    """No result for the variable asked: the charger's answer is invalid, not a refusal."""
+    with pytest.raises(CallFailed) as failure:
+        variables.set_status(results, VariableName("AuthCtrlr", "Enabled"))
+    assert failure.value.reason is FailureReason.INVALID_RESPONSE
+    assert failure.value.detail == "no result for AuthCtrlr.Enabled"
+
+
+def test_a_set_answer_is_read_in_any_case() -> None:
+    """The charger may spell the variable its own way: its status is the answer."""
+    result = {
+        "component": {"name": "AUTHCTRLR"},
+        "variable": {"name": "enabled"},
+        "attributeStatus": "RebootRequired",
+    }
+    assert variables.set_status([result], VariableName("AuthCtrlr", "Enabled")) == "RebootRequired"
+
+
+@pytest.mark.parametrize(
     ("key", "name"),
     [
         ("AuthCtrlr.Enabled", VariableName("AuthCtrlr", "Enabled")),

@@ -32,7 +32,13 @@ from .mapping import (
     mapped_first,
     reported_settings,
 )
-from .variables import MAX_REPORT_ENTRIES, ReportCollector, VariableName, set_failure
+from .variables import (
+    MAX_REPORT_ENTRIES,
+    ReportCollector,
+    VariableName,
+    set_failure,
+    set_status,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -217,12 +223,14 @@ class V201Commands(Commands):
         return self._batch_sizes[action]
 
     async def _set_variable(self, name: VariableName, value: str) -> str:
-        """SetVariables of one variable: Accepted or RebootRequired; refusals raise."""
+        """SetVariables of one variable: Accepted or RebootRequired; refusals raise.
+
+        An answer without a result for this variable is an invalid answer.
+        """
         answer = await self.session.call(
             "SetVariables", {"setVariableData": [{"attributeValue": value, **name.wire()}]}
         )
-        results = answer["setVariableResult"]
-        status = str(results[0]["attributeStatus"]) if results else ""
+        status = set_status(answer["setVariableResult"], name)
         if (reason := set_failure(status)) is not None:
             raise CallFailed("SetVariables", reason, f"{name.text}: {status}")
         if self.charger is not None:

@@ -18,13 +18,13 @@ GetBaseReport of ours, bounded (:data:`MAX_REPORT_ENTRIES`).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 import re
 from typing import Any
 
 from ...model.settings import reported_value
-from ..errors import FailureReason
+from ..errors import CallFailed, FailureReason
 
 #: Entries of a report kept at most (a charger's whole inventory; more are dropped).
 MAX_REPORT_ENTRIES = 2000
@@ -146,6 +146,18 @@ def items_per_message(configuration: Mapping[str, str], action: str) -> int | No
     if not (value.isascii() and value.isdigit() and len(value) <= 9):
         return None
     return int(value) or None
+
+
+def set_status(results: Sequence[dict[str, Any]], name: VariableName) -> str:
+    """The status of ``name`` in a SetVariables answer's ``setVariableResult``.
+
+    An answer without a result for the variable asked (none, or another
+    variable's) is an invalid answer, not a refusal.
+    """
+    for result in results:
+        if VariableName.from_wire(result["component"], result["variable"]).folded == name.folded:
+            return str(result["attributeStatus"])
+    raise CallFailed("SetVariables", FailureReason.INVALID_RESPONSE, f"no result for {name.text}")
 
 
 def set_failure(status: str) -> FailureReason | None:
