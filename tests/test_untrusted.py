@@ -29,6 +29,7 @@ from custom_components.ocpp_hub.csms.errors import CallFailed, FailureReason
 from custom_components.ocpp_hub.csms.server import CentralSystem
 from custom_components.ocpp_hub.hub import OcppHub
 from custom_components.ocpp_hub.model.charger import MAX_CONFIGURATION_KEYS
+from custom_components.ocpp_hub.model.secrets import is_secret_key
 from custom_components.ocpp_hub.registered_charger import RegisteredCharger
 
 from .conftest import CentralSystemUnderTest
@@ -115,6 +116,11 @@ async def test_secret_settings_are_never_stored_logged_or_exported(
         await action("change_configuration", key="AuthorizationKey", value=NEW_KEY)
         assert charger.configuration_value("AuthorizationKey") == NEW_KEY
         await action("get_configuration", keys=["WebSocketPassword"])
+        # Keys are case-insensitive: a password is one in any spelling.
+        lower = await action("get_configuration", keys=["websocketpassword"])
+        assert lower["configuration"] == {"WebSocketPassword": "**REDACTED**"}
+        await action("change_configuration", key="authorizationkey", value=NEW_KEY.upper())
+        assert charger.configuration_value("AuthorizationKey") == NEW_KEY.upper()
 
         # A card number where the frame log cuts frames (300 characters).
         def authorize(padding: str) -> str:
@@ -128,6 +134,7 @@ async def test_secret_settings_are_never_stored_logged_or_exported(
         model = registered(central_system).charger
         assert "AuthorizationKey" not in model.configuration
         assert "WebSocketPassword" not in model.configuration
+        assert not [key for key in model.configuration if key.lower() == "authorizationkey"]
         assert model.configuration["AuthEnabled"] == "true"
         diagnostics = await get_diagnostics_for_config_entry(
             hass, hass_client, central_system.entry
@@ -142,10 +149,33 @@ async def test_secret_settings_are_never_stored_logged_or_exported(
         for r in caplog.records
         if r.name.startswith("custom_components.ocpp_hub") and "websockets" not in r.name
     )
-    for secret in (AUTHORIZATION_KEY, WS_PASSWORD, NEW_KEY, "C3B2"):
+    for secret in (AUTHORIZATION_KEY, WS_PASSWORD, NEW_KEY, NEW_KEY.upper(), "C3B2"):
         assert secret not in exported
         assert secret not in saved
         assert secret not in logged
+
+
+@pytest.mark.parametrize(
+    ("key", "secret"),
+    [
+        ("SecurityCtrlr.BasicAuthPassword", True),
+        ("securityctrlr.basicauthpassword", True),  # names are case-insensitive
+        ("SECURITYCTRLR.BASICAUTHPASSWORD", True),
+        ("authorizationkey", True),
+        ("MqttToken", True),
+        ("DevicePin", True),
+        ("device_pin", True),
+        ("PUK", True),
+        ("WebSocketPwd", True),
+        ("WebSocketPingInterval", False),  # a short word only as a word of its own
+        ("websocketpinginterval", False),
+        ("AuthEnabled", False),
+        ("OCPPCommCtrlr.HeartbeatInterval", False),
+    ],
+)
+def test_secret_key_names(key: str, secret: bool) -> None:
+    """Which settings hold secrets, judged from their names in any case."""
+    assert is_secret_key(key) is secret
 
 
 async def test_configuration_map_is_bounded(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 import json
 import logging
 from typing import Any
 
+from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 import pytest
@@ -18,9 +20,11 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from chargersim import ChargerBehaviour
 from chargersim.v201 import SimulatedCharger as Charger201
 from custom_components.ocpp_hub.const import DOMAIN
+from custom_components.ocpp_hub.csms.errors import CallFailed, FailureReason
 from custom_components.ocpp_hub.csms.v201 import variables
 from custom_components.ocpp_hub.csms.v201.variables import VariableName
 from custom_components.ocpp_hub.hub import OcppHub
+from custom_components.ocpp_hub.model.charger import MAX_CONFIGURATION_KEYS
 from custom_components.ocpp_hub.model.secrets import REDACTED
 
 from .conftest import CentralSystemUnderTest
@@ -28,6 +32,7 @@ from .helpers import charger_device, state_of, wait_for
 
 SECRET = "hunter2-hunter2-x"
 NEW_SECRET = "correct-horse-battery"
+THIRD_SECRET = "tr0ub4dor-and-3"
 
 
 def hub(central_system: CentralSystemUnderTest) -> OcppHub:
@@ -115,6 +120,39 @@ async def test_read_all_variables_from_the_report(
     assert "SecurityCtrlr.BasicAuthPassword" not in charger.configuration
 
 
+async def test_a_full_report_replaces_the_known_variables(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, alfen: Charger201
+) -> None:
+    """A variable the charger no longer reports is forgotten, as a 1.6 key is."""
+    await action(hass, central_system, "get_configuration")
+    charger = hub(central_system).chargers["wb1"].charger
+    assert charger.configuration["LocalAuthListCtrlr.Enabled"] == "true"
+    del alfen.behaviour.configuration["LocalAuthListCtrlr.Enabled"]
+    result = await action(hass, central_system, "get_configuration")
+    assert "LocalAuthListCtrlr.Enabled" not in result["configuration"]
+    assert "LocalAuthListCtrlr.Enabled" not in charger.configuration
+    assert charger.configuration["AlignedDataCtrlr.Interval"] == "900"
+
+
+async def test_a_report_larger_than_the_model_keeps_what_the_mapping_reads(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """300 variables before the lock's in the report: the lock is still read from it."""
+    behaviour = ChargerBehaviour()
+    behaviour.configuration = {f"JunkCtrlr.Value{n}": ("x", False) for n in range(300)}
+    station = await booted_station(hass, central_system, behaviour=behaviour)
+    assert state_of(hass, "switch.garage_lock") == STATE_ON
+    behaviour.configuration["AuthCtrlr.Enabled"] = ("false", False)  # changed on the station
+    result = await action(hass, central_system, "get_configuration")
+    assert len(result["configuration"]) > MAX_CONFIGURATION_KEYS
+    await wait_for(lambda: state_of(hass, "switch.garage_lock") == STATE_OFF)
+    charger = hub(central_system).chargers["wb1"].charger
+    assert len(charger.configuration) == MAX_CONFIGURATION_KEYS
+    assert charger.configuration["AuthCtrlr.Enabled"] == "false"
+    assert charger.configuration["SmartChargingCtrlr.Phases3to1"] == "false"
+    await station.close()
+
+
 async def test_a_report_is_bounded(
     hass: HomeAssistant,
     central_system: CentralSystemUnderTest,
@@ -167,12 +205,15 @@ async def test_a_report_cut_by_a_disconnection(
 ) -> None:
     """The charger goes away before its report: the action says so at once."""
 
+    accepted = asyncio.Event()
+
     async def no_report(request_id: int) -> None:
         del request_id
+        accepted.set()  # run once the GetBaseReport's answer is sent
 
     monkeypatch.setattr(alfen, "send_report", no_report)
     reading = hass.async_create_task(action(hass, central_system, "get_configuration"))
-    await alfen.wait_for_call("GetBaseReport")
+    await accepted.wait()
     await alfen.close()
     with pytest.raises(HomeAssistantError, match="disconnected before answering NotifyReport"):
         await reading
@@ -241,6 +282,21 @@ async def test_secret_variables_are_never_stored_logged_or_exported(
         value=NEW_SECRET,
     )
     assert alfen.configuration_value("SecurityCtrlr.BasicAuthPassword") == NEW_SECRET
+    # Names are case-insensitive: a password is one in any spelling.
+    read = await action(
+        hass, central_system, "get_configuration", keys=["securityctrlr.basicauthpassword"]
+    )
+    assert read["configuration"] == {"securityctrlr.basicauthpassword": REDACTED}
+    await action(
+        hass,
+        central_system,
+        "change_configuration",
+        key="SECURITYCTRLR.basicAuthPASSWORD",
+        value=THIRD_SECRET,
+    )
+    assert alfen.configuration_value("SecurityCtrlr.BasicAuthPassword") == THIRD_SECRET
+    stored = hub(central_system).chargers["wb1"].charger.configuration
+    assert not [key for key in stored if "password" in key.lower()]
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, central_system.entry)
     await alfen.close()
     assert await hass.config_entries.async_unload(central_system.entry.entry_id)  # saves
@@ -253,7 +309,7 @@ async def test_secret_variables_are_never_stored_logged_or_exported(
         for r in caplog.records
         if r.name.startswith("custom_components.ocpp_hub") and "websockets" not in r.name
     )
-    for secret in (SECRET, NEW_SECRET):
+    for secret in (SECRET, NEW_SECRET, THIRD_SECRET):
         assert secret not in exported
         assert secret not in saved
         assert secret not in logged
@@ -291,6 +347,62 @@ async def test_read_named_variables(
     } in (request["getVariableData"])
 
 
+async def test_one_variable_asked_in_two_spellings(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, alfen: Charger201
+) -> None:
+    """Both keys come back with the value (read once); the model keeps the charger's one."""
+    keys = ["AuthCtrlr.Enabled", "authctrlr.enabled", " AUTHCTRLR . ENABLED "]
+    result = await action(hass, central_system, "get_configuration", keys=keys)
+    assert result == {"configuration": dict.fromkeys(keys, "true"), "unknown_keys": []}
+    request = [payload for name, payload in alfen.received if name == "GetVariables"][-1]
+    assert request["getVariableData"] == [
+        {"component": {"name": "AuthCtrlr"}, "variable": {"name": "Enabled"}}
+    ]
+    charger = hub(central_system).chargers["wb1"].charger
+    assert [key for key in charger.configuration if key.lower() == "authctrlr.enabled"] == [
+        "AuthCtrlr.Enabled"
+    ]
+
+
+async def test_reads_respect_the_items_per_message(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """A station taking two variables per GetVariables: every read is cut to fit."""
+    behaviour = ChargerBehaviour()
+    behaviour.configuration["DeviceDataCtrlr.ItemsPerMessage[GetVariables]"] = ("2", True)
+    station = await booted_station(hass, central_system, behaviour=behaviour)
+    # The boot read (six variables) fitted: the lock is known, from the station.
+    assert state_of(hass, "switch.garage_lock") == STATE_ON
+    keys = [
+        "AuthCtrlr.Enabled",
+        "AlignedDataCtrlr.Interval",
+        "OCPPCommCtrlr.HeartbeatInterval",
+        "TxCtrlr.EVConnectionTimeOut",
+        "LocalAuthListCtrlr.Enabled",
+    ]
+    result = await action(hass, central_system, "get_configuration", keys=keys)
+    assert result["unknown_keys"] == []
+    assert result["configuration"]["OCPPCommCtrlr.HeartbeatInterval"] == "3600"
+    assert set(result["configuration"]) == set(keys)
+    requests = [payload for name, payload in station.received if name == "GetVariables"]
+    assert len(requests) >= 4  # the limit, the boot read (3), this read (3)
+    assert max(len(request["getVariableData"]) for request in requests) == 2
+    await station.close()
+
+
+async def test_the_simulator_refuses_more_than_its_items_per_message(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, alfen: Charger201
+) -> None:
+    """As a real station: a GetVariables over ItemsPerMessage is a CALLERROR."""
+    data = [{"component": {"name": "AuthCtrlr"}, "variable": {"name": f"V{n}"}} for n in range(17)]
+    handler = hub(central_system).server.handler("wb1")
+    assert handler is not None
+    with pytest.raises(CallFailed) as failure:
+        await handler.session.call("GetVariables", {"getVariableData": data})
+    assert failure.value.reason is FailureReason.CALL_ERROR
+    assert "OccurrenceConstraintViolation" in failure.value.detail
+
+
 async def test_change_variables(
     hass: HomeAssistant, central_system: CentralSystemUnderTest, alfen: Charger201
 ) -> None:
@@ -326,6 +438,63 @@ async def test_change_variables(
         await action(hass, central_system, "change_configuration", key="AuthEnabled", value="1")
 
 
+async def test_a_variable_changed_in_another_case_is_one_variable(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, alfen: Charger201
+) -> None:
+    """The lock variable changed in lower case: the Lock switch follows, one entry kept."""
+    assert state_of(hass, "switch.garage_lock") == STATE_ON
+    result = await action(
+        hass, central_system, "change_configuration", key="authctrlr.enabled", value="false"
+    )
+    assert result == {"status": "Accepted", "reboot_required": False}
+    assert alfen.configuration_value("AuthCtrlr.Enabled") == "false"
+    await wait_for(lambda: state_of(hass, "switch.garage_lock") == STATE_OFF)
+    charger = hub(central_system).chargers["wb1"].charger
+    assert charger.locked is False
+    assert [key for key in charger.configuration if key.lower() == "authctrlr.enabled"] == [
+        "AuthCtrlr.Enabled"
+    ]
+    assert charger.configuration["AuthCtrlr.Enabled"] == "false"
+
+
+@pytest.mark.parametrize(
+    "results",
+    [
+        [],
+        [
+            {
+                "component": {"name": "AuthCtrlr"},
+                "variable": {"name": "LocalAuthorizeOffline"},
+                "attributeStatus": "Accepted",
+            }
+        ],
+        [
+            {
+                "component": {"name": "AuthCtrlr", "evse": {"id": 1}},
+                "variable": {"name": "Enabled"},
+                "attributeStatus": "Rejected",
+            }
+        ],
+    ],
+)
+def test_a_set_answer_without_the_variable_is_invalid(results: list[dict[str, Any]]) -> None:
+    """No result for the variable asked: the charger's answer is invalid, not a refusal."""
+    with pytest.raises(CallFailed) as failure:
+        variables.set_status(results, VariableName("AuthCtrlr", "Enabled"))
+    assert failure.value.reason is FailureReason.INVALID_RESPONSE
+    assert failure.value.detail == "no result for AuthCtrlr.Enabled"
+
+
+def test_a_set_answer_is_read_in_any_case() -> None:
+    """The charger may spell the variable its own way: its status is the answer."""
+    result = {
+        "component": {"name": "AUTHCTRLR"},
+        "variable": {"name": "enabled"},
+        "attributeStatus": "RebootRequired",
+    }
+    assert variables.set_status([result], VariableName("AuthCtrlr", "Enabled")) == "RebootRequired"
+
+
 @pytest.mark.parametrize(
     ("key", "name"),
     [
@@ -349,7 +518,59 @@ def test_variable_names(key: str, name: VariableName) -> None:
     assert VariableName.from_wire(wire["component"], wire["variable"]) == name
 
 
-@pytest.mark.parametrize("key", ["AuthEnabled", ".Enabled", "AuthCtrlr.", "A[x.Enabled", ""])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "AuthEnabled",
+        ".Enabled",
+        "AuthCtrlr.",
+        "A[x.Enabled",
+        "",
+        "EVSE/\u0661.Power",  # an Arabic-Indic one: EVSE ids are ASCII digits
+        "EVSE/" + "1" * 5000 + ".Power",  # no int() of thousands of digits
+        "EVSE/1234567890.Power",
+        "EVSE/-1.Power",
+        "EVSE/1:.Power",
+        "Comp.Var/1",  # no variable named Var/1
+        "AuthCtrlr.   ",
+        "A[ ].Enabled",
+        "C" * 51 + ".Enabled",  # OCPP's names and instances are at most 50 characters
+        "AuthCtrlr." + "V" * 51,
+        "AuthCtrlr[" + "i" * 51 + "].Enabled",
+        "AuthCtrlr.Enabled[" + "i" * 51 + "]",
+    ],
+)
 def test_not_variable_names(key: str) -> None:
     """A 1.6 key or a broken name is no variable."""
     assert VariableName.parse(key) is None
+
+
+@pytest.mark.parametrize(
+    ("key", "name"),
+    [
+        (" AuthCtrlr . Enabled ", VariableName("AuthCtrlr", "Enabled")),
+        ("EVSE / 1 : 2 .Power", VariableName("EVSE", "Power", evse=1, connector=2)),
+        (
+            "Connector[ Left ].Available[ Now ]",
+            VariableName("Connector", "Available", "Left", None, None, "Now"),
+        ),
+        ("C" * 50 + ".Enabled", VariableName("C" * 50, "Enabled")),
+    ],
+)
+def test_spaces_around_parts_are_dropped(key: str, name: VariableName) -> None:
+    """Spaces around a part are no part of the name (50 characters are allowed)."""
+    assert VariableName.parse(key) == name
+
+
+async def test_names_no_charger_can_have_are_not_sent(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest, alfen: Charger201
+) -> None:
+    """A name longer than OCPP allows is unknown / not supported, not a CALLERROR."""
+    too_long = "AuthCtrlr." + "V" * 51
+    result = await action(
+        hass, central_system, "get_configuration", keys=[too_long, "AuthCtrlr.Enabled"]
+    )
+    assert result == {"configuration": {"AuthCtrlr.Enabled": "true"}, "unknown_keys": [too_long]}
+    with pytest.raises(HomeAssistantError, match="does not support SetVariables"):
+        await action(hass, central_system, "change_configuration", key=too_long, value="1")
+    assert alfen.connected

@@ -11,7 +11,7 @@ RPC session speaking 2.0.1: the library checks every message against the
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any, Final, cast
 
 from ocpp.v201 import (  # type: ignore[import-untyped, unused-ignore]
     ChargePoint as _OcppV201ChargePoint,
@@ -20,13 +20,17 @@ from ocpp.v201 import (  # type: ignore[import-untyped, unused-ignore]
 
 from ..behaviour import config_key
 from ..handling import StationHandlers, on
-from ..rpc import JSONDict, RpcSession
+from ..rpc import JSONDict, Refusal, RpcSession
 from ..v16.messages import iso_time
 from .answers import screen
 from .device_model import key_of
 from .procedures import V201Procedures
 
 __all__ = ["V201Handlers", "V201Session"]
+
+
+#: The calls whose items ItemsPerMessage bounds, and the field holding them.
+_ITEMS: Final = {"GetVariables": "getVariableData", "SetVariables": "setVariableData"}
 
 
 class V201Session(RpcSession, _OcppV201ChargePoint):  # type: ignore[misc]  # untyped library
@@ -71,6 +75,24 @@ class V201Handlers(StationHandlers):
         if status == "Accepted":
             self._after(lambda: sim.send_triggered(requested, evse_id))
         return call_result.TriggerMessage(status=status)
+
+    def screen(self, action: str, payload: JSONDict, *, handled: bool) -> Refusal | None:
+        """Also refuse a request longer than ``DeviceDataCtrlr.ItemsPerMessage[action]``.
+
+        As OCPP 2.0.1 has a station answer: a CALLERROR OccurrenceConstraintViolation.
+        """
+        refusal = super().screen(action, payload, handled=handled)
+        items = payload.get(_ITEMS.get(action, ""))
+        if refusal is not None or not isinstance(items, list):
+            return refusal
+        config = self.charger.behaviour.configuration
+        canonical = config_key(config, f"DeviceDataCtrlr.ItemsPerMessage[{action}]")
+        limit = config[canonical][0] if canonical is not None else ""
+        if limit.isdigit() and len(items) > int(limit):
+            return Refusal(
+                "OccurrenceConstraintViolation", f"{len(items)} items, ItemsPerMessage is {limit}"
+            )
+        return None
 
     @on("GetVariables")
     def on_get_variables(self, **_: Any) -> Any:

@@ -213,14 +213,18 @@ class Charger(Connectors):
 
         Secret values (passwords, keys) are never kept. A complete read replaces
         what was known, so keys a charger no longer reports go; at most
-        :data:`MAX_CONFIGURATION_KEYS` keys are kept. ``reader``, the version's
-        mapping, says what the configuration means (:attr:`settings`).
+        :data:`MAX_CONFIGURATION_KEYS` keys are kept. Keys are case-insensitive: a
+        value is kept under the spelling already known (one entry per key).
+        ``reader``, the version's mapping, says what the configuration means
+        (:attr:`settings`).
         """
         values = public_configuration(values)
         configuration = {} if complete else self.configuration
+        spellings = {key.casefold(): key for key in configuration}
         for key, value in values.items():
-            if key in configuration or len(configuration) < MAX_CONFIGURATION_KEYS:
-                configuration[key] = value
+            known = spellings.setdefault(key.casefold(), key)
+            if known in configuration or len(configuration) < MAX_CONFIGURATION_KEYS:
+                configuration[known] = value
         self.configuration = configuration
         if reader is not None:
             self.settings = reader(configuration)

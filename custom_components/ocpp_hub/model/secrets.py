@@ -4,7 +4,7 @@ Redaction works on parsed JSON, never on text: a frame cut short for the frame
 log cannot leak half a card number, and a key written with JSON escapes is
 still recognised. Configuration keys whose values are secrets (OCPP's
 ``AuthorizationKey``, a vendor's ``WebSocketPassword``, a PIN or PUK...) are
-recognised by the words of their name.
+recognised by their names, in any case (:func:`is_secret_key`).
 """
 
 from __future__ import annotations
@@ -31,12 +31,26 @@ SECRET_FIELDS = frozenset(
     }
 )
 
-# The words of a configuration key name: WebSocketPassword -> web, socket, password.
-_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
-_SECRET_WORDS = frozenset(
-    {"password", "passwd", "pwd", "passphrase", "secret", "token", "pin", "puk", "credentials"}
+# Judged case-insensitively: chargers and owners spell names in any case
+# (``securityctrlr.basicauthpassword`` is as secret as ``SecurityCtrlr.BasicAuthPassword``).
+# Long secret words and compound names are secret anywhere in the lower-cased name;
+# short ones only as whole words, so ``WebSocketPingInterval`` is no PIN.
+_SECRET_PARTS = (
+    "password",
+    "passwd",
+    "passphrase",
+    "secret",
+    "token",
+    "credentials",
+    "authorizationkey",
+    "authkey",
+    "privatekey",
+    "apikey",
+    "accesskey",
 )
-_SECRET_COMPOUNDS = ("authorizationkey", "authkey", "privatekey", "apikey", "accesskey")
+# The words of a name: WebSocketPwd -> web, socket, pwd; basic_pin -> basic, pin.
+_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+_SHORT_SECRET_WORDS = frozenset({"pwd", "pin", "puk"})
 
 # Deeper than any OCPP payload: what lies below is not kept in a redacted copy.
 _MAX_DEPTH = 12
@@ -44,12 +58,16 @@ _MAX_DEPTH = 12
 
 @lru_cache(maxsize=512)
 def is_secret_key(key: str) -> bool:
-    """Whether a configuration key's value is a secret (never stored or logged)."""
-    words = [word.lower() for word in _WORDS.findall(key)]
-    if _SECRET_WORDS.intersection(words):
+    """Whether a configuration key's value is a secret (never stored or logged).
+
+    Case-insensitive: a long secret word (password, token...) anywhere in the
+    name makes it secret; a short one (pin, puk, pwd) only as a word of its own,
+    split at capitals or separators (``DevicePin``, ``device_pin``, ``PIN``).
+    """
+    folded = key.casefold()
+    if any(part in folded for part in _SECRET_PARTS):
         return True
-    joined = "".join(words)
-    return any(compound in joined for compound in _SECRET_COMPOUNDS)
+    return any(word.casefold() in _SHORT_SECRET_WORDS for word in _WORDS.findall(key))
 
 
 def public_configuration(values: dict[str, str]) -> dict[str, str]:

@@ -73,3 +73,12 @@ def whole_number(value: str | None) -> int | None:
         return int(value) if value else None
     except ValueError:
         return None
+
+
+def reported_value(configuration: Mapping[str, str], key: str) -> str | None:
+    """The value of ``key`` spelled in any case (keys and variable names are case-insensitive)."""
+    value = configuration.get(key)
+    if value is not None:
+        return value
+    folded = key.casefold()
+    return next((v for k, v in configuration.items() if k.casefold() == folded), None)

@@ -8,7 +8,7 @@ from typing import Any
 
 from ...model.charger import Charger, ChargerInfo
 from ...model.profiles import QuirkProfile
-from ...model.settings import ReportedSettings, flag, number, whole_number
+from ...model.settings import ReportedSettings, flag, number, reported_value, whole_number
 from ...model.status import ConnectorStatus
 from ..backend import AuthorizationStatus
 from ..commands import tx_profile_target
@@ -103,14 +103,14 @@ _CONNECTORS_KEY = "NumberOfConnectors"  # 9.1.19
 
 
 def reported_settings(configuration: Mapping[str, str]) -> ReportedSettings:
-    """What a 1.6 charger's configuration keys say, by meaning."""
+    """What a 1.6 charger's configuration keys (in any case) say, by meaning."""
     return ReportedSettings(
         authorization_required=flag(
-            configuration.get(_SETTING_KEYS[Setting.AUTHORIZATION_REQUIRED])
+            reported_value(configuration, _SETTING_KEYS[Setting.AUTHORIZATION_REQUIRED])
         ),
-        current_ceiling_a=number(configuration.get(_CURRENT_CEILING_KEY)),
-        phase_switching=flag(configuration.get(_PHASE_SWITCH_KEY)) is True,
-        connector_count=whole_number(configuration.get(_CONNECTORS_KEY)),
+        current_ceiling_a=number(reported_value(configuration, _CURRENT_CEILING_KEY)),
+        phase_switching=flag(reported_value(configuration, _PHASE_SWITCH_KEY)) is True,
+        connector_count=whole_number(reported_value(configuration, _CONNECTORS_KEY)),
     )
 
 

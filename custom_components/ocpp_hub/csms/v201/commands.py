@@ -25,8 +25,20 @@ from ..commands import Commands, LimitWords, expect_status
 from ..errors import CallFailed, FailureReason
 from ..port import Capability, CommandStatus, Setting
 from . import variables
-from .mapping import SETTING_VARIABLES, charging_profile, local_list, reported_settings
-from .variables import MAX_REPORT_ENTRIES, ReportCollector, VariableName, set_failure
+from .mapping import (
+    SETTING_VARIABLES,
+    charging_profile,
+    local_list,
+    mapped_first,
+    reported_settings,
+)
+from .variables import (
+    MAX_REPORT_ENTRIES,
+    ReportCollector,
+    VariableName,
+    set_failure,
+    set_status,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -140,45 +152,87 @@ class V201Commands(Commands):
     async def read_variables(self, keys: Sequence[str]) -> tuple[dict[str, str], list[str]]:
         """GetVariables of named variables: (values, keys not read); the model learns them.
 
-        A key that is no ``Component.Variable`` name is not asked for; a variable
-        the charger does not know (or gives no value of) is not read.
+        Each key read has its value under the key as asked (two spellings of one
+        variable: both). A key that is no ``Component.Variable`` name is not asked
+        for; a variable the charger does not know (or gives no value of) is not
+        read. No GetVariables carries more than the charger's ItemsPerMessage.
         """
-        asked: dict[str, tuple[VariableName, str]] = {}
+        asked: dict[str, tuple[VariableName, list[str]]] = {}
         unknown: list[str] = []
         for key in keys:
             name = VariableName.parse(key)
             if name is None:
                 unknown.append(key)
             else:
-                asked.setdefault(name.folded, (name, key))
+                asked.setdefault(name.folded, (name, []))[1].append(key)
         if not asked:
             return {}, unknown
-        answer = await self.session.call(
-            "GetVariables", {"getVariableData": [name.wire() for name, _ in asked.values()]}
-        )
+        names = [name for name, _ in asked.values()]
+        size = await self._items_per_message("GetVariables", len(names)) or len(names)
+        read: dict[str, tuple[str, str]] = {}  # folded -> (the charger's spelling, value)
+        for start in range(0, len(names), size):
+            answer = await self.session.call(
+                "GetVariables",
+                {"getVariableData": [name.wire() for name in names[start : start + size]]},
+            )
+            for result in answer["getVariableResult"]:
+                name = VariableName.from_wire(result["component"], result["variable"])
+                value = result.get("attributeValue")
+                if (
+                    name.folded in asked
+                    and name.folded not in read  # not ours to read, or answered twice
+                    and result["attributeStatus"] == "Accepted"
+                    and value is not None
+                ):
+                    read[name.folded] = (name.text, value)
         values: dict[str, str] = {}
-        for result in answer["getVariableResult"]:
-            name = VariableName.from_wire(result["component"], result["variable"])
-            request = asked.pop(name.folded, None)
-            if request is None:
-                continue  # not ours to read (or answered twice)
-            value = result.get("attributeValue")
-            if result["attributeStatus"] == "Accepted" and value is not None:
-                values[name.text] = value
+        for folded, (_, asked_keys) in asked.items():
+            if folded in read:
+                values.update(dict.fromkeys(asked_keys, read[folded][1]))
             else:
-                unknown.append(request[1])
-        unknown.extend(key for _, key in asked.values())  # not answered at all
-        if self.charger is not None and values:
-            self.charger.apply_configuration(values, reported_settings)
+                unknown.extend(asked_keys)
+        if self.charger is not None and read:
+            self.charger.apply_configuration(dict(read.values()), reported_settings)
         return values, unknown
 
+    @cached_property
+    def _batch_sizes(self) -> dict[str, int | None]:
+        """ItemsPerMessage asked of the charger on this connection, by action."""
+        return {}
+
+    async def _items_per_message(self, action: str, count: int) -> int | None:
+        """How many variables one ``action`` may carry, if known, for ``count`` of them.
+
+        What the model knows, else asked of the charger (once per connection,
+        alone: one variable always fits).
+        """
+        if count <= 1:
+            return None
+        if self.charger is not None and (
+            known := variables.items_per_message(self.charger.configuration, action)
+        ):
+            return known
+        if action not in self._batch_sizes:
+            self._batch_sizes[action] = None
+            key = variables.ITEMS_PER_MESSAGE.format(action)
+            try:
+                values, _ = await self.read_variables([key])
+            except CallFailed as err:
+                if err.reason in (FailureReason.TIMEOUT, FailureReason.OFFLINE):
+                    raise
+                values = {}  # refused: the read itself says whether it fails too
+            self._batch_sizes[action] = variables.items_per_message(values, action)
+        return self._batch_sizes[action]
+
     async def _set_variable(self, name: VariableName, value: str) -> str:
-        """SetVariables of one variable: Accepted or RebootRequired; refusals raise."""
+        """SetVariables of one variable: Accepted or RebootRequired; refusals raise.
+
+        An answer without a result for this variable is an invalid answer.
+        """
         answer = await self.session.call(
             "SetVariables", {"setVariableData": [{"attributeValue": value, **name.wire()}]}
         )
-        results = answer["setVariableResult"]
-        status = str(results[0]["attributeStatus"]) if results else ""
+        status = set_status(answer["setVariableResult"], name)
         if (reason := set_failure(status)) is not None:
             raise CallFailed("SetVariables", reason, f"{name.text}: {status}")
         if self.charger is not None:
@@ -188,8 +242,10 @@ class V201Commands(Commands):
     async def full_report(self) -> dict[str, str]:
         """Every variable's value: GetBaseReport (FullInventory), then its NotifyReports.
 
-        Waits for the report's last part (at most :data:`REPORT_TIMEOUT` seconds);
-        the model learns what came, also when the report stays incomplete.
+        Waits for the report's last part (at most :data:`REPORT_TIMEOUT` seconds).
+        A complete report replaces what the model knew (as a 1.6 GetConfiguration
+        of every key does), the variables the mapping reads kept first; of one
+        that stays incomplete the model learns what came.
         """
         collector = ReportCollector(next(_REQUEST_IDS))
         self._reports[collector.request_id] = collector
@@ -214,8 +270,10 @@ class V201Commands(Commands):
                 MAX_REPORT_ENTRIES,
                 collector.dropped,
             )
-        if self.charger is not None and collector.values:
-            self.charger.apply_configuration(collector.values, reported_settings)
+        if self.charger is not None and (collector.values or collector.complete):
+            self.charger.apply_configuration(
+                mapped_first(collector.values), reported_settings, complete=collector.complete
+            )
         if collector.closed:
             raise CallFailed("NotifyReport", FailureReason.OFFLINE)
         if not collector.complete:

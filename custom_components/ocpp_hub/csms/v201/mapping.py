@@ -14,7 +14,7 @@ from typing import Any
 
 from ...model.charger import Charger, ChargerInfo, Connector
 from ...model.profiles import QuirkProfile
-from ...model.settings import ReportedSettings, flag
+from ...model.settings import ReportedSettings, flag, reported_value
 from ...model.status import PLUGGED_IN, ConnectorStatus
 from ..backend import AuthorizationStatus
 from ..commands import schedule_limit, tx_profile_target
@@ -74,12 +74,23 @@ def log_status(value: str) -> str:
 
 
 def reported_settings(configuration: Mapping[str, str]) -> ReportedSettings:
-    """What a 2.0.1 charger's variables (``Component.Variable``) say, by meaning."""
+    """What a 2.0.1 charger's variables (``Component.Variable``, any case) say, by meaning."""
     lock = ".".join(SETTING_VARIABLES[Setting.AUTHORIZATION_REQUIRED])
     return ReportedSettings(
-        authorization_required=flag(configuration.get(lock)),
-        phase_switching=flag(configuration.get(PHASE_SWITCH_VARIABLE)) is True,
+        authorization_required=flag(reported_value(configuration, lock)),
+        phase_switching=flag(reported_value(configuration, PHASE_SWITCH_VARIABLE)) is True,
     )
+
+
+def mapped_first(values: Mapping[str, str]) -> dict[str, str]:
+    """``values`` with the variables the mapping reads (:data:`BOOT_VARIABLES`) first.
+
+    A full report may hold more variables than the model keeps: those it needs
+    must not be the ones left out.
+    """
+    wanted = {name.casefold() for name in BOOT_VARIABLES}
+    first = {key: value for key, value in values.items() if key.casefold() in wanted}
+    return first | {key: value for key, value in values.items() if key not in first}
 
 
 def setting_variable(setting: Setting, profile: QuirkProfile) -> str | None:

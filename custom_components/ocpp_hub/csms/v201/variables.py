@@ -18,22 +18,31 @@ GetBaseReport of ours, bounded (:data:`MAX_REPORT_ENTRIES`).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 import re
 from typing import Any
 
-from ..errors import FailureReason
+from ...model.settings import reported_value
+from ..errors import CallFailed, FailureReason
 
 #: Entries of a report kept at most (a charger's whole inventory; more are dropped).
 MAX_REPORT_ENTRIES = 2000
 #: Seconds to wait for the last part of a report after the charger accepted to send it.
 REPORT_TIMEOUT = 60.0
+#: The variable saying how many variables one GetVariables / SetVariables may carry.
+ITEMS_PER_MESSAGE = "DeviceDataCtrlr.ItemsPerMessage[{}]"
 
+#: Characters of a name or instance at most (OCPP 2.0.1: string[0..50]).
+MAX_NAME_LENGTH = 50
+
+# EVSE and connector ids: ASCII digits, at most nine (an integer, not a number of
+# thousands of digits); the variable's name holds no "/" (``Comp.Var/1`` is no name).
 _NAME = re.compile(
     r"^(?P<component>[^.\[\]/:]+)"
     r"(?:\[(?P<component_instance>[^\]]+)\])?"
-    r"(?:/(?P<evse>\d+)(?::(?P<connector>\d+))?)?"
-    r"\.(?P<variable>[^\[\]]+?)"
+    r"(?:/\s*(?P<evse>[0-9]{1,9})\s*(?::\s*(?P<connector>[0-9]{1,9})\s*)?)?"
+    r"\.(?P<variable>[^\[\]/]+?)"
     r"(?:\[(?P<variable_instance>[^\]]+)\])?$"
 )
 # SetVariables statuses -> why the change failed (the rest are refusals).
@@ -53,18 +62,30 @@ class VariableName:
 
     @classmethod
     def parse(cls, text: str) -> VariableName | None:
-        """The variable a key names; None if it is no ``Component.Variable`` name."""
+        """The variable a key names; None if it is no ``Component.Variable`` name.
+
+        Spaces around each part are dropped; a name or instance that is empty or
+        longer than :data:`MAX_NAME_LENGTH` (no charger can have it) is no name.
+        """
         match = _NAME.match(text.strip())
         if match is None:
             return None
+        parts = {
+            part: None if match[part] is None else match[part].strip()
+            for part in ("component", "component_instance", "variable", "variable_instance")
+        }
+        if any(
+            value is not None and not 0 < len(value) <= MAX_NAME_LENGTH for value in parts.values()
+        ):
+            return None
         evse, connector = match["evse"], match["connector"]
         return cls(
-            component=match["component"],
-            variable=match["variable"],
-            component_instance=match["component_instance"],
+            component=str(parts["component"]),
+            variable=str(parts["variable"]),
+            component_instance=parts["component_instance"],
             evse=None if evse is None else int(evse),
             connector=None if connector is None else int(connector),
-            variable_instance=match["variable_instance"],
+            variable_instance=parts["variable_instance"],
         )
 
     @classmethod
@@ -113,6 +134,30 @@ class VariableName:
         if self.variable_instance is not None:
             variable["instance"] = self.variable_instance
         return {"component": component, "variable": variable}
+
+
+def items_per_message(configuration: Mapping[str, str], action: str) -> int | None:
+    """How many variables one ``action`` (GetVariables, SetVariables) may carry, if known.
+
+    The charger's ``DeviceDataCtrlr.ItemsPerMessage[action]``; None if it has not
+    said (or said something that is no positive number).
+    """
+    value = (reported_value(configuration, ITEMS_PER_MESSAGE.format(action)) or "").strip()
+    if not (value.isascii() and value.isdigit() and len(value) <= 9):
+        return None
+    return int(value) or None
+
+
+def set_status(results: Sequence[dict[str, Any]], name: VariableName) -> str:
+    """The status of ``name`` in a SetVariables answer's ``setVariableResult``.
+
+    An answer without a result for the variable asked (none, or another
+    variable's) is an invalid answer, not a refusal.
+    """
+    for result in results:
+        if VariableName.from_wire(result["component"], result["variable"]).folded == name.folded:
+            return str(result["attributeStatus"])
+    raise CallFailed("SetVariables", FailureReason.INVALID_RESPONSE, f"no result for {name.text}")
 
 
 def set_failure(status: str) -> FailureReason | None:
