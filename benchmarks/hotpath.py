@@ -47,7 +47,7 @@ if str(HERE) not in sys.path:
 from harness import HassUnderTest, new_event_loop, start_hass, stop_hass  # noqa: E402
 from homeassistant.core import Event, callback  # noqa: E402
 from homeassistant.helpers.entity_component import DATA_INSTANCES  # noqa: E402
-from load import LoadGenerator  # noqa: E402
+from load_instruments import LoadGenerator  # noqa: E402
 from loadgen_messages import VERSIONS, Ocpp201, meter_values_payload  # noqa: E402
 
 from custom_components.ocpp_hub.csms.framing import CALL, CALLRESULT, decode_frame, encode  # noqa: E402

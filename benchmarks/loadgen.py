@@ -22,17 +22,19 @@ at the subscriber, both on this process's monotonic clock.
 
 Times exchanged with ``load.py`` are ``time.monotonic_ns()`` values: on Linux
 that is CLOCK_MONOTONIC, one clock for every process on the machine.
+
+The chargers and the :class:`Recorder` of what they observed are in
+``loadgen_chargers.py``, the subscriber in ``loadgen_subscriber.py``; this file
+holds the command server (:class:`Generator`, one method per command), the
+load's pacing and the figures of a window.
 """
 
 from __future__ import annotations
 
 import argparse
-import array
 import asyncio
 from collections.abc import Callable, Iterable
 import contextlib
-from dataclasses import dataclass, field
-import itertools
 import json
 import logging
 import random
@@ -40,22 +42,13 @@ import sys
 import time
 from typing import Any
 
-import aiohttp
-from loadgen_messages import messages
-from websockets.asyncio.client import ClientConnection, connect
+from loadgen_chargers import Charger, Recorder
+from loadgen_subscriber import Subscriber
 from websockets.exceptions import ConnectionClosed
-from websockets.typing import Subprotocol
 
 _LOGGER = logging.getLogger("loadgen")
 
-BASE_POWER_W = 7000
-CALL, CALLRESULT, CALLERROR = 2, 3, 4
 CONNECT_CONCURRENCY = 50
-CALL_TIMEOUT = 30.0
-
-
-def _dumps(frame: Any) -> str:
-    return json.dumps(frame, separators=(",", ":"))
 
 
 def percentiles(values: Iterable[float], points: tuple[float, ...] = (50, 99)) -> dict[str, float]:
@@ -67,244 +60,6 @@ def percentiles(values: Iterable[float], points: tuple[float, ...] = (50, 99)) -
     out["max"] = ordered[-1]
     out["count"] = len(ordered)
     return out
-
-
-@dataclass
-class Recorder:
-    """What the chargers and the subscriber observed (monotonic ns)."""
-
-    # MeterValues: time sent, time answered.
-    sent_ns: array.array[int] = field(default_factory=lambda: array.array("q"))
-    answered_ns: array.array[int] = field(default_factory=lambda: array.array("q"))
-    # (charger index, sequence number) -> time sent, until its state change arrives.
-    awaiting_state: dict[tuple[int, int], int] = field(default_factory=dict)
-    # Matched: time sent, latency to the subscriber.
-    matched_sent_ns: array.array[int] = field(default_factory=lambda: array.array("q"))
-    matched_latency_ns: array.array[int] = field(default_factory=lambda: array.array("q"))
-    # Every entity change the subscriber received (arrival time).
-    state_change_ns: array.array[int] = field(default_factory=lambda: array.array("q"))
-    errors: dict[str, int] = field(default_factory=dict)
-    match_states: bool = False
-
-    def error(self, kind: str) -> None:
-        """Count one error of ``kind``."""
-        self.errors[kind] = self.errors.get(kind, 0) + 1
-
-
-class Charger:
-    """One simulated charge point."""
-
-    _message_ids = itertools.count(1)
-
-    def __init__(self, index: int, recorder: Recorder, version: str = "1.6") -> None:
-        """Charger ``index`` (identity ``cp{index}``) in OCPP ``version``; :meth:`open` connects."""
-        self.index = index
-        self.identity = f"cp{index}"
-        self.recorder = recorder
-        self.messages = messages(version, index)
-        self.ws: ClientConnection | None = None
-        self.energy_wh = 1_000_000.0 + index
-        self.sequence = 0
-        self.calls_received: list[tuple[str, int]] = []
-        self._pending: dict[str, asyncio.Future[list[Any]]] = {}
-        self._reader: asyncio.Task[None] | None = None
-
-    async def open(self, url: str) -> None:
-        """Connect, boot, report a car plugged in and start a transaction."""
-        self.ws = await connect(
-            url + self.identity,
-            subprotocols=[Subprotocol(self.messages.subprotocol)],
-            compression=None,
-            ping_interval=None,  # the central system pings; pongs are automatic
-            open_timeout=30,
-            max_size=2**20,
-        )
-        self._reader = asyncio.get_running_loop().create_task(self._read())
-        boot, _ = await self.call(*self.messages.boot())
-        if boot[2].get("status") != "Accepted":
-            raise RuntimeError(f"{self.identity}: boot not accepted: {boot}")
-        await self.call(*self.messages.status(plugged_in=True))
-        started, _ = await self.call(*self.messages.start(self.energy_wh))
-        self.messages.started(started[2])
-
-    async def finish(self) -> None:
-        """Stop the transaction, report the connector free, close the connection."""
-        try:
-            if self.messages.in_transaction:
-                await self.call(*self.messages.stop(self.energy_wh))
-                await self.call(*self.messages.status(plugged_in=False))
-        finally:
-            await self.close()
-
-    async def close(self) -> None:
-        """Close the websocket and stop the reader."""
-        if self.ws is not None:
-            await self.ws.close()
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
-
-    async def call(
-        self, action: str, payload: dict[str, Any], track: tuple[int, int] | None = None
-    ) -> tuple[list[Any], int]:
-        """Send a CALL, wait for its CALLRESULT (raise on CALLERROR): (answer, time sent).
-
-        With ``track``, the time sent is registered under that key for the subscriber
-        before the frame is written (its state change may arrive before the answer).
-        """
-        assert self.ws is not None
-        message_id = str(next(self._message_ids))
-        future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
-        self._pending[message_id] = future
-        text = _dumps([CALL, message_id, action, payload])
-        sent = time.monotonic_ns()
-        if track is not None:
-            self.recorder.awaiting_state[track] = sent
-        try:
-            await self.ws.send(text)
-            async with asyncio.timeout(CALL_TIMEOUT):
-                answer = await future
-        finally:
-            self._pending.pop(message_id, None)
-        if answer[0] != CALLRESULT:
-            raise RuntimeError(f"{self.identity}: {action} answered {answer}")
-        return answer, sent
-
-    async def meter_values(self) -> None:
-        """Send one MeterValues (2.0.1: TransactionEvent Updated) and wait for its answer."""
-        self.sequence += 1
-        power = BASE_POWER_W + self.sequence
-        self.energy_wh += power / 3600  # as if one second passed
-        action, payload = self.messages.meter_values(power, self.energy_wh, self.sequence)
-        recorder = self.recorder
-        track = (self.index, self.sequence) if recorder.match_states else None
-        _, sent = await self.call(action, payload, track)
-        answered = time.monotonic_ns()
-        recorder.sent_ns.append(sent)
-        recorder.answered_ns.append(answered)
-
-    async def _read(self) -> None:
-        assert self.ws is not None
-        ws = self.ws
-        try:
-            async for text in ws:
-                arrived = time.monotonic_ns()
-                frame = json.loads(text)
-                kind = frame[0]
-                if kind == CALL:
-                    action = frame[2]
-                    self.calls_received.append((action, arrived))
-                    answer = self.messages.answer(action, frame[3])
-                    if answer is None:
-                        reply = [CALLERROR, frame[1], "NotImplemented", "", {}]
-                    else:
-                        reply = [CALLRESULT, frame[1], answer]
-                    await ws.send(_dumps(reply))
-                    continue
-                future = self._pending.get(frame[1])
-                if future is not None and not future.done():
-                    future.set_result(frame)
-        except ConnectionClosed:
-            pass
-
-
-class Subscriber:
-    """A Home Assistant websocket API client subscribed to state changes."""
-
-    def __init__(self, recorder: Recorder) -> None:
-        """Record into ``recorder``; :meth:`start` connects."""
-        self.recorder = recorder
-        self.power_entities: dict[str, int] = {}
-        self.session: aiohttp.ClientSession | None = None
-        self.ws: aiohttp.ClientWebSocketResponse | None = None
-        self.mode = "entities"
-        self.initial_entities = 0
-        self._reader: asyncio.Task[None] | None = None
-        self._subscribed = asyncio.Event()
-
-    async def start(self, url: str, token: str, mode: str, power_entities: dict[str, int]) -> None:
-        """Authenticate, subscribe, and wait for the subscription to be confirmed."""
-        self.mode = mode
-        self.power_entities = power_entities
-        self.session = aiohttp.ClientSession()
-        self.ws = await self.session.ws_connect(url, max_msg_size=0)
-        hello = await self.ws.receive_json()
-        if hello.get("type") != "auth_required":
-            raise RuntimeError(f"unexpected greeting {hello}")
-        await self.ws.send_json({"type": "auth", "access_token": token})
-        auth = await self.ws.receive_json()
-        if auth.get("type") != "auth_ok":
-            raise RuntimeError(f"authentication failed: {auth}")
-        # As the frontend: let the server coalesce messages into JSON arrays.
-        await self.ws.send_json(
-            {"id": 1, "type": "supported_features", "features": {"coalesce_messages": 1}}
-        )
-        if mode == "entities":
-            await self.ws.send_json({"id": 2, "type": "subscribe_entities"})
-        else:
-            await self.ws.send_json(
-                {"id": 2, "type": "subscribe_events", "event_type": "state_changed"}
-            )
-        self._reader = asyncio.get_running_loop().create_task(self._read())
-        async with asyncio.timeout(60):
-            await self._subscribed.wait()
-
-    async def stop(self) -> None:
-        """Close the connection."""
-        if self.ws is not None:
-            await self.ws.close()
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
-        if self.session is not None:
-            await self.session.close()
-
-    async def _read(self) -> None:
-        assert self.ws is not None
-        async for message in self.ws:
-            arrived = time.monotonic_ns()
-            if message.type is not aiohttp.WSMsgType.TEXT:
-                break
-            data = json.loads(message.data)
-            for item in data if isinstance(data, list) else (data,):
-                kind = item.get("type")
-                if kind == "event":
-                    self._event(item["event"], arrived)
-                elif kind == "result" and item.get("id") == 2:
-                    if not item.get("success"):
-                        raise RuntimeError(f"subscription failed: {item}")
-                    if self.mode == "events":
-                        self._subscribed.set()
-
-    def _event(self, event: dict[str, Any], arrived: int) -> None:
-        if self.mode == "entities":
-            if "a" in event:
-                self.initial_entities += len(event["a"])
-                self._subscribed.set()
-            for entity_id, diff in (event.get("c") or {}).items():
-                plus = diff.get("+") or {}
-                self._change(entity_id, plus.get("s"), arrived)
-        else:
-            data = event["data"]
-            new_state = data.get("new_state") or {}
-            self._change(data["entity_id"], new_state.get("state"), arrived)
-
-    def _change(self, entity_id: str, state: str | None, arrived: int) -> None:
-        recorder = self.recorder
-        recorder.state_change_ns.append(arrived)
-        index = self.power_entities.get(entity_id)
-        if index is None or state is None or not recorder.match_states:
-            return
-        try:
-            sequence = round(float(state)) - BASE_POWER_W
-        except ValueError:
-            return
-        sent = recorder.awaiting_state.pop((index, sequence), None)
-        if sent is not None:
-            recorder.matched_sent_ns.append(sent)
-            recorder.matched_latency_ns.append(arrived - sent)
 
 
 class Generator:
