@@ -29,6 +29,7 @@ from custom_components.ocpp_hub.model.secrets import REDACTED
 
 from .conftest import CentralSystemUnderTest
 from .helpers import charger_device, state_of, wait_for
+from .test_v201 import booted
 
 SECRET = "hunter2-hunter2-x"
 NEW_SECRET = "correct-horse-battery"
@@ -41,18 +42,6 @@ def hub(central_system: CentralSystemUnderTest) -> OcppHub:
     return hub
 
 
-async def booted_station(
-    hass: HomeAssistant, central_system: CentralSystemUnderTest, **kwargs: Any
-) -> Charger201:
-    """wb1 speaking 2.0.1, booted and set up."""
-    charger = Charger201(central_system.url, "wb1", vendor="Alfen BV", **kwargs)
-    await charger.connect()
-    assert (await charger.boot())["status"] == "Accepted"
-    await charger.status(1, "Available")
-    await wait_for(lambda: state_of(hass, "sensor.garage_offline_protection") != "unknown")
-    return charger
-
-
 @pytest.fixture
 async def alfen(
     hass: HomeAssistant, central_system: CentralSystemUnderTest
@@ -60,7 +49,7 @@ async def alfen(
     """A 2.0.1 station that asks a reboot for its heartbeat interval, with a secret variable."""
     behaviour = ChargerBehaviour(reboot_required_keys={"OCPPCommCtrlr.HeartbeatInterval"})
     behaviour.configuration["SecurityCtrlr.BasicAuthPassword"] = (SECRET, False)
-    charger = await booted_station(hass, central_system, behaviour=behaviour)
+    charger = await booted(hass, central_system, behaviour=behaviour)
     yield charger
     await charger.close()
 
@@ -140,7 +129,7 @@ async def test_a_report_larger_than_the_model_keeps_what_the_mapping_reads(
     """300 variables before the lock's in the report: the lock is still read from it."""
     behaviour = ChargerBehaviour()
     behaviour.configuration = {f"JunkCtrlr.Value{n}": ("x", False) for n in range(300)}
-    station = await booted_station(hass, central_system, behaviour=behaviour)
+    station = await booted(hass, central_system, behaviour=behaviour)
     assert state_of(hass, "switch.garage_lock") == STATE_ON
     behaviour.configuration["AuthCtrlr.Enabled"] = ("false", False)  # changed on the station
     result = await action(hass, central_system, "get_configuration")
@@ -227,7 +216,7 @@ async def test_report_refused(
 ) -> None:
     """A charger that will not report says so, as a 1.6 refusal does."""
     behaviour = ChargerBehaviour(responses={"GetBaseReport": answer})
-    charger = await booted_station(hass, central_system, behaviour=behaviour)
+    charger = await booted(hass, central_system, behaviour=behaviour)
     with pytest.raises(HomeAssistantError, match=error):
         await action(hass, central_system, "get_configuration")
     await charger.close()
@@ -236,7 +225,7 @@ async def test_report_refused(
 async def test_empty_report(hass: HomeAssistant, central_system: CentralSystemUnderTest) -> None:
     """EmptyResultSet: nothing to report, an empty configuration."""
     behaviour = ChargerBehaviour(responses={"GetBaseReport": "EmptyResultSet"})
-    charger = await booted_station(hass, central_system, behaviour=behaviour)
+    charger = await booted(hass, central_system, behaviour=behaviour)
     result = await action(hass, central_system, "get_configuration")
     assert result == {"configuration": {}, "unknown_keys": []}
     await charger.close()
@@ -370,7 +359,7 @@ async def test_reads_respect_the_items_per_message(
     """A station taking two variables per GetVariables: every read is cut to fit."""
     behaviour = ChargerBehaviour()
     behaviour.configuration["DeviceDataCtrlr.ItemsPerMessage[GetVariables]"] = ("2", True)
-    station = await booted_station(hass, central_system, behaviour=behaviour)
+    station = await booted(hass, central_system, behaviour=behaviour)
     # The boot read (six variables) fitted: the lock is known, from the station.
     assert state_of(hass, "switch.garage_lock") == STATE_ON
     keys = [

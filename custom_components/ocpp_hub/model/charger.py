@@ -12,11 +12,11 @@ frames or Home Assistant.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from .connector import Connector, Connectors, Transaction
 from .control import LimitStatus, RebootResult
+from .info import ChargerInfo, plausible_time
 from .led import LedColour, LedInput
 from .meter import Sample, derive_power
 from .owner import CardDecision, OwnerState
@@ -41,9 +41,6 @@ __all__ = [
     "plausible_time",
 ]
 
-# A charger clock further ahead than this, or before this year, is not believed.
-_MAX_CLOCK_AHEAD = timedelta(minutes=10)
-_EARLIEST_PLAUSIBLE = datetime(2015, 1, 1, tzinfo=UTC)
 DEFAULT_MAX_CURRENT_A = 32
 MIN_CHARGING_CURRENT_A = 6  # IEC 61851: no car charges with less
 # A current above this is not a home charger's (it would void the energy plausibility check).
@@ -53,25 +50,6 @@ _MAX_VOLTAGE_V = 250.0
 _MAX_PHASES = 3
 # Configuration keys kept per charger (a Wallbox reports about 60; a full read replaces them).
 MAX_CONFIGURATION_KEYS = 256
-
-
-def plausible_time(reported: datetime | None, received: datetime) -> datetime:
-    """The charger's timestamp if believable, else the time we received it."""
-    if reported is None or reported < _EARLIEST_PLAUSIBLE or reported > received + _MAX_CLOCK_AHEAD:
-        return received
-    return reported
-
-
-@dataclass(slots=True)
-class ChargerInfo:
-    """What the charger says about itself in BootNotification."""
-
-    vendor: str | None = None
-    model: str | None = None
-    serial: str | None = None
-    firmware: str | None = None
-    meter_type: str | None = None
-    meter_serial: str | None = None
 
 
 class Charger(Connectors):
