@@ -421,3 +421,15 @@ def test_a_transaction_id_that_is_no_number_is_no_1_6_transaction() -> None:
     assert transaction_number(transaction_id(41), "RemoteStopTransaction") == 41
     with pytest.raises(CallFailed, match=r"not a 1\.6 transaction"):
         transaction_number("e1b7-finished", "RemoteStopTransaction")
+
+
+def test_a_key_stored_in_two_spellings_is_one_after_a_restart() -> None:
+    """An older store may hold one key in two spellings (one the charger's, one typed by
+    the owner): restored, it is one key, and what the charger reports next decides the lock."""
+    stored = charger_as_dict(Charger("cp1"))
+    stored["configuration"] = {"AuthEnabled": "true", "authenabled": "true", "Other": "1"}
+    restored = charger_from_dict("cp1", stored)
+    assert [k for k in restored.configuration if k.casefold() == "authenabled"] == ["AuthEnabled"]
+    restored.apply_configuration({"AuthEnabled": "false"}, reported_settings)
+    assert restored.settings.authorization_required is False
+    assert restored.configuration == {"AuthEnabled": "false", "Other": "1"}

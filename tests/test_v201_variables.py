@@ -34,6 +34,8 @@ from .test_v201 import booted
 SECRET = "hunter2-hunter2-x"
 NEW_SECRET = "correct-horse-battery"
 THIRD_SECRET = "tr0ub4dor-and-3"
+EVENT_SECRET = "said-in-an-event-42"
+COMPONENT_SECRET = "a-token-by-its-component"
 
 
 def hub(central_system: CentralSystemUnderTest) -> OcppHub:
@@ -49,6 +51,8 @@ async def alfen(
     """A 2.0.1 station that asks a reboot for its heartbeat interval, with a secret variable."""
     behaviour = ChargerBehaviour(reboot_required_keys={"OCPPCommCtrlr.HeartbeatInterval"})
     behaviour.configuration["SecurityCtrlr.BasicAuthPassword"] = (SECRET, False)
+    # Secret by its component's name (as the model judges names): its value too.
+    behaviour.configuration["MqttToken.Value"] = (COMPONENT_SECRET, False)
     charger = await booted(hass, central_system, behaviour=behaviour)
     yield charger
     await charger.close()
@@ -154,6 +158,11 @@ async def test_a_report_is_bounded(
     result = await action(hass, central_system, "get_configuration")
     assert len(result["configuration"]) == 3
     assert "reported more than" in caplog.text
+    # What was left out may be what the model needs: the variables known stay.
+    known = hub(central_system).chargers["wb1"].charger.configuration
+    assert "TxCtrlr.EVConnectionTimeOut" not in result["configuration"]
+    assert known["TxCtrlr.EVConnectionTimeOut"] == "60"
+    assert "SmartChargingCtrlr.Phases3to1" in known
 
 
 async def test_an_unfinished_report_times_out(
@@ -284,6 +293,13 @@ async def test_secret_variables_are_never_stored_logged_or_exported(
         value=THIRD_SECRET,
     )
     assert alfen.configuration_value("SecurityCtrlr.BasicAuthPassword") == THIRD_SECRET
+    read = await action(hass, central_system, "get_configuration", keys=["MqttToken.Value"])
+    assert read["configuration"] == {"MqttToken.Value": REDACTED}
+    # The station tells of its password in an event: the report names it, without the value.
+    await alfen.notify_event("SecurityCtrlr", "BasicAuthPassword", EVENT_SECRET)
+    reports = hub(central_system).chargers["wb1"].charger.reports
+    await wait_for(lambda: any("BasicAuthPassword" in r.name for r in reports.last))
+    assert all(r.value == REDACTED for r in reports.last if "BasicAuthPassword" in r.name)
     stored = hub(central_system).chargers["wb1"].charger.configuration
     assert not [key for key in stored if "password" in key.lower()]
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, central_system.entry)
@@ -298,7 +314,7 @@ async def test_secret_variables_are_never_stored_logged_or_exported(
         for r in caplog.records
         if r.name.startswith("custom_components.ocpp_hub") and "websockets" not in r.name
     )
-    for secret in (SECRET, NEW_SECRET, THIRD_SECRET):
+    for secret in (SECRET, NEW_SECRET, THIRD_SECRET, EVENT_SECRET, COMPONENT_SECRET):
         assert secret not in exported
         assert secret not in saved
         assert secret not in logged
@@ -374,7 +390,27 @@ async def test_reads_respect_the_items_per_message(
     assert result["configuration"]["OCPPCommCtrlr.HeartbeatInterval"] == "3600"
     assert set(result["configuration"]) == set(keys)
     requests = [payload for name, payload in station.received if name == "GetVariables"]
-    assert len(requests) >= 4  # the limit, the boot read (3), this read (3)
+    # The limit, the boot read (3), the offline protection check (1), this read (3).
+    assert len(requests) == 8
+    assert max(len(request["getVariableData"]) for request in requests) == 2
+    await station.close()
+
+
+async def test_a_read_while_the_limit_is_asked_waits_for_it(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """A read right after boot, while the set-up asks the station's ItemsPerMessage: it
+    waits for the answer instead of sending more than the station takes."""
+    behaviour = ChargerBehaviour()
+    behaviour.configuration["DeviceDataCtrlr.ItemsPerMessage[GetVariables]"] = ("2", True)
+    station = Charger201(central_system.url, "wb1", vendor="Alfen BV", behaviour=behaviour)
+    await station.connect()
+    assert (await station.boot())["status"] == "Accepted"
+    await station.wait_for_call("GetVariables")  # the set-up's first question: the limit
+    keys = ["AuthCtrlr.Enabled", "OCPPCommCtrlr.HeartbeatInterval", "TxCtrlr.EVConnectionTimeOut"]
+    result = await action(hass, central_system, "get_configuration", keys=keys)
+    assert result["unknown_keys"] == []
+    requests = [payload for name, payload in station.received if name == "GetVariables"]
     assert max(len(request["getVariableData"]) for request in requests) == 2
     await station.close()
 

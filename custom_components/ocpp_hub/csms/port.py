@@ -74,8 +74,8 @@ def reported_key(configuration: dict[str, str], key: str) -> str | None:
     """The key as the charger spells it (keys are case-insensitive), if it reports it."""
     if key in configuration:
         return key
-    lowered = key.lower()
-    return next((k for k in configuration if k.lower() == lowered), None)
+    folded = key.casefold()  # as the model compares them (model/settings.reported_value)
+    return next((k for k in configuration if k.casefold() == folded), None)
 
 
 class ChargerPort(Protocol):

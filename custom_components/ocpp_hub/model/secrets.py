@@ -77,8 +77,26 @@ def public_configuration(values: dict[str, str]) -> dict[str, str]:
 
 _NAMES_IN_TEXT = (*sorted(SECRET_FIELDS), '"key"', '"variable"')
 # Where a 2.0.1 variable's value is, next to the variable: GetVariables / SetVariables
-# (attributeValue), NotifyReport (each of variableAttribute's value).
-_VARIABLE_VALUES = frozenset({"attributeValue", "variableAttribute"})
+# (attributeValue), NotifyReport (each of variableAttribute's value), NotifyEvent
+# (actualValue).
+_VARIABLE_VALUES = frozenset({"attributeValue", "variableAttribute", "actualValue"})
+
+
+def _variable_text(component: Any, variable: Any) -> str | None:
+    """A 2.0.1 variable's whole name (component, variable, their instances), if any.
+
+    Judged as a whole, as the model judges the names it stores: a secret word in the
+    component's name makes its variables secret too.
+    """
+    if not isinstance(variable, dict) or not isinstance(variable.get("name"), str):
+        return None
+    parts = [component, variable] if isinstance(component, dict) else [variable]
+    return ".".join(
+        str(part[field])
+        for part in parts
+        for field in ("name", "instance")
+        if isinstance(part.get(field), str)
+    )
 
 
 def may_hold_secrets(text: str) -> bool:
@@ -97,7 +115,8 @@ def redact_secrets(value: Any, depth: int = 0) -> tuple[Any, bool]:
     Secrets are the values of :data:`SECRET_FIELDS`, the ``value`` next to a
     secret configuration ``key`` (1.6: GetConfiguration, ChangeConfiguration) and
     the value of a secret 2.0.1 ``variable`` (GetVariables, SetVariables,
-    NotifyReport). Containers are copied only where something changed.
+    NotifyReport, NotifyEvent), judged by its component's name too. Containers are
+    copied only where something changed.
     """
     if depth > _MAX_DEPTH:
         return "…", True
@@ -105,11 +124,8 @@ def redact_secrets(value: Any, depth: int = 0) -> tuple[Any, bool]:
         key = value.get("key")
         variable = value.get("variable")
         secret_setting = isinstance(key, str) and is_secret_key(key)
-        secret_variable = (
-            isinstance(variable, dict)
-            and isinstance(variable_name := variable.get("name"), str)
-            and is_secret_key(variable_name)
-        )
+        variable_text = _variable_text(value.get("component"), variable)
+        secret_variable = variable_text is not None and is_secret_key(variable_text)
         changed = False
         result: dict[str, Any] = {}
         for name, item in value.items():

@@ -18,7 +18,6 @@ from .control import LimitState, RebootRecord
 from .energy import ChargeControl
 from .meter import EnergyCounter
 from .profiles import profile_by_key
-from .secrets import public_configuration
 from .settings import ReportedSettings
 from .status import ConnectorStatus
 
@@ -148,8 +147,11 @@ def charger_from_dict(identity: str, data: dict[str, Any]) -> Charger:
     for cid, cdata in (data.get("connectors") or {}).items():
         charger.connector(int(cid))
         charger.connectors[int(cid)] = connector_from_dict(int(cid), cdata)
-    charger.configuration = public_configuration(
-        dict(list((data.get("configuration") or {}).items())[:MAX_CONFIGURATION_KEYS])
+    # Through the model's rule (one entry per key in any case, secrets out, the cap):
+    # a store of an older version may hold one key in two spellings.
+    charger.apply_configuration(
+        dict(list((data.get("configuration") or {}).items())[:MAX_CONFIGURATION_KEYS]),
+        complete=True,
     )
     charger.settings = ReportedSettings.from_dict(data.get("settings") or {})
     charger.measurands = set(data.get("measurands") or [])

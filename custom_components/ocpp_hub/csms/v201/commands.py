@@ -200,29 +200,35 @@ class V201Commands(Commands):
         """ItemsPerMessage asked of the charger on this connection, by action."""
         return {}
 
+    @cached_property
+    def _batch_size_asked(self) -> asyncio.Lock:
+        """Held while ItemsPerMessage is asked: other reads wait for the answer."""
+        return asyncio.Lock()
+
     async def _items_per_message(self, action: str, count: int) -> int | None:
         """How many variables one ``action`` may carry, if known, for ``count`` of them.
 
         What the model knows, else asked of the charger (once per connection,
-        alone: one variable always fits).
+        alone: one variable always fits; a read meanwhile waits for the answer, and
+        a question that timed out is asked again by the next read).
         """
         if count <= 1:
             return None
-        if self.charger is not None and (
-            known := variables.items_per_message(self.charger.configuration, action)
-        ):
-            return known
-        if action not in self._batch_sizes:
-            self._batch_sizes[action] = None
-            key = variables.ITEMS_PER_MESSAGE.format(action)
-            try:
-                values, _ = await self.read_variables([key])
-            except CallFailed as err:
-                if err.reason in (FailureReason.TIMEOUT, FailureReason.OFFLINE):
-                    raise
-                values = {}  # refused: the read itself says whether it fails too
-            self._batch_sizes[action] = variables.items_per_message(values, action)
-        return self._batch_sizes[action]
+        async with self._batch_size_asked:
+            if self.charger is not None and (
+                known := variables.items_per_message(self.charger.configuration, action)
+            ):
+                return known
+            if action not in self._batch_sizes:
+                key = variables.ITEMS_PER_MESSAGE.format(action)
+                try:
+                    values, _ = await self.read_variables([key])
+                except CallFailed as err:
+                    if err.reason in (FailureReason.TIMEOUT, FailureReason.OFFLINE):
+                        raise
+                    values = {}  # refused: the read itself says whether it fails too
+                self._batch_sizes[action] = variables.items_per_message(values, action)
+            return self._batch_sizes[action]
 
     async def _set_variable(self, name: VariableName, value: str) -> str:
         """SetVariables of one variable: Accepted or RebootRequired; refusals raise.
@@ -272,7 +278,10 @@ class V201Commands(Commands):
             )
         if self.charger is not None and (collector.values or collector.complete):
             self.charger.apply_configuration(
-                mapped_first(collector.values), reported_settings, complete=collector.complete
+                mapped_first(collector.values),
+                reported_settings,
+                # Variables left out of a report too large may be ones the model needs.
+                complete=collector.complete and not collector.dropped,
             )
         if collector.closed:
             raise CallFailed("NotifyReport", FailureReason.OFFLINE)

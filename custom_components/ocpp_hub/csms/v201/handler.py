@@ -29,6 +29,7 @@ from typing import Any
 from ...model.charger import Charger, Connector, Transaction
 from ...model.meter import Sample
 from ...model.reports import ChargerReport, ReportKind
+from ...model.secrets import REDACTED, is_secret_key
 from ..backend import AuthorizationStatus
 from ..conversation import Conversation
 from ..errors import OcppError, OcppErrorCode
@@ -48,6 +49,7 @@ from .mapping import (
     setting_variable,
 )
 from .metering import parse_meter_value
+from .variables import VariableName
 
 _LOGGER = logging.getLogger(__name__)
 _MAX_REGISTER_WH = 1e15  # a petawatt-hour: anything above is not a meter reading
@@ -292,17 +294,20 @@ class V201Handler(V201Commands, Conversation):
         received = _now()
         for event in payload["eventData"]:
             name = f"{event['component']['name']}.{event['variable']['name']}"
+            # An event on a secret variable (a password changed) does not show its value.
+            whole = VariableName.from_wire(event["component"], event["variable"]).text
+            value = REDACTED if is_secret_key(whole) else event["actualValue"]
             _LOGGER.debug(
                 "Charger %s: event %s = %s",
                 self.session.identity,
                 untrusted(name, 100),
-                untrusted(event["actualValue"], 100),
+                untrusted(value, 100),
             )
             self.charger.apply_report(
                 ChargerReport(
                     ReportKind.EVENT,
                     shown(name),
-                    shown(event["actualValue"]),
+                    shown(value),
                     self.stamp(event["timestamp"], received),
                 )
             )

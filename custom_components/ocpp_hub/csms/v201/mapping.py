@@ -19,6 +19,7 @@ from ...model.status import PLUGGED_IN, ConnectorStatus
 from ..backend import AuthorizationStatus
 from ..commands import schedule_limit, tx_profile_target
 from ..port import LimitRequest, Setting
+from .variables import ITEMS_PER_MESSAGE
 
 # Neutral settings -> standard 2.0.1 variables (component, variable).
 SETTING_VARIABLES: dict[Setting, tuple[str, str]] = {
@@ -82,13 +83,20 @@ def reported_settings(configuration: Mapping[str, str]) -> ReportedSettings:
     )
 
 
+# How many variables the charger takes per message (asked once when not known).
+_BATCH_LIMITS = tuple(
+    ITEMS_PER_MESSAGE.format(action) for action in ("GetVariables", "SetVariables")
+)
+
+
 def mapped_first(values: Mapping[str, str]) -> dict[str, str]:
-    """``values`` with the variables the mapping reads (:data:`BOOT_VARIABLES`) first.
+    """``values`` with the variables the mapping reads (:data:`BOOT_VARIABLES`), and the
+    charger's ItemsPerMessage, first.
 
     A full report may hold more variables than the model keeps: those it needs
     must not be the ones left out.
     """
-    wanted = {name.casefold() for name in BOOT_VARIABLES}
+    wanted = {name.casefold() for name in (*BOOT_VARIABLES, *_BATCH_LIMITS)}
     first = {key: value for key, value in values.items() if key.casefold() in wanted}
     return first | {key: value for key, value in values.items() if key not in first}
 
