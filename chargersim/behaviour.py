@@ -117,6 +117,9 @@ class ChargerBehaviour:
     #: in force decides the phases used; a switch pauses the car this many seconds.
     phase_switching: bool = False
     phase_switch_pause: float = 5.0
+    #: 2.0.1: items per GetVariables / SetVariables enforced without being reported
+    #: (no DeviceDataCtrlr.ItemsPerMessage variables: a station that does not say it).
+    unreported_items_per_message: int | None = None
 
 
 def fit_configuration(config: Configuration, connectors: int, *, phase_switching: bool) -> None:

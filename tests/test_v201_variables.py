@@ -415,6 +415,26 @@ async def test_a_read_while_the_limit_is_asked_waits_for_it(
     await station.close()
 
 
+async def test_a_limit_the_station_does_not_say_is_learnt_from_its_refusal(
+    hass: HomeAssistant, central_system: CentralSystemUnderTest
+) -> None:
+    """A station that takes two variables per GetVariables without reporting its
+    ItemsPerMessage: the boot read it refuses is read one variable per message, and so
+    is everything after it on that connection."""
+    behaviour = ChargerBehaviour(unreported_items_per_message=2)
+    station = await booted(hass, central_system, behaviour=behaviour)
+    assert state_of(hass, "switch.garage_lock") == STATE_ON  # the boot read came through
+    keys = ["AuthCtrlr.Enabled", "OCPPCommCtrlr.HeartbeatInterval", "TxCtrlr.EVConnectionTimeOut"]
+    result = await action(hass, central_system, "get_configuration", keys=keys)
+    assert result["unknown_keys"] == []
+    assert set(result["configuration"]) == set(keys)
+    sizes = [len(p["getVariableData"]) for name, p in station.received if name == "GetVariables"]
+    refused = [n for n in sizes if n > 2]
+    assert len(refused) == 1  # the boot read's first message, once
+    assert sizes[-len(keys) :] == [1] * len(keys)
+    await station.close()
+
+
 async def test_the_simulator_refuses_more_than_its_items_per_message(
     hass: HomeAssistant, central_system: CentralSystemUnderTest, alfen: Charger201
 ) -> None:

@@ -85,9 +85,12 @@ class V201Handlers(StationHandlers):
         items = payload.get(_ITEMS.get(action, ""))
         if refusal is not None or not isinstance(items, list):
             return refusal
-        config = self.charger.behaviour.configuration
+        behaviour = self.charger.behaviour
+        config = behaviour.configuration
         canonical = config_key(config, f"DeviceDataCtrlr.ItemsPerMessage[{action}]")
         limit = config[canonical][0] if canonical is not None else ""
+        if behaviour.unreported_items_per_message is not None:
+            limit = str(behaviour.unreported_items_per_message)
         if limit.isdigit() and len(items) > int(limit):
             return Refusal(
                 "OccurrenceConstraintViolation", f"{len(items)} items, ItemsPerMessage is {limit}"

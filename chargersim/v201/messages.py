@@ -58,7 +58,8 @@ class V201Messages(ChargingStation):
         super().__init__(*args, **kwargs)
         config = self.behaviour.configuration
         for name, value in default_variables().items():
-            config.setdefault(name, value)
+            if self.behaviour.unreported_items_per_message is None or "ItemsPer" not in name:
+                config.setdefault(name, value)
         for evse_id in self.connectors:
             config.setdefault(f"EVSE/{evse_id}.SupplyPhases", (str(self.phases), True))
         # Whether it follows the numberPhases of its charging profile (read-only).

@@ -170,11 +170,22 @@ class V201Commands(Commands):
         names = [name for name, _ in asked.values()]
         size = await self._items_per_message("GetVariables", len(names)) or len(names)
         read: dict[str, tuple[str, str]] = {}  # folded -> (the charger's spelling, value)
-        for start in range(0, len(names), size):
-            answer = await self.session.call(
-                "GetVariables",
-                {"getVariableData": [name.wire() for name in names[start : start + size]]},
-            )
+        start = 0
+        while start < len(names):
+            try:
+                answer = await self.session.call(
+                    "GetVariables",
+                    {"getVariableData": [name.wire() for name in names[start : start + size]]},
+                )
+            except CallFailed as err:
+                if size == 1 or not _too_many_items(err):
+                    raise
+                # A limit the charger did not say (or said wrong): one variable per
+                # message from now on, on this connection.
+                size = 1
+                self._refused_batches.add("GetVariables")
+                continue
+            start += size
             for result in answer["getVariableResult"]:
                 name = VariableName.from_wire(result["component"], result["variable"])
                 value = result.get("attributeValue")
@@ -201,6 +212,11 @@ class V201Commands(Commands):
         return {}
 
     @cached_property
+    def _refused_batches(self) -> set[str]:
+        """Actions the charger refused as too long on this connection: one item each."""
+        return set()
+
+    @cached_property
     def _batch_size_asked(self) -> asyncio.Lock:
         """Held while ItemsPerMessage is asked: other reads wait for the answer."""
         return asyncio.Lock()
@@ -214,6 +230,8 @@ class V201Commands(Commands):
         """
         if count <= 1:
             return None
+        if action in self._refused_batches:
+            return 1
         async with self._batch_size_asked:
             if self.charger is not None and (
                 known := variables.items_per_message(self.charger.configuration, action)
@@ -351,3 +369,8 @@ class V201Commands(Commands):
                 "SetVariables", FailureReason.NOT_SUPPORTED, f"{key}: not Component.Variable"
             )
         return await self._set_variable(name, value)
+
+
+def _too_many_items(err: CallFailed) -> bool:
+    """Whether a call failed for carrying more items than the charger takes."""
+    return err.reason is FailureReason.CALL_ERROR and "OccurrenceConstraintViolation" in err.detail
