@@ -20,9 +20,9 @@ TransactionEvent Updated with the same meter values stands where 1.6 sends a
 MeterValues (and is what "MeterValues" counts), TransactionEvent Started/Ended
 where it sends Start/StopTransaction (``loadgen_messages.py``).
 
-This file holds the command line (:class:`Settings`), the orchestration (start
-Home Assistant and the load generator, run the phases, stop both) and the results
-document (machine, source, settings). The phases are in ``load_phases.py``, the
+This file holds the command line (parsed into ``load_settings.Settings``), the
+orchestration (start Home Assistant and the load generator, run the phases, stop both)
+and the results document (machine, source, settings). The phases are in ``load_phases.py``, the
 load generator's driver and the other instruments in ``load_instruments.py``, the
 tables in ``report.py``.
 
@@ -35,7 +35,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import UTC, datetime
 import gc
 import json
@@ -54,45 +54,10 @@ if str(HERE) not in sys.path:
 
 from harness import disable_entities, new_event_loop, start_hass, stop_hass  # noqa: E402
 from load_instruments import LoadGenerator  # noqa: E402
-from load_phases import PROFILE_CHARGERS, Bench  # noqa: E402
+from load_phases import Bench  # noqa: E402
+from load_settings import Settings  # noqa: E402
 from loadgen_messages import VERSIONS  # noqa: E402
 from report import markdown  # noqa: E402
-
-
-@dataclass(slots=True)
-class Settings:
-    """What to run (from the command line)."""
-
-    rate_chargers: list[int]
-    max_chargers: list[int]
-    ocpp: str
-    measure: float
-    warmup: float
-    interval: float
-    max_measure: float
-    commands: int
-    command_seconds: float
-    subscription: str
-    tracemalloc_chargers: int
-    tracemalloc_frames: int
-    gc_freeze: bool
-    disable: list[str]
-    quiet_wait: float
-    retries: int
-    profile: Path | None
-    output: Path
-
-    @property
-    def registered(self) -> int:
-        """How many chargers the entry registers: the largest N of any phase."""
-        profile = PROFILE_CHARGERS if self.profile else 0
-        return max(
-            1,
-            *self.rate_chargers,
-            *self.max_chargers,
-            self.tracemalloc_chargers,
-            profile,
-        )
 
 
 def _machine() -> dict[str, Any]:

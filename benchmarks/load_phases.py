@@ -24,20 +24,17 @@ from pathlib import Path
 import pstats
 import time
 import tracemalloc
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from harness import HassUnderTest, charger_identity, settled_rss
 from load_instruments import GcWatch, LoadGenerator, machine_busy_seconds, ns_after, sleep_until
+from load_settings import PROFILE_CHARGERS, Settings
 from loadgen import percentiles
 
 from custom_components.ocpp_hub.csms.errors import CallFailed
 
-if TYPE_CHECKING:
-    from load import Settings
-
 _LOGGER = logging.getLogger("benchmark")
 
-PROFILE_CHARGERS = 100
 DISTURBED = 0.25  # cores used by other processes during a window that make it suspect
 # A traced allocation made under one of these is the connections' (not a registry save).
 _CONNECTION_CODE = ("/websockets/", "/ocpp_hub/csms/")
