@@ -19,9 +19,10 @@ from homeassistant.exceptions import HomeAssistantError
 
 from .const import DOMAIN
 from .csms.errors import CallFailed, FailureReason
-from .csms.port import Capability, ChargerPort, Setting, reported_key
+from .csms.port import Capability, ChargerPort, Setting
 from .model.charger import Charger
 from .model.rfid import Card
+from .model.settings import reported_key
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -70,14 +70,6 @@ class LimitRequest:
     now: datetime | None = None
 
 
-def reported_key(configuration: dict[str, str], key: str) -> str | None:
-    """The key as the charger spells it (keys are case-insensitive), if it reports it."""
-    if key in configuration:
-        return key
-    folded = key.casefold()  # as the model compares them (model/settings.reported_value)
-    return next((k for k in configuration if k.casefold() == folded), None)
-
-
 class ChargerPort(Protocol):
     """One charger connection, of whatever OCPP version."""
 

@@ -75,10 +75,15 @@ def whole_number(value: str | None) -> int | None:
         return None
 
 
-def reported_value(configuration: Mapping[str, str], key: str) -> str | None:
-    """The value of ``key`` spelled in any case (keys and variable names are case-insensitive)."""
-    value = configuration.get(key)
-    if value is not None:
-        return value
+def reported_key(configuration: Mapping[str, str], key: str) -> str | None:
+    """The key as the charger spells it (keys and variable names are case-insensitive)."""
+    if key in configuration:
+        return key
     folded = key.casefold()
-    return next((v for k, v in configuration.items() if k.casefold() == folded), None)
+    return next((k for k in configuration if k.casefold() == folded), None)
+
+
+def reported_value(configuration: Mapping[str, str], key: str) -> str | None:
+    """The value of ``key`` spelled in any case."""
+    known = reported_key(configuration, key)
+    return None if known is None else configuration[known]

@@ -11,9 +11,10 @@ from datetime import datetime
 from typing import Any
 
 from ...model.secrets import REDACTED, is_secret_key
+from ...model.settings import reported_key
 from ..commands import Commands, LimitWords, expect_status
 from ..errors import CallFailed, FailureReason
-from ..port import Capability, CommandStatus, Setting, reported_key
+from ..port import Capability, CommandStatus, Setting
 from .mapping import (
     charging_profile,
     local_list,

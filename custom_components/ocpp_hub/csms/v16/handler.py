@@ -157,5 +157,5 @@ class V16Handler(V16Commands, Conversation):
         return {}
 
 
-#: OCPP 1.6J as the server's registry of versions knows it.
+#: OCPP 1.6J as the registry of versions (csms/versions.py) knows it.
 VERSION = ProtocolVersion("ocpp1.6", DIALECT, V16Handler, setting_key)

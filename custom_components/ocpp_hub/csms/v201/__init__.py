@@ -1,4 +1,4 @@
-"""OCPP 2.0.1: its `VERSION` as the server's registry of versions sees it."""
+"""OCPP 2.0.1: its `VERSION` as the registry of versions (:mod:`..versions`) sees it."""
 
 from .handler import VERSION
 

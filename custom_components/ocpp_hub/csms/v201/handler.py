@@ -352,5 +352,5 @@ def _last_register(samples: list[Sample]) -> float | None:
     return newest if 0 <= newest <= _MAX_REGISTER_WH else None
 
 
-#: OCPP 2.0.1 as the server's registry of versions knows it.
+#: OCPP 2.0.1 as the registry of versions (csms/versions.py) knows it.
 VERSION = ProtocolVersion("ocpp2.0.1", DIALECT, V201Handler, setting_variable)
